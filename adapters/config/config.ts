@@ -1,0 +1,60 @@
+/**
+ * The resolved configuration (built-in defaults ← mcm.yaml ← environment, DESIGN §8). Keys are
+ * snake_case and reuse Mosquitto's words (password_file, acl_file). `mcm.example.yaml` documents
+ * every key; adapters/config/schema.ts validates the file.
+ */
+export type TlsClientAuth = 'none' | 'optional' | 'required';
+export type ReloadStrategy = 'supervised' | 'signal' | 'command' | 'docker' | 'none';
+
+export type Config = {
+  data_dir: string;
+  log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  http: {
+    host: string;
+    port: number;
+    /** Proxies whose X-Forwarded-For is trusted (exact IPs). */
+    trust_proxies: string[];
+    body_limit_bytes: number;
+    tls: { cert: string | null; key: string | null; min_version: 'TLSv1.2' | 'TLSv1.3'; client_ca: string | null; client_auth: TlsClientAuth };
+  };
+  mqtt: {
+    /** The broker MCM observes; in supervised mode also the listener it configures. */
+    host: string;
+    port: number;
+    /** Optional websocket listener in supervised mode (bound to interface `lo`, reference §7). */
+    websockets_port: number | null;
+    service_account: { username: string };
+    tls: { enabled: boolean; ca: string | null; cert: string | null; key: string | null; reject_unauthorized: boolean };
+  };
+  mosquitto: {
+    mode: 'supervised' | 'external';
+    /** Binary for supervised mode. */
+    binary: string;
+    /** Absolute paths of the rendered files; null = `<data_dir>/mosquitto/{passwd,acl}`. */
+    password_file: string | null;
+    acl_file: string | null;
+    reload: {
+      strategy: ReloadStrategy;
+      pid_file: string | null;
+      command: string[];
+      docker: { socket: string; container: string | null };
+    };
+    /** What to do when a rendered file is edited outside MCM. */
+    drift: 'restore' | 'report';
+    probe: { timeout_ms: number; interval_s: number };
+    /** Coalescing window for bursts of appends before one render+reload. */
+    debounce_ms: number;
+  };
+  auth: {
+    jwt_ttl_s: number;
+    bcrypt_cost: number;
+    lockout: { max_failures: number; window_s: number };
+    mfa_issuer: string;
+  };
+  metrics: { token: string | null };
+  gitops: { watch_dir: string | null };
+  webhooks: { allow_private: boolean; max_attempts: number };
+  observer: { max_topics: number; history_depth: number };
+  /** Set from the environment only (DESIGN §8), used once to create the first admin. */
+  bootstrap_admin: { username: string | null; password: string | null };
+};

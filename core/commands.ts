@@ -1,0 +1,42 @@
+/**
+ * Commands: what HTTP, the CLI, GitOps and bootstrap ask for. Impure inputs (password hashes,
+ * generated secrets, compiled-and-checked JSON schemas) are computed by adapters before the
+ * command is built; `decide` never hashes, reads the clock or draws randomness.
+ */
+import type { Access, Principal } from './acl-types.ts';
+import type { AdminRole } from './state.ts';
+
+export type RuleSpec = { topic: string; access: Access; description?: string };
+
+export type Command =
+  | { type: 'CreateMqttUser'; data: { username: string; passwordHash: string; description?: string; roles?: string[]; disabled?: boolean } }
+  | { type: 'ChangeMqttUserPassword'; data: { username: string; passwordHash: string } }
+  /** PUT semantics for the given fields; `roles` replaces the granted set (grants and revokes). */
+  | { type: 'UpdateMqttUser'; data: { username: string; description?: string; roles?: string[]; disabled?: boolean } }
+  /** Also removes the user's direct ACL rules in the same append (DESIGN §5). */
+  | { type: 'DeleteMqttUser'; data: { username: string } }
+  | { type: 'DefineRole'; data: { name: string; description?: string; rules?: RuleSpec[] } }
+  /** `rules`, when given, replaces the role's rule set (unchanged rules keep their ids). */
+  | { type: 'UpdateRole'; data: { name: string; description?: string; rules?: RuleSpec[] } }
+  /** Refused while granted to any user; removes the role's rules in the same append. */
+  | { type: 'DeleteRole'; data: { name: string } }
+  | { type: 'GrantRole'; data: { username: string; role: string } }
+  | { type: 'RevokeRole'; data: { username: string; role: string } }
+  | { type: 'AddAclRule'; data: { principal: Principal | string; topic: string; access: Access | string; description?: string } }
+  | { type: 'ChangeAclRule'; data: { id: number; topic?: string; access?: Access | string; description?: string } }
+  | { type: 'RemoveAclRule'; data: { id: number } }
+  /** `schema` has already been compiled by the adapter (ajv); core checks only its shape. */
+  | { type: 'AttachSchema'; data: { name: string; topicFilter: string; schema: unknown; enabled?: boolean; description?: string } }
+  | { type: 'ChangeSchema'; data: { id: number; name?: string; topicFilter?: string; schema?: unknown; enabled?: boolean; description?: string } }
+  | { type: 'DetachSchema'; data: { id: number } }
+  | { type: 'ChangeSettings'; data: { allowAnonymous?: boolean; hashIterations?: number } }
+  | { type: 'CreateAdminUser'; data: { username: string; passwordHash: string; role: AdminRole | string } }
+  | { type: 'UpdateAdminUser'; data: { username: string; role?: AdminRole | string; disabled?: boolean; passwordHash?: string } }
+  | { type: 'DeleteAdminUser'; data: { username: string } }
+  | { type: 'StartMfaEnrolment'; data: { username: string; secretCiphertext: string; recoveryCodeHashes: string[] } }
+  | { type: 'EnableMfa'; data: { username: string } }
+  | { type: 'DisableMfa'; data: { username: string } }
+  | { type: 'UseRecoveryCode'; data: { username: string; index: number } };
+
+export type CommandType = Command['type'];
+export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;

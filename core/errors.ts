@@ -1,0 +1,52 @@
+/**
+ * Domain errors carry a stable code (`MCM_ERR_*`). Only the HTTP adapter maps codes to statuses
+ * (adapters/http/errors.ts); the CLI maps them to exit codes. Outside scripts depend on the codes.
+ */
+export type ErrorDetail = Readonly<Record<string, unknown>>;
+
+export class DomainError extends Error {
+  readonly code: string;
+  readonly details: readonly ErrorDetail[];
+  constructor(code: string, message: string, details: readonly ErrorDetail[] = []) {
+    super(message);
+    this.name = 'DomainError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
+
+/** Every code the core can raise, so adapters can map them exhaustively. */
+export const ERROR_CODES = {
+  VALIDATION: 'MCM_ERR_VALIDATION',
+  USERNAME_INVALID: 'MCM_ERR_USERNAME_INVALID',
+  USERNAME_RESERVED: 'MCM_ERR_USERNAME_RESERVED',
+  ROLE_NAME_INVALID: 'MCM_ERR_ROLE_NAME_INVALID',
+  TOPIC_FILTER_INVALID: 'MCM_ERR_TOPIC_FILTER_INVALID',
+  TOPIC_NAME_INVALID: 'MCM_ERR_TOPIC_NAME_INVALID',
+  ACCESS_INVALID: 'MCM_ERR_ACCESS_INVALID',
+  PRINCIPAL_INVALID: 'MCM_ERR_PRINCIPAL_INVALID',
+  DESCRIPTION_INVALID: 'MCM_ERR_DESCRIPTION_INVALID',
+  MQTT_USER_EXISTS: 'MCM_ERR_MQTT_USER_EXISTS',
+  MQTT_USER_NOT_FOUND: 'MCM_ERR_MQTT_USER_NOT_FOUND',
+  ROLE_EXISTS: 'MCM_ERR_ROLE_EXISTS',
+  ROLE_NOT_FOUND: 'MCM_ERR_ROLE_NOT_FOUND',
+  ROLE_IN_USE: 'MCM_ERR_ROLE_IN_USE',
+  ROLE_ALREADY_GRANTED: 'MCM_ERR_ROLE_ALREADY_GRANTED',
+  ROLE_NOT_GRANTED: 'MCM_ERR_ROLE_NOT_GRANTED',
+  ACL_RULE_NOT_FOUND: 'MCM_ERR_ACL_RULE_NOT_FOUND',
+  ACL_RULE_EXISTS: 'MCM_ERR_ACL_RULE_EXISTS',
+  SCHEMA_NOT_FOUND: 'MCM_ERR_SCHEMA_NOT_FOUND',
+  SCHEMA_INVALID: 'MCM_ERR_SCHEMA_INVALID',
+  PASSWORD_HASH_INVALID: 'MCM_ERR_PASSWORD_HASH_INVALID',
+  SETTINGS_INVALID: 'MCM_ERR_SETTINGS_INVALID',
+  ADMIN_USER_EXISTS: 'MCM_ERR_ADMIN_USER_EXISTS',
+  ADMIN_USER_NOT_FOUND: 'MCM_ERR_ADMIN_USER_NOT_FOUND',
+  ADMIN_ROLE_INVALID: 'MCM_ERR_ADMIN_ROLE_INVALID',
+  LAST_ADMIN: 'MCM_ERR_LAST_ADMIN',
+  MFA_STATE: 'MCM_ERR_MFA_STATE',
+  STALE_STREAM: 'MCM_ERR_STALE_STREAM',
+  EVENT_UNKNOWN: 'MCM_ERR_EVENT_UNKNOWN',
+} as const;
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

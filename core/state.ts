@@ -1,0 +1,95 @@
+/**
+ * The desired state folded from the event log (DESIGN §1). Plain JSON-serialisable objects so
+ * snapshots can store it. `evolve` updates a state in place and returns it (see core/evolve.ts):
+ * folding 10,000 users must not copy a 10,000-entry map per event. `decide` only reads.
+ */
+import type { AclRule } from './acl-types.ts';
+
+export const ADMIN_ROLES = ['viewer', 'auditor', 'operator', 'admin'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+export type MqttUser = {
+  username: string;
+  /** Mosquitto hash field, e.g. `$7$101$<salt b64>$<hash b64>`; never a plaintext password. */
+  passwordHash: string;
+  description: string;
+  disabled: boolean;
+  /** Granted role names, sorted. */
+  roles: string[];
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type Role = { name: string; description: string; createdAt: string; updatedAt: string };
+
+export type JsonSchemaDef = {
+  id: number;
+  name: string;
+  topicFilter: string;
+  schema: unknown;
+  enabled: boolean;
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type AdminUser = {
+  username: string;
+  /** bcrypt hash. */
+  passwordHash: string;
+  role: AdminRole;
+  disabled: boolean;
+  /** Bumped on password, role, disabled or MFA change: tokens carrying an older value are revoked. */
+  tokenVersion: number;
+  mfa: {
+    enabled: boolean;
+    /** AES-256-GCM ciphertext of the TOTP secret (key outside the log); null when never enrolled. */
+    secretCiphertext: string | null;
+    /** bcrypt hashes of the recovery codes; a used code becomes null. */
+    recoveryCodeHashes: (string | null)[];
+  };
+  createdAt: string;
+  updatedAt: string;
+};
+
+export type BrokerSettings = {
+  /** Rendered as allow_anonymous in supervised mode; default off (DESIGN §5). */
+  allowAnonymous: boolean;
+  /** `$7$` PBKDF2 iteration count for new hashes; Mosquitto's default is 101 (reference §1.2). */
+  hashIterations: number;
+};
+
+export type BrokerConfig = {
+  /** Seq of the last event folded in (0 for the empty log). */
+  seq: number;
+  /** Seq of the last event that changed what the broker files say (DESIGN §6: the generation). */
+  generation: number;
+  users: Record<string, MqttUser>;
+  roles: Record<string, Role>;
+  /** Keyed by String(id). */
+  rules: Record<string, AclRule>;
+  nextRuleId: number;
+  /** Keyed by String(id). */
+  schemas: Record<string, JsonSchemaDef>;
+  nextSchemaId: number;
+  settings: BrokerSettings;
+  adminUsers: Record<string, AdminUser>;
+};
+
+export const DEFAULT_HASH_ITERATIONS = 101;
+
+export const initialState = (): BrokerConfig => ({
+  seq: 0,
+  generation: 0,
+  users: {},
+  roles: {},
+  rules: {},
+  nextRuleId: 1,
+  schemas: {},
+  nextSchemaId: 1,
+  settings: { allowAnonymous: false, hashIterations: DEFAULT_HASH_ITERATIONS },
+  adminUsers: {},
+});
+
+/** Deep copy (the state is plain JSON): for time travel and for callers that keep an old state. */
+export const cloneState = (s: BrokerConfig): BrokerConfig => structuredClone(s);

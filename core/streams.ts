@@ -1,0 +1,68 @@
+/** Stream names (DESIGN §4): `<entity>:<id>`; the settings singleton is bare. */
+import type { Command } from './commands.ts';
+import type { DomainEvent } from './events.ts';
+import type { BrokerConfig } from './state.ts';
+
+export const mqttUserStream = (username: string): string => `mqtt-user:${username}`;
+export const roleStream = (name: string): string => `role:${name}`;
+export const aclStream = (id: number): string => `acl:${id}`;
+export const schemaStream = (id: number): string => `schema:${id}`;
+export const adminUserStream = (username: string): string => `admin-user:${username}`;
+export const SETTINGS_STREAM = 'settings';
+
+/** The stream an event is recorded on. Grants belong to the user they change. */
+export const streamOf = (event: DomainEvent): string => {
+  switch (event.type) {
+    case 'MqttUserCreated': case 'MqttUserPasswordChanged': case 'MqttUserDescribed':
+    case 'MqttUserDisabled': case 'MqttUserEnabled': case 'MqttUserDeleted':
+    case 'RoleGranted': case 'RoleRevoked':
+      return mqttUserStream(event.data.username);
+    case 'RoleDefined': case 'RoleDescribed': case 'RoleDeleted':
+      return roleStream(event.data.role);
+    case 'AclRuleAdded': case 'AclRuleChanged': case 'AclRuleRemoved':
+      return aclStream(event.data.id);
+    case 'SchemaAttached': case 'SchemaChanged': case 'SchemaEnabled': case 'SchemaDisabled': case 'SchemaDetached':
+      return schemaStream(event.data.id);
+    case 'AnonymousAccessChanged': case 'HashIterationsChanged':
+      return SETTINGS_STREAM;
+    case 'AdminUserCreated': case 'AdminUserPasswordChanged': case 'AdminUserRoleChanged':
+    case 'AdminUserDisabled': case 'AdminUserEnabled': case 'AdminUserDeleted':
+    case 'MfaEnrolmentStarted': case 'MfaEnabled': case 'MfaDisabled': case 'MfaRecoveryCodeUsed':
+      return adminUserStream(event.data.username);
+    default: {
+      const never: never = event;
+      throw new Error(`no stream for ${JSON.stringify(never)}`);
+    }
+  }
+};
+
+/**
+ * The stream a command targets: the unit of optimistic concurrency (DESIGN §4: If-Match is stale
+ * only when *this* stream has an event newer than the seq the client read).
+ */
+export const targetStream = (command: Command, state: BrokerConfig): string => {
+  switch (command.type) {
+    case 'CreateMqttUser': case 'ChangeMqttUserPassword': case 'UpdateMqttUser': case 'DeleteMqttUser':
+    case 'GrantRole': case 'RevokeRole':
+      return mqttUserStream(command.data.username);
+    case 'DefineRole': case 'UpdateRole': case 'DeleteRole':
+      return roleStream(command.data.name);
+    case 'AddAclRule':
+      return aclStream(state.nextRuleId);
+    case 'ChangeAclRule': case 'RemoveAclRule':
+      return aclStream(command.data.id);
+    case 'AttachSchema':
+      return schemaStream(state.nextSchemaId);
+    case 'ChangeSchema': case 'DetachSchema':
+      return schemaStream(command.data.id);
+    case 'ChangeSettings':
+      return SETTINGS_STREAM;
+    case 'CreateAdminUser': case 'UpdateAdminUser': case 'DeleteAdminUser':
+    case 'StartMfaEnrolment': case 'EnableMfa': case 'DisableMfa': case 'UseRecoveryCode':
+      return adminUserStream(command.data.username);
+    default: {
+      const never: never = command;
+      throw new Error(`no target stream for ${JSON.stringify(never)}`);
+    }
+  }
+};
