@@ -108,7 +108,9 @@ export const startMosquitto = async (t: TestContext, bin: string, opts: StartOpt
     clearTimeout(timer);
   };
   t.after(stop);
+  // "Opening … listen socket" is logged before listen(); "running" comes after it.
   await waitForLog(`listen socket on port ${port}`, 5000);
+  await waitForLog(/mosquitto version \S+ running/, 5000);
   return {
     port, pid: child.pid ?? -1, dir: opts.dir, confPath, child,
     log: () => out, waitForLog,

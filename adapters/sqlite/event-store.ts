@@ -1,0 +1,286 @@
+/**
+ * The event log on node:sqlite (DESIGN §4): one append-only table, a sha256 hash chain with its
+ * head in `chain_head`, optimistic concurrency per stream, snapshots as a start-up cache, and the
+ * folded BrokerConfig kept in memory.
+ */
+import { createHash } from 'node:crypto';
+import type { DatabaseSync } from 'node:sqlite';
+import { canonicalJson } from '../../core/canonical-json.ts';
+import { DomainError, ERROR_CODES } from '../../core/errors.ts';
+import { EVENT_VERSION, isEventType, type Actor, type DomainEvent, type EventEnvelope } from '../../core/events.ts';
+import { evolve } from '../../core/evolve.ts';
+import type { AppendMeta, EventStore, ReadQuery } from '../../core/ports.ts';
+import { initialState, type BrokerConfig } from '../../core/state.ts';
+import { streamOf } from '../../core/streams.ts';
+import { upcast } from '../../core/upcast.ts';
+
+/** The first row's prev_hash (DESIGN §4). */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/**
+ * Snapshot rows hold `{format, state}`. Bump this when BrokerConfig's shape changes: older
+ * snapshots are then ignored (they are only a cache) instead of loading a state missing fields.
+ */
+export const SNAPSHOT_FORMAT = 1;
+
+export type VerifyFailureReason =
+  | 'hash mismatch' | 'broken link' | 'missing seq' | 'unexpected seq' | 'malformed row'
+  | 'head mismatch' | 'head missing';
+
+export type VerifyResult =
+  | { ok: true; count: number; head: number; head_hash: string }
+  | { ok: false; first_bad_seq: number; reason: VerifyFailureReason; detail: string };
+
+export type ChainFields = Readonly<{
+  seq: number; stream: string; type: string; version: number; data: unknown; actor: unknown; at: string;
+}>;
+
+/** hex sha256(prev_hash || canonical JSON of {seq, stream, type, version, data, actor, at}) (DESIGN §4). */
+export const chainHash = (prevHash: string, f: ChainFields): string =>
+  createHash('sha256')
+    .update(prevHash + canonicalJson({ seq: f.seq, stream: f.stream, type: f.type, version: f.version, data: f.data, actor: f.actor, at: f.at }))
+    .digest('hex');
+
+type Row = { seq: number; stream: string; type: string; version: number; data: string; actor: string; at: string; prev_hash: string; hash: string };
+type Head = { seq: number; hash: string };
+
+const COLUMNS = 'seq, stream, type, version, data, actor, at, prev_hash, hash';
+
+/**
+ * Walks the whole chain, recomputing every hash and link, and checks that seqs run 1, 2, 3… and
+ * that chain_head names the last row. Needs no folded state (`mcm events verify`, backup checks).
+ * Reads inside one transaction so a concurrent writer can't make a consistent log look broken.
+ */
+export const verifyChain = (db: DatabaseSync): VerifyResult => {
+  const own = !db.isTransaction;
+  if (own) db.exec('BEGIN');
+  try {
+    return walkChain(db);
+  } finally {
+    if (own) db.exec('COMMIT');
+  }
+};
+
+const walkChain = (db: DatabaseSync): VerifyResult => {
+  const fail = (first_bad_seq: number, reason: VerifyFailureReason, detail: string): VerifyResult =>
+    ({ ok: false, first_bad_seq, reason, detail });
+  let expected = 1;
+  let prev = GENESIS_HASH;
+  for (const raw of db.prepare(`SELECT ${COLUMNS} FROM events ORDER BY seq`).iterate()) {
+    const row = raw as unknown as Row;
+    if (row.seq > expected) return fail(expected, 'missing seq', `seq ${expected} is missing (next row is seq ${row.seq})`);
+    if (row.seq < expected) return fail(row.seq, 'unexpected seq', `seq ${row.seq} where seq ${expected} was expected`);
+    let computed: string;
+    try {
+      computed = chainHash(row.prev_hash, { ...row, data: JSON.parse(row.data), actor: JSON.parse(row.actor) });
+    } catch {
+      return fail(row.seq, 'malformed row', `seq ${row.seq} holds data or actor that is not JSON`);
+    }
+    if (computed !== row.hash) return fail(row.seq, 'hash mismatch', `seq ${row.seq}: stored hash does not match its contents`);
+    if (row.prev_hash !== prev) return fail(row.seq, 'broken link', `seq ${row.seq}: prev_hash is not the hash of seq ${row.seq - 1}`);
+    prev = row.hash;
+    expected += 1;
+  }
+  const last = expected - 1;
+  const head = db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1').get() as Head | undefined;
+  if (!head) {
+    return last === 0 ? { ok: true, count: 0, head: 0, head_hash: GENESIS_HASH } : fail(1, 'head missing', 'chain_head is missing');
+  }
+  if (head.seq > last) return fail(last + 1, 'head mismatch', `chain_head is at seq ${head.seq} but the log ends at seq ${last}: rows were deleted`);
+  if (head.seq < last) return fail(head.seq + 1, 'head mismatch', `rows after chain_head seq ${head.seq} are not covered by it`);
+  if (head.hash !== prev) return fail(last, 'head mismatch', `chain_head hash differs from the hash of seq ${last}`);
+  return { ok: true, count: last, head: last, head_hash: prev };
+};
+
+export type SqliteEventStoreDeps = Readonly<{
+  db: DatabaseSync;
+  /** Write a snapshot each time the head crosses a multiple of this; 0 = never write snapshots. */
+  snapshotEvery?: number;
+  /** Snapshots kept (newest); older ones are pruned. */
+  keepSnapshots?: number;
+  /** A throwing onAppend listener is reported here; the append has succeeded regardless. */
+  onListenerError?: (err: unknown) => void;
+  /** A failed snapshot write is reported here; it never fails the append. */
+  onSnapshotError?: (err: unknown) => void;
+}>;
+
+export type SqliteEventStore = EventStore & { verify(): VerifyResult };
+
+export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventStore => {
+  const { db, snapshotEvery = 1000, keepSnapshots = 2 } = deps;
+  if (!Number.isSafeInteger(snapshotEvery) || snapshotEvery < 0) throw new Error(`snapshotEvery must be an integer >= 0, got ${snapshotEvery}`);
+
+  // Prepared once per store: appends and reads are on the hot path.
+  const headStmt = db.prepare('SELECT seq, hash FROM chain_head WHERE id = 1');
+  const insertStmt = db.prepare(`INSERT INTO events (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const setHeadStmt = db.prepare(
+    'INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash',
+  );
+  const lastSeqStmt = db.prepare('SELECT max(seq) AS seq FROM events WHERE stream = ?');
+  const rangeStmt = db.prepare(`SELECT ${COLUMNS} FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`);
+  const streamRangeStmt = db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`);
+  // A snapshot counts only when the event it was taken at is still the one in the log.
+  const snapshotsStmt = db.prepare(
+    'SELECT s.seq AS seq, s.state AS state FROM snapshots s JOIN events e ON e.seq = s.seq AND e.hash = s.event_hash WHERE s.seq <= ? ORDER BY s.seq DESC',
+  );
+  const putSnapshotStmt = db.prepare('INSERT OR REPLACE INTO snapshots (seq, state, event_hash) VALUES (?, ?, ?)');
+  const pruneSnapshotsStmt = db.prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)');
+
+  const readHead = (): Head => (headStmt.get() as Head | undefined) ?? { seq: 0, hash: GENESIS_HASH };
+
+  const toEnvelope = (row: Row): EventEnvelope => {
+    const data = upcast(row.type, row.version, JSON.parse(row.data));
+    // After upcasting, the payload is at its type's current version, and the envelope says so.
+    const version = isEventType(row.type) ? EVENT_VERSION[row.type] : row.version;
+    const { seq, stream, type, at, prev_hash, hash } = row;
+    return { type, data, seq, stream, version, actor: JSON.parse(row.actor) as Actor, at, prev_hash, hash } as EventEnvelope;
+  };
+
+  const rows = (after: number, to: number): Iterable<Row> =>
+    rangeStmt.iterate(after, to, -1) as unknown as Iterable<Row>;
+
+  /** Latest valid snapshot at or before the head, then the events after it. */
+  const load = (): { state: BrokerConfig; head: Head } => {
+    const head = readHead();
+    let state = initialState();
+    let from = 0;
+    for (const raw of snapshotsStmt.iterate(head.seq)) {
+      const snap = raw as { seq: number; state: string };
+      try {
+        const parsed = JSON.parse(snap.state) as { format?: unknown; state?: BrokerConfig };
+        if (parsed.format !== SNAPSHOT_FORMAT || typeof parsed.state !== 'object' || parsed.state === null) continue;
+        state = parsed.state;
+        from = snap.seq;
+        break;
+      } catch {
+        continue; // an unreadable snapshot is just a cache miss
+      }
+    }
+    for (const row of rows(from, head.seq)) state = evolve(state, toEnvelope(row));
+    return { state, head };
+  };
+
+  let { state, head } = load();
+  const listeners = new Set<(recorded: readonly EventEnvelope[]) => void>();
+
+  const lastSeqOf = (stream: string): number => Number((lastSeqStmt.get(stream) as { seq: number | null }).seq ?? 0);
+
+  const checkStale = (events: readonly DomainEvent[], meta: AppendMeta): void => {
+    if (meta.expectedSeq === undefined) return;
+    // Stale only when the stream the caller decided on moved (DESIGN §4); without a target, the
+    // streams the batch writes to stand in for it.
+    const streams = meta.targetStream !== undefined ? [meta.targetStream] : [...new Set(events.map(streamOf))];
+    for (const stream of streams) {
+      const current = lastSeqOf(stream);
+      if (current > meta.expectedSeq) {
+        throw new DomainError(ERROR_CODES.STALE_STREAM, `${stream} changed after seq ${meta.expectedSeq}`, [
+          { stream, expected_seq: meta.expectedSeq, current_seq: current },
+        ]);
+      }
+    }
+  };
+
+  const notify = (recorded: readonly EventEnvelope[]): void => {
+    for (const listener of [...listeners]) {
+      try {
+        listener(recorded);
+      } catch (err) {
+        deps.onListenerError?.(err);
+      }
+    }
+  };
+
+  const writeSnapshot = (): void => {
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        putSnapshotStmt.run(head.seq, JSON.stringify({ format: SNAPSHOT_FORMAT, state }), head.hash);
+        pruneSnapshotsStmt.run(Math.max(1, keepSnapshots));
+        db.exec('COMMIT');
+      } catch (err) {
+        if (db.isTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    } catch (err) {
+      deps.onSnapshotError?.(err);
+    }
+  };
+
+  const append = (events: readonly DomainEvent[], meta: AppendMeta): EventEnvelope[] => {
+    if (events.length === 0) return [];
+    const before = head.seq;
+    let foreign: EventEnvelope[] = [];
+    const recorded: EventEnvelope[] = [];
+    let stateTouched = false;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const dbHead = readHead();
+      if (dbHead.seq !== head.seq || dbHead.hash !== head.hash) {
+        // Another connection appended (e.g. the CLI on the data dir): catch up so the state the
+        // chain extends is the state in memory. The design has one writer; this keeps it honest.
+        stateTouched = true;
+        foreign = [...rows(head.seq, dbHead.seq)].map(toEnvelope);
+        for (const env of foreign) state = evolve(state, env);
+      }
+      checkStale(events, meta);
+      const actorText = canonicalJson(meta.actor);
+      const actor = JSON.parse(actorText) as Actor;
+      let seq = dbHead.seq;
+      let prev = dbHead.hash;
+      for (const event of events) {
+        if (!isEventType(event.type)) {
+          throw new DomainError(ERROR_CODES.EVENT_UNKNOWN, `cannot append unknown event type "${String(event.type)}"`, [{ type: event.type }]);
+        }
+        seq += 1;
+        const stream = streamOf(event);
+        const version = EVENT_VERSION[event.type];
+        // Store the canonical text and hand out its parse, so the live state is exactly what a
+        // replay of the stored rows produces (undefined members dropped, no shared references).
+        const dataText = canonicalJson(event.data);
+        const data = JSON.parse(dataText) as unknown;
+        const hash = chainHash(prev, { seq, stream, type: event.type, version, data, actor, at: meta.at });
+        insertStmt.run(seq, stream, event.type, version, dataText, actorText, meta.at, prev, hash);
+        recorded.push({ type: event.type, data, seq, stream, version, actor, at: meta.at, prev_hash: prev, hash } as EventEnvelope);
+        prev = hash;
+      }
+      setHeadStmt.run(seq, prev);
+      // Fold before COMMIT: if evolve throws, the batch is rolled back instead of sitting in the
+      // log unfolded. The state is rebuilt from the database below on any failure.
+      stateTouched = true;
+      for (const env of recorded) state = evolve(state, env);
+      db.exec('COMMIT');
+      head = { seq, hash: prev };
+    } catch (err) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      if (stateTouched) ({ state, head } = load());
+      throw err;
+    }
+    if (snapshotEvery > 0 && Math.floor(head.seq / snapshotEvery) > Math.floor(before / snapshotEvery)) writeSnapshot();
+    if (foreign.length > 0) notify(foreign);
+    notify(recorded);
+    return recorded;
+  };
+
+  const read = (query: ReadQuery = {}): EventEnvelope[] => {
+    const after = query.after ?? 0;
+    const to = query.to ?? Number.MAX_SAFE_INTEGER;
+    const limit = query.limit === undefined ? -1 : Math.max(0, Math.floor(query.limit));
+    const found = query.stream === undefined
+      ? rangeStmt.all(after, to, limit)
+      : streamRangeStmt.all(query.stream, after, to, limit);
+    return (found as unknown as Row[]).map(toEnvelope);
+  };
+
+  return {
+    state: () => state,
+    headSeq: () => head.seq,
+    lastSeqOf,
+    append,
+    read,
+    onAppend: (listener) => {
+      listeners.add(listener);
+      return () => { listeners.delete(listener); };
+    },
+    verify: () => verifyChain(db),
+  };
+};

@@ -1,0 +1,122 @@
+/**
+ * The database schema as numbered migrations (DESIGN §4). `PRAGMA user_version` holds how many
+ * have been applied; `migrate` applies the rest, each in its own transaction, in order.
+ *
+ * To change the schema, APPEND a migration to MIGRATIONS — never edit a shipped one: databases in
+ * the field have already run it, and `user_version` is all that says so.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+
+export const MIGRATIONS: readonly string[] = [
+  // 1 — the event log, its chain head, snapshots, and the append-only side tables.
+  `
+  -- The event log: append-only; hash = sha256(prev_hash || canonical JSON of the row), DESIGN §4.
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    stream TEXT NOT NULL,
+    type TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX events_stream_seq ON events (stream, seq);
+
+  -- One row, updated in the same transaction as every append, so a deleted tail is detectable.
+  CREATE TABLE chain_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL
+  ) STRICT;
+
+  -- A cache of the folded state: deleting rows changes nothing but start-up time.
+  CREATE TABLE snapshots (
+    seq INTEGER PRIMARY KEY,
+    state TEXT NOT NULL,
+    event_hash TEXT NOT NULL
+  ) STRICT;
+
+  -- Observations that must survive restarts (DESIGN §1): not admin changes, so not events.
+  CREATE TABLE security_events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    category TEXT NOT NULL,
+    severity TEXT NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
+    message TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}',
+    actor TEXT,
+    ip TEXT
+  ) STRICT;
+  CREATE INDEX security_events_category_id ON security_events (category, id);
+  CREATE INDEX security_events_at ON security_events (at);
+
+  -- The apply loop's checkpoints (DESIGN §6): recorded only after the broker confirmed.
+  CREATE TABLE apply_results (
+    id INTEGER PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    result TEXT NOT NULL CHECK (result IN ('applied', 'written', 'failed')),
+    reason TEXT,
+    latency_ms REAL,
+    password_sha256 TEXT,
+    acl_sha256 TEXT,
+    at TEXT NOT NULL
+  ) STRICT;
+
+  -- The files last confirmed by the broker, restored when a new apply fails (DESIGN §6).
+  CREATE TABLE last_good_files (
+    name TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    content TEXT NOT NULL
+  ) STRICT;
+
+  -- TOTP replay protection (DESIGN §9): a time step accepted once per user is never accepted again.
+  CREATE TABLE mfa_used_steps (
+    username TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    PRIMARY KEY (username, step)
+  ) STRICT;
+  `,
+];
+
+/** The schema version this code expects: the number of migrations. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const userVersion = (db: DatabaseSync): number => {
+  const row = db.prepare('PRAGMA user_version').get() as { user_version?: number } | undefined;
+  return Number(row?.user_version ?? 0);
+};
+
+/**
+ * Applies the pending migrations. Each runs with its `user_version` bump in one IMMEDIATE
+ * transaction, so a crash leaves the database at a whole version and a concurrent opener waits
+ * (busy_timeout) rather than running the same migration twice.
+ */
+export const migrate = (db: DatabaseSync): void => {
+  for (;;) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      // Read inside the write lock: another process may have migrated while we waited.
+      const current = userVersion(db);
+      if (current > MIGRATIONS.length) {
+        throw new Error(
+          `database schema version ${current} is newer than this MCM understands (${MIGRATIONS.length}): upgrade MCM or restore a matching backup`,
+        );
+      }
+      const sql = MIGRATIONS[current];
+      if (sql === undefined) {
+        db.exec('COMMIT');
+        return;
+      }
+      db.exec(sql);
+      // PRAGMA takes no bound parameters; `current + 1` is an integer we computed.
+      db.exec(`PRAGMA user_version = ${current + 1}`);
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+};

@@ -1,0 +1,58 @@
+/**
+ * decide(command, state) → events: the only code that decides (DESIGN §1). Pure and total: it
+ * reads the state (never changes it), reads no clock, draws no randomness, and either returns the
+ * events to append ([] for a no-op) or throws a DomainError with a stable MCM_ERR_* code.
+ */
+import type { Command } from './commands.ts';
+import { DomainError, ERROR_CODES } from './errors.ts';
+import type { DomainEvent } from './events.ts';
+import type { BrokerConfig } from './state.ts';
+import { addAclRule, changeAclRule, removeAclRule } from './decide/acl-rules.ts';
+import {
+  createAdminUser, deleteAdminUser, disableMfa, enableMfa, startMfaEnrolment, updateAdminUser, useRecoveryCode,
+} from './decide/admin-users.ts';
+import {
+  changeMqttUserPassword, createMqttUser, deleteMqttUser, grantRole, revokeRole, updateMqttUser,
+} from './decide/mqtt-users.ts';
+import { defineRole, deleteRole, updateRole } from './decide/roles.ts';
+import { attachSchema, changeSchema, detachSchema } from './decide/schemas.ts';
+import { changeSettings } from './decide/settings.ts';
+import { show } from './decide/guards.ts';
+
+export const decide = (command: Command, state: BrokerConfig): DomainEvent[] => {
+  // Types guarantee this; a hand-built command (CLI, GitOps, tests) gets a DomainError, not a TypeError.
+  if (command === null || typeof command !== 'object' || command.data === null || typeof command.data !== 'object') {
+    throw new DomainError(ERROR_CODES.VALIDATION, 'a command must be an object with a data object', [{ field: 'data' }]);
+  }
+  switch (command.type) {
+    case 'CreateMqttUser': return createMqttUser(command, state);
+    case 'ChangeMqttUserPassword': return changeMqttUserPassword(command, state);
+    case 'UpdateMqttUser': return updateMqttUser(command, state);
+    case 'DeleteMqttUser': return deleteMqttUser(command, state);
+    case 'DefineRole': return defineRole(command, state);
+    case 'UpdateRole': return updateRole(command, state);
+    case 'DeleteRole': return deleteRole(command, state);
+    case 'GrantRole': return grantRole(command, state);
+    case 'RevokeRole': return revokeRole(command, state);
+    case 'AddAclRule': return addAclRule(command, state);
+    case 'ChangeAclRule': return changeAclRule(command, state);
+    case 'RemoveAclRule': return removeAclRule(command, state);
+    case 'AttachSchema': return attachSchema(command, state);
+    case 'ChangeSchema': return changeSchema(command, state);
+    case 'DetachSchema': return detachSchema(command, state);
+    case 'ChangeSettings': return changeSettings(command, state);
+    case 'CreateAdminUser': return createAdminUser(command, state);
+    case 'UpdateAdminUser': return updateAdminUser(command, state);
+    case 'DeleteAdminUser': return deleteAdminUser(command, state);
+    case 'StartMfaEnrolment': return startMfaEnrolment(command, state);
+    case 'EnableMfa': return enableMfa(command, state);
+    case 'DisableMfa': return disableMfa(command, state);
+    case 'UseRecoveryCode': return useRecoveryCode(command, state);
+    default: {
+      // Reached only when a caller bypasses the types (e.g. a hand-built CLI or GitOps command).
+      const never: never = command;
+      const type = (never as { type?: unknown }).type;
+      throw new DomainError(ERROR_CODES.VALIDATION, `unknown command ${show(type)}`, [{ field: 'type', value: type }]);
+    }
+  }
+};

@@ -1,0 +1,127 @@
+/** decide as a whole: pure, total, and in agreement with evolve. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Command, CommandType } from '../../core/commands.ts';
+import { decide } from '../../core/decide.ts';
+import { DomainError } from '../../core/errors.ts';
+import type { DomainEvent } from '../../core/events.ts';
+import { evolve, fold } from '../../core/evolve.ts';
+import { initialState, type BrokerConfig } from '../../core/state.ts';
+import { AT, BCRYPT_B, HASH_B, bcrypt, deepFreeze, ev, record } from '../helpers/decider-spec.ts';
+
+const codes = Array.from({ length: 10 }, (_, i) => bcrypt(i));
+
+const world: DomainEvent[] = [
+  ev.roleDefined('ops'), ev.roleDefined('idle'), ev.userCreated('alice'), ev.userCreated('bob'), ev.granted('alice', 'ops'),
+  ev.ruleAdded(1, 'user:alice', 'a/#', 'read'), ev.ruleAdded(2, 'role:ops', 'ops/#', 'readwrite'), ev.ruleAdded(3, 'role:idle', 'i', 'read'),
+  { type: 'SchemaAttached', data: { id: 1, name: 's', topicFilter: 'a/#', schema: { type: 'object' }, enabled: true, description: '' } },
+  ev.adminCreated('root'), ev.adminCreated('eve', 'admin'),
+  { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'ct', recoveryCodeHashes: codes } },
+  { type: 'MfaEnabled', data: { username: 'root' } },
+];
+
+/** One command of every type that succeeds against `world`. */
+const commands: Record<CommandType, Command> = {
+  CreateMqttUser: { type: 'CreateMqttUser', data: { username: 'carol', passwordHash: HASH_B, roles: ['ops'], description: 'c' } },
+  ChangeMqttUserPassword: { type: 'ChangeMqttUserPassword', data: { username: 'alice', passwordHash: HASH_B } },
+  UpdateMqttUser: { type: 'UpdateMqttUser', data: { username: 'alice', roles: ['idle'], disabled: true, description: 'x' } },
+  DeleteMqttUser: { type: 'DeleteMqttUser', data: { username: 'alice' } },
+  DefineRole: { type: 'DefineRole', data: { name: 'new', rules: [{ topic: 'n/#', access: 'read' }] } },
+  UpdateRole: { type: 'UpdateRole', data: { name: 'ops', description: 'd', rules: [{ topic: 'o/#', access: 'write' }] } },
+  DeleteRole: { type: 'DeleteRole', data: { name: 'idle' } },
+  GrantRole: { type: 'GrantRole', data: { username: 'bob', role: 'ops' } },
+  RevokeRole: { type: 'RevokeRole', data: { username: 'alice', role: 'ops' } },
+  AddAclRule: { type: 'AddAclRule', data: { principal: 'pattern', topic: 'dev/%c/#', access: 'readwrite' } },
+  ChangeAclRule: { type: 'ChangeAclRule', data: { id: 1, access: 'deny' } },
+  RemoveAclRule: { type: 'RemoveAclRule', data: { id: 2 } },
+  AttachSchema: { type: 'AttachSchema', data: { name: 't', topicFilter: 't/#', schema: { type: 'number' } } },
+  ChangeSchema: { type: 'ChangeSchema', data: { id: 1, schema: { type: 'array' }, enabled: false } },
+  DetachSchema: { type: 'DetachSchema', data: { id: 1 } },
+  ChangeSettings: { type: 'ChangeSettings', data: { allowAnonymous: true, hashIterations: 202 } },
+  CreateAdminUser: { type: 'CreateAdminUser', data: { username: 'op', passwordHash: BCRYPT_B, role: 'operator' } },
+  UpdateAdminUser: { type: 'UpdateAdminUser', data: { username: 'eve', role: 'viewer', passwordHash: BCRYPT_B } },
+  DeleteAdminUser: { type: 'DeleteAdminUser', data: { username: 'eve' } },
+  StartMfaEnrolment: { type: 'StartMfaEnrolment', data: { username: 'eve', secretCiphertext: 'ct2', recoveryCodeHashes: codes } },
+  EnableMfa: { type: 'EnableMfa', data: { username: 'root' } },
+  DisableMfa: { type: 'DisableMfa', data: { username: 'root' } },
+  UseRecoveryCode: { type: 'UseRecoveryCode', data: { username: 'root', index: 0 } },
+};
+
+const decideOrError = (command: Command, state: BrokerConfig): DomainEvent[] | DomainError => {
+  try {
+    return decide(command, state);
+  } catch (e) {
+    if (e instanceof DomainError) return e;
+    throw e;
+  }
+};
+
+describe('decide', () => {
+  it('never mutates its input state: every command type against a deep-frozen state', () => {
+    const state = fold(record(world));
+    const before = JSON.stringify(state);
+    deepFreeze(state);
+    for (const command of Object.values(commands)) {
+      const events = decide(command, state); // a write to a frozen object throws in strict mode
+      assert.ok(events.length > 0, `${command.type} should emit events in this world`);
+    }
+    assert.equal(JSON.stringify(state), before);
+  });
+
+  it('is deterministic: the same command and state give the same events', () => {
+    const state = deepFreeze(fold(record(world)));
+    for (const command of Object.values(commands)) assert.deepStrictEqual(decide(command, state), decide(command, state));
+  });
+
+  it('is total: any garbage in a field gives events or a DomainError, never a TypeError', () => {
+    const state = deepFreeze(fold(record(world)));
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    const garbage: unknown[] = [undefined, null, 0, -1, 1.5, Number.NaN, '', 'x', '__proto__', {}, [], [null], true, { toString: 1 }, 10n, cyclic, Symbol('s')];
+    let cases = 0;
+    for (const command of Object.values(commands)) {
+      for (const field of Object.keys(command.data)) {
+        for (const g of garbage) {
+          const broken = { type: command.type, data: { ...command.data, [field]: g } } as Command;
+          const out = decideOrError(broken, state);
+          assert.ok(Array.isArray(out) || out instanceof DomainError, `${command.type}.${field} = ${typeof g}`);
+          cases++;
+        }
+      }
+    }
+    assert.ok(cases > 500);
+  });
+
+  it('refuses an unknown command type or a missing data object with MCM_ERR_VALIDATION', () => {
+    for (const bad of [{ type: 'LaunchRocket', data: {} }, { type: 'CreateMqttUser' }, { type: 'CreateMqttUser', data: null }]) {
+      const out = decideOrError(bad as unknown as Command, initialState());
+      assert.ok(out instanceof DomainError && out.code === 'MCM_ERR_VALIDATION');
+    }
+  });
+
+  it('agrees with evolve: a session of commands folds into the expected state and rule ids', () => {
+    const state = initialState();
+    let seq = 0;
+    const run = (command: Command): DomainEvent[] => {
+      const events = decide(command, state);
+      for (const e of events) evolve(state, { ...e, seq: ++seq, at: AT } as typeof e & { seq: number; at: string });
+      return events;
+    };
+    run({ type: 'DefineRole', data: { name: 'sensors', rules: [{ topic: 's/#', access: 'read' }, { topic: 's/cmd', access: 'deny' }] } });
+    run({ type: 'CreateMqttUser', data: { username: 'dev1', passwordHash: HASH_B, roles: ['sensors'] } });
+    assert.deepEqual(run({ type: 'AddAclRule', data: { principal: 'user:dev1', topic: 'dev1/#', access: 'readwrite' } }).map((e) => e.data), [
+      { id: 3, principal: 'user:dev1', topic: 'dev1/#', access: 'readwrite', description: '' },
+    ]);
+    run({ type: 'UpdateRole', data: { name: 'sensors', rules: [{ topic: 's/#', access: 'read' }, { topic: 's/status', access: 'write' }] } });
+    assert.deepEqual(Object.values(state.rules).map((r) => [r.id, r.principal, r.access, r.topic]), [
+      [1, 'role:sensors', 'read', 's/#'], [3, 'user:dev1', 'readwrite', 'dev1/#'], [4, 'role:sensors', 'write', 's/status'],
+    ]);
+    assert.throws(() => decide({ type: 'DeleteRole', data: { name: 'sensors' } }, state), /granted to 1 user: dev1/);
+    run({ type: 'DeleteMqttUser', data: { username: 'dev1' } });
+    run({ type: 'DeleteRole', data: { name: 'sensors' } });
+    assert.deepEqual(state.rules, {});
+    assert.deepEqual(state.users, {});
+    assert.deepEqual(state.roles, {});
+    assert.equal(state.nextRuleId, 5);
+  });
+});
