@@ -1,0 +1,58 @@
+/**
+ * The Koa app (DESIGN §8). Never listens: adapters/main.ts hands `app.callback()` to
+ * createHttpServer, tests to a port-0 server. Middleware order (agreed for the HTTP layer):
+ * request id → client address → security headers → error mapper → access log → JSON body →
+ * authentication → routes (/api/v1/… and the health endpoints; route modules check roles per route).
+ */
+import Router from '@koa/router';
+import Koa from 'koa';
+import { accessLog } from './access-log.ts';
+import { authentication } from './auth/authenticate.ts';
+import { clientIp } from './auth/client-ip.ts';
+import { createAuthServices, type AuthServices } from './auth/services.ts';
+import { jsonBody } from './body.ts';
+import type { HttpDeps } from './deps.ts';
+import { errorBody, errorMapper, HTTP_ERROR_CODES } from './errors.ts';
+import { requestId } from './request-id.ts';
+import { registerRoutes } from './routes/index.ts';
+import { securityHeaders } from './security-headers.ts';
+
+/**
+ * What no route answered becomes a JSON error like every other: 404 for an unknown path, 405
+ * (with Allow, set by the router) for a known path and another method, 501 for an unknown method.
+ */
+const unansweredAsErrors = (): Koa.Middleware => async (ctx, next) => {
+  await next();
+  if (ctx.body !== undefined && ctx.body !== null) return;
+  if (ctx.status === 405) {
+    ctx.body = errorBody(HTTP_ERROR_CODES.METHOD_NOT_ALLOWED, `${ctx.method} is not allowed on ${ctx.path} (allowed: ${ctx.response.get('Allow')})`);
+  } else if (ctx.status === 501) {
+    ctx.body = errorBody(HTTP_ERROR_CODES.METHOD_NOT_ALLOWED, `method ${ctx.method} is not implemented`);
+  } else if (ctx.status === 404) {
+    ctx.body = errorBody(HTTP_ERROR_CODES.ROUTE_NOT_FOUND, `no route for ${ctx.method} ${ctx.path}`);
+    ctx.status = 404;
+  }
+};
+
+export const createHttpApp = (input: HttpDeps): Koa => {
+  const deps: HttpDeps & { auth: AuthServices } = { ...input, auth: input.auth ?? createAuthServices(input) };
+  const app = new Koa({ proxy: false });
+  // errorMapper answers every request error; what is left (a socket failing mid-response) is logged.
+  app.on('error', (err: unknown) => deps.logger.warn({ err }, 'http response error'));
+
+  app.use(requestId());
+  app.use(clientIp(deps.config.http.trust_proxies));
+  app.use(securityHeaders());
+  app.use(errorMapper(deps.logger));
+  app.use(accessLog(deps.logger));
+  app.use(jsonBody(deps.config.http.body_limit_bytes));
+  app.use(authentication({ store: deps.store, securityLog: deps.securityLog, tokens: deps.auth.tokens, secrets: deps.secrets }));
+  app.use(unansweredAsErrors());
+
+  // The root router gets the health endpoints; the API routes go on an /api/v1 sub-router.
+  const root = new Router();
+  registerRoutes(root, deps);
+  app.use(root.routes());
+  app.use(root.allowedMethods());
+  return app;
+};

@@ -1,0 +1,62 @@
+/**
+ * What the HTTP adapter needs from the rest of the server. `adapters/main.ts` builds it; tests
+ * build it with tests/helpers/http.ts. Everything is passed in (STYLE principle 7): no module
+ * singletons, so two apps in one process (tests) never share state.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import type { Logger } from 'pino';
+import type { Clock, EventStore, PasswordHasher } from '../../core/ports.ts';
+import type { Config } from '../config/config.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import type { VerifyResult } from '../sqlite/event-store.ts';
+import type { AuthServices } from './auth/services.ts';
+import type { SecurityEventLog } from '../sqlite/security-events.ts';
+
+export type { Logger };
+
+/** The event store plus the hash-chain walk behind `GET /events/verify` (DESIGN §4). */
+export type HttpEventStore = EventStore & { verify(): VerifyResult };
+
+/** bcrypt for admin passwords (DESIGN §9), cost from config.auth.bcrypt_cost. */
+export type AdminHasher = {
+  hash(password: string): Promise<string>;
+  verify(password: string, hash: string): Promise<boolean>;
+};
+
+export type { SecurityEventLog, VerifyResult };
+
+export type ApplyResult = 'applied' | 'written' | 'failed';
+
+/** `GET /apply-status` (DESIGN §8). */
+export type ApplyStatus = {
+  desired_seq: number;
+  applied_seq: number;
+  state: 'applied' | 'pending' | 'failed';
+  last: { seq: number; result: ApplyResult; latency_ms: number | null; at: string; reason?: string } | null;
+  broker: { mode: string; up: boolean };
+};
+
+export type HttpDeps = {
+  store: HttpEventStore;
+  clock: Clock;
+  config: Config;
+  logger: Logger;
+  /** `$7$` hashes for MQTT users (adapters/mosquitto/password-hash.ts). */
+  mqttHasher: PasswordHasher;
+  adminHasher: AdminHasher;
+  /** The append-only security event table (auth.login_failed, auth.locked_out, …). */
+  securityLog: SecurityEventLog;
+  secrets: SecretStore;
+  /** MQTT service account username: refused as an MQTT username (MCM_ERR_USERNAME_RESERVED). */
+  serviceAccount: string;
+  /** null when no apply loop runs (tests). */
+  apply: { status(): ApplyStatus; retry(): Promise<ApplyStatus> } | null;
+  readiness?: () => { ready: boolean; reasons: string[] };
+  /** For read models that are tables (mfa_used_steps, security events). */
+  db: DatabaseSync;
+  /**
+   * Token service, lockout, MFA challenges, TOTP (auth/services.ts). createHttpApp builds it when
+   * absent; adapters/main.ts may build it first to share the token check with the ws hub.
+   */
+  auth?: AuthServices;
+};

@@ -1,0 +1,147 @@
+/**
+ * ACL rules (DESIGN §5): `{id, principal, topic, access, description}`; topic filters are checked
+ * by the core exactly as Mosquitto checks them. Explain and "who can" run the core's evaluator on
+ * the same model the ACL file is rendered from, so their answer is the broker's (DESIGN §5).
+ */
+import type Router from '@koa/router';
+import { buildAclModel, type AclModel } from '../../../core/acl-model.ts';
+import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
+import { own } from '../../../core/evolve/records.ts';
+import { explain, whoCan } from '../../../core/explain.ts';
+import { handleCommand } from '../../../core/handle-command.ts';
+import type { AclRule } from '../../../core/acl-types.ts';
+import type { BrokerConfig } from '../../../core/state.ts';
+import { aclRuleView, createViewCache, filterAclRules } from '../../../projections/views.ts';
+import type { HttpDeps } from '../deps.ts';
+import { setEtag } from '../etag.ts';
+import { createPageCache, pageOf, parsePageQuery, queryString } from '../pagination.ts';
+import { bodyOf, validateBody } from '../validate.ts';
+import { commandContext, idParam, reply } from './context.ts';
+import { API_PREFIX, mountRoutes, type RouteSpec } from './route-spec.ts';
+
+const BASE = '/acls';
+
+/** `/acls/who` and `/acls/explain` come before `/acls/{id}`: the first matching route answers. */
+export const routes: readonly RouteSpec[] = [
+  { method: 'GET', path: BASE, minRole: 'auditor' },
+  { method: 'POST', path: BASE, minRole: 'operator' },
+  { method: 'POST', path: `${BASE}/explain`, minRole: 'viewer' },
+  { method: 'GET', path: `${BASE}/who`, minRole: 'viewer' },
+  { method: 'GET', path: `${BASE}/{id}`, minRole: 'auditor' },
+  { method: 'PUT', path: `${BASE}/{id}`, minRole: 'operator' },
+  { method: 'DELETE', path: `${BASE}/{id}`, minRole: 'operator' },
+];
+
+type CreateBody = { principal: string; topic: string; access: string; description?: string };
+type UpdateBody = { topic?: string; access?: string; description?: string };
+type ExplainBody = { username?: string; clientid?: string; topic: string; action: 'read' | 'write' };
+
+const ruleIn = (state: BrokerConfig, id: number): AclRule => {
+  const rule = own(state.rules, String(id));
+  if (!rule) throw new DomainError(ERROR_CODES.ACL_RULE_NOT_FOUND, `ACL rule ${id} does not exist`, [{ id }]);
+  return rule;
+};
+
+const requiredQuery = (query: Record<string, unknown>, name: string): string => {
+  const v = queryString(query, name);
+  if (v === undefined || v === '') throw new DomainError(ERROR_CODES.VALIDATION, `query parameter "${name}" is required`, [{ field: name }]);
+  return v;
+};
+
+export const registerAclRoutes = (router: Router, deps: HttpDeps): void => {
+  const views = createViewCache();
+  const pages = createPageCache();
+  const opts = { serviceAccount: deps.serviceAccount };
+
+  // Only events that move the generation change the model (DESIGN §6: users, grants, rules,
+  // anonymous access), so one model per generation serves every explain in between.
+  let cached: { state: BrokerConfig; generation: number; model: AclModel } | null = null;
+  const modelOf = (state: BrokerConfig): AclModel => {
+    if (cached === null || cached.state !== state || cached.generation !== state.generation) {
+      cached = { state, generation: state.generation, model: buildAclModel(state, { serviceAccount: deps.serviceAccount, generation: state.generation }) };
+    }
+    return cached.model;
+  };
+
+  mountRoutes(router, routes, {
+    [`GET ${BASE}`]: (ctx) => {
+      const state = deps.store.state();
+      const principal = queryString(ctx.query, 'principal');
+      const topic = queryString(ctx.query, 'topic');
+      const q = parsePageQuery(ctx.query);
+      setEtag(ctx, state.seq);
+      ctx.type = 'application/json';
+      ctx.body = pages(state, JSON.stringify([principal, topic, q.limit, q.cursor]), () => {
+        const all = views.aclRules(state);
+        const list = principal === undefined && topic === undefined
+          ? all
+          : filterAclRules(all, { ...(principal === undefined ? {} : { principal }), ...(topic === undefined ? {} : { topic }) });
+        return pageOf(list, (r) => r.id, q);
+      });
+    },
+
+    [`POST ${BASE}`]: [validateBody('AclRuleCreate'), (ctx) => {
+      const body = bodyOf<CreateBody>(ctx);
+      const result = handleCommand(deps, {
+        type: 'AddAclRule',
+        data: {
+          principal: body.principal,
+          topic: body.topic,
+          access: body.access,
+          ...(body.description === undefined ? {} : { description: body.description }),
+        },
+      }, commandContext(ctx));
+      const added = result.events.find((e) => e.type === 'AclRuleAdded');
+      if (!added || added.type !== 'AclRuleAdded') throw new Error('AddAclRule recorded no AclRuleAdded event');
+      ctx.set('Location', `${API_PREFIX}${BASE}/${added.data.id}`);
+      reply(ctx, 201, aclRuleView(ruleIn(deps.store.state(), added.data.id)), result.seq);
+    }],
+
+    [`POST ${BASE}/explain`]: [validateBody('ExplainRequest'), (ctx) => {
+      const body = bodyOf<ExplainBody>(ctx);
+      const state = deps.store.state();
+      const result = explain(modelOf(state), state, {
+        username: body.username ?? null,
+        clientid: body.clientid ?? null,
+        topic: body.topic,
+        action: body.action,
+      }, opts);
+      reply(ctx, 200, result, state.seq);
+    }],
+
+    [`GET ${BASE}/who`]: (ctx) => {
+      const topic = requiredQuery(ctx.query, 'topic');
+      const action = requiredQuery(ctx.query, 'action');
+      if (action !== 'read' && action !== 'write') {
+        throw new DomainError(ERROR_CODES.VALIDATION, 'query parameter "action" must be "read" or "write"', [{ field: 'action', value: action.slice(0, 100) }]);
+      }
+      const state = deps.store.state();
+      reply(ctx, 200, { topic, action, ...whoCan(modelOf(state), state, topic, action, opts) }, state.seq);
+    },
+
+    [`GET ${BASE}/{id}`]: (ctx) => {
+      const state = deps.store.state();
+      reply(ctx, 200, aclRuleView(ruleIn(state, idParam(ctx))), state.seq);
+    },
+
+    [`PUT ${BASE}/{id}`]: [validateBody('AclRuleUpdate'), (ctx) => {
+      const id = idParam(ctx);
+      const body = bodyOf<UpdateBody>(ctx);
+      const result = handleCommand(deps, {
+        type: 'ChangeAclRule',
+        data: {
+          id,
+          ...(body.topic === undefined ? {} : { topic: body.topic }),
+          ...(body.access === undefined ? {} : { access: body.access }),
+          ...(body.description === undefined ? {} : { description: body.description }),
+        },
+      }, commandContext(ctx));
+      reply(ctx, 200, aclRuleView(ruleIn(deps.store.state(), id)), result.seq);
+    }],
+
+    [`DELETE ${BASE}/{id}`]: (ctx) => {
+      const result = handleCommand(deps, { type: 'RemoveAclRule', data: { id: idParam(ctx) } }, commandContext(ctx));
+      reply(ctx, 204, null, result.seq);
+    },
+  });
+};

@@ -1,0 +1,23 @@
+/**
+ * `GET /api/v1/openapi.json` (DESIGN §8): the same document that validates request bodies
+ * (adapters/http/validate.ts), served as JSON without auth.
+ */
+import type Router from '@koa/router';
+import type { HttpDeps } from '../deps.ts';
+import { openApiDocument } from '../validate.ts';
+import { mountRoutes, type RouteSpec } from './route-spec.ts';
+
+export const routes: readonly RouteSpec[] = [
+  { method: 'GET', path: '/openapi.json', minRole: 'none' },
+];
+
+export const registerOpenApiRoutes = (router: Router, _deps: HttpDeps): void => {
+  // Serialised once: the document never changes while the process runs.
+  const json = JSON.stringify(openApiDocument);
+  mountRoutes(router, routes, {
+    'GET /openapi.json': (ctx) => {
+      ctx.type = 'application/json';
+      ctx.body = json;
+    },
+  });
+};
