@@ -36,7 +36,15 @@ export type Command =
   | { type: 'StartMfaEnrolment'; data: { username: string; secretCiphertext: string; recoveryCodeHashes: string[] } }
   | { type: 'EnableMfa'; data: { username: string } }
   | { type: 'DisableMfa'; data: { username: string } }
-  | { type: 'UseRecoveryCode'; data: { username: string; index: number } };
+  | { type: 'UseRecoveryCode'; data: { username: string; index: number } }
+  /** Recorded for the audit view; the adapter publishes as the service account after appending. */
+  | { type: 'PublishMessage'; data: { topic: string; qos: number; retain: boolean; bytes: number; payloadSha256: string } }
+  | { type: 'ClearRetained'; data: { topic: string } }
+  /** `url` has been checked against private ranges by the adapter (config webhooks.allow_private). */
+  | { type: 'CreateWebhook'; data: { url: string; events: string[]; secretCiphertext: string; enabled?: boolean; description?: string } }
+  | { type: 'UpdateWebhook'; data: { id: number; url?: string; events?: string[]; enabled?: boolean; description?: string } }
+  | { type: 'RotateWebhookSecret'; data: { id: number; secretCiphertext: string } }
+  | { type: 'DeleteWebhook'; data: { id: number } };
 
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;

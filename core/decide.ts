@@ -17,6 +17,8 @@ import {
 import { defineRole, deleteRole, updateRole } from './decide/roles.ts';
 import { attachSchema, changeSchema, detachSchema } from './decide/schemas.ts';
 import { changeSettings } from './decide/settings.ts';
+import { clearRetained, publishMessage } from './decide/broker-actions.ts';
+import { createWebhook, deleteWebhook, rotateWebhookSecret, updateWebhook } from './decide/webhooks.ts';
 import { show } from './decide/guards.ts';
 
 export const decide = (command: Command, state: BrokerConfig): DomainEvent[] => {
@@ -48,6 +50,12 @@ export const decide = (command: Command, state: BrokerConfig): DomainEvent[] => 
     case 'EnableMfa': return enableMfa(command, state);
     case 'DisableMfa': return disableMfa(command, state);
     case 'UseRecoveryCode': return useRecoveryCode(command, state);
+    case 'PublishMessage': return publishMessage(command);
+    case 'ClearRetained': return clearRetained(command);
+    case 'CreateWebhook': return createWebhook(command, state);
+    case 'UpdateWebhook': return updateWebhook(command, state);
+    case 'RotateWebhookSecret': return rotateWebhookSecret(command, state);
+    case 'DeleteWebhook': return deleteWebhook(command, state);
     default: {
       // Reached only when a caller bypasses the types (e.g. a hand-built CLI or GitOps command).
       const never: never = command;

@@ -47,6 +47,11 @@ export const ERROR_CODES = {
   LAST_ADMIN: 'MCM_ERR_LAST_ADMIN',
   MFA_STATE: 'MCM_ERR_MFA_STATE',
   STALE_STREAM: 'MCM_ERR_STALE_STREAM',
+  WEBHOOK_NOT_FOUND: 'MCM_ERR_WEBHOOK_NOT_FOUND',
+  WEBHOOK_INVALID: 'MCM_ERR_WEBHOOK_INVALID',
+  PUBLISH_INVALID: 'MCM_ERR_PUBLISH_INVALID',
   EVENT_UNKNOWN: 'MCM_ERR_EVENT_UNKNOWN',
+  /** A GitOps bundle (YAML files or JSON) that is malformed or inconsistent; details list every problem. */
+  GITOPS_INVALID: 'MCM_ERR_GITOPS_INVALID',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

@@ -52,7 +52,15 @@ export type DomainEvent =
   | { type: 'MfaEnrolmentStarted'; data: { username: string; secretCiphertext: string; recoveryCodeHashes: string[] } }
   | { type: 'MfaEnabled'; data: { username: string } }
   | { type: 'MfaDisabled'; data: { username: string } }
-  | { type: 'MfaRecoveryCodeUsed'; data: { username: string; index: number } };
+  | { type: 'MfaRecoveryCodeUsed'; data: { username: string; index: number } }
+  // Operator actions on the broker (DESIGN §7): audited, never the payload itself
+  | { type: 'BrokerMessagePublished'; data: { topic: string; qos: 0 | 1 | 2; retain: boolean; bytes: number; payloadSha256: string } }
+  | { type: 'RetainedMessageCleared'; data: { topic: string } }
+  // Webhook endpoints; the signing secret is AES-256-GCM ciphertext (key outside the log)
+  | { type: 'WebhookCreated'; data: { id: number; url: string; events: string[]; secretCiphertext: string; enabled: boolean; description: string } }
+  | { type: 'WebhookChanged'; data: { id: number; url: string; events: string[]; enabled: boolean; description: string } }
+  | { type: 'WebhookSecretRotated'; data: { id: number; secretCiphertext: string } }
+  | { type: 'WebhookDeleted'; data: { id: number } };
 
 export type EventType = DomainEvent['type'];
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
@@ -78,6 +86,8 @@ export const EVENT_VERSION: Readonly<Record<EventType, number>> = {
   AdminUserCreated: 1, AdminUserPasswordChanged: 1, AdminUserRoleChanged: 1, AdminUserDisabled: 1,
   AdminUserEnabled: 1, AdminUserDeleted: 1,
   MfaEnrolmentStarted: 1, MfaEnabled: 1, MfaDisabled: 1, MfaRecoveryCodeUsed: 1,
+  BrokerMessagePublished: 1, RetainedMessageCleared: 1,
+  WebhookCreated: 1, WebhookChanged: 1, WebhookSecretRotated: 1, WebhookDeleted: 1,
 };
 
 export const isEventType = (t: string): t is EventType => Object.hasOwn(EVENT_VERSION, t);

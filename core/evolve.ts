@@ -8,6 +8,7 @@ import { initialState, type BrokerConfig } from './state.ts';
 import { evolveAclRule, evolveSchema } from './evolve/acl-rules.ts';
 import { evolveAdminUser } from './evolve/admin-users.ts';
 import { evolveMqttUser, evolveRole } from './evolve/mqtt-users.ts';
+import { evolveWebhook } from './evolve/webhooks.ts';
 
 /** What evolve needs of a stored event; EventEnvelope satisfies it. */
 export type Recorded = DomainEvent & { seq: number; at: string };
@@ -39,6 +40,11 @@ export const evolve = (state: BrokerConfig, event: Recorded): BrokerConfig => {
     case 'AdminUserDisabled': case 'AdminUserEnabled': case 'AdminUserDeleted':
     case 'MfaEnrolmentStarted': case 'MfaEnabled': case 'MfaDisabled': case 'MfaRecoveryCodeUsed':
       evolveAdminUser(state, event, at);
+      break;
+    case 'BrokerMessagePublished': case 'RetainedMessageCleared':
+      break; // audit only: the desired state is unchanged
+    case 'WebhookCreated': case 'WebhookChanged': case 'WebhookSecretRotated': case 'WebhookDeleted':
+      evolveWebhook(state, event, at);
       break;
     default: {
       const never: never = event;

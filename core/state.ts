@@ -52,6 +52,19 @@ export type AdminUser = {
   updatedAt: string;
 };
 
+export type Webhook = {
+  id: number;
+  url: string;
+  /** Subscribed categories (core/webhook-events.ts). */
+  events: string[];
+  /** AES-256-GCM ciphertext of the HMAC signing secret. */
+  secretCiphertext: string;
+  enabled: boolean;
+  description: string;
+  createdAt: string;
+  updatedAt: string;
+};
+
 export type BrokerSettings = {
   /** Rendered as allow_anonymous in supervised mode; default off (DESIGN §5). */
   allowAnonymous: boolean;
@@ -74,6 +87,9 @@ export type BrokerConfig = {
   nextSchemaId: number;
   settings: BrokerSettings;
   adminUsers: Record<string, AdminUser>;
+  /** Keyed by String(id). */
+  webhooks: Record<string, Webhook>;
+  nextWebhookId: number;
 };
 
 export const DEFAULT_HASH_ITERATIONS = 101;
@@ -89,6 +105,8 @@ export const initialState = (): BrokerConfig => ({
   nextSchemaId: 1,
   settings: { allowAnonymous: false, hashIterations: DEFAULT_HASH_ITERATIONS },
   adminUsers: {},
+  webhooks: {},
+  nextWebhookId: 1,
 });
 
 /** Deep copy (the state is plain JSON): for time travel and for callers that keep an old state. */

@@ -8,7 +8,10 @@ export const roleStream = (name: string): string => `role:${name}`;
 export const aclStream = (id: number): string => `acl:${id}`;
 export const schemaStream = (id: number): string => `schema:${id}`;
 export const adminUserStream = (username: string): string => `admin-user:${username}`;
+export const webhookStream = (id: number): string => `webhook:${id}`;
 export const SETTINGS_STREAM = 'settings';
+/** Operator actions on the live broker (publish, clear retained). */
+export const BROKER_STREAM = 'broker';
 
 /** The stream an event is recorded on. Grants belong to the user they change. */
 export const streamOf = (event: DomainEvent): string => {
@@ -29,6 +32,10 @@ export const streamOf = (event: DomainEvent): string => {
     case 'AdminUserDisabled': case 'AdminUserEnabled': case 'AdminUserDeleted':
     case 'MfaEnrolmentStarted': case 'MfaEnabled': case 'MfaDisabled': case 'MfaRecoveryCodeUsed':
       return adminUserStream(event.data.username);
+    case 'BrokerMessagePublished': case 'RetainedMessageCleared':
+      return BROKER_STREAM;
+    case 'WebhookCreated': case 'WebhookChanged': case 'WebhookSecretRotated': case 'WebhookDeleted':
+      return webhookStream(event.data.id);
     default: {
       const never: never = event;
       throw new Error(`no stream for ${JSON.stringify(never)}`);
@@ -60,6 +67,12 @@ export const targetStream = (command: Command, state: BrokerConfig): string => {
     case 'CreateAdminUser': case 'UpdateAdminUser': case 'DeleteAdminUser':
     case 'StartMfaEnrolment': case 'EnableMfa': case 'DisableMfa': case 'UseRecoveryCode':
       return adminUserStream(command.data.username);
+    case 'PublishMessage': case 'ClearRetained':
+      return BROKER_STREAM;
+    case 'CreateWebhook':
+      return webhookStream(state.nextWebhookId);
+    case 'UpdateWebhook': case 'RotateWebhookSecret': case 'DeleteWebhook':
+      return webhookStream(command.data.id);
     default: {
       const never: never = command;
       throw new Error(`no target stream for ${JSON.stringify(never)}`);

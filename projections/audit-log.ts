@@ -75,6 +75,12 @@ export const summarize = (e: EventEnvelope): string => {
     case 'MfaEnabled': return `MFA enabled for ${q(e.data.username)}`;
     case 'MfaDisabled': return `MFA disabled for ${q(e.data.username)}`;
     case 'MfaRecoveryCodeUsed': return `recovery code used by ${q(e.data.username)}`;
+    case 'BrokerMessagePublished': return `message published to ${q(e.data.topic)} (QoS ${e.data.qos}${e.data.retain ? ', retained' : ''}, ${e.data.bytes} bytes)`;
+    case 'RetainedMessageCleared': return `retained message on ${q(e.data.topic)} cleared`;
+    case 'WebhookCreated': return `webhook ${e.data.id} created for ${e.data.events.join(', ')}`;
+    case 'WebhookChanged': return `webhook ${e.data.id} changed`;
+    case 'WebhookSecretRotated': return `signing secret of webhook ${e.data.id} rotated`;
+    case 'WebhookDeleted': return `webhook ${e.data.id} deleted`;
     default: {
       const never: never = e;
       return `event ${(never as { type: string }).type}`;

@@ -21,7 +21,8 @@ export const GENESIS_HASH = '0'.repeat(64);
  * Snapshot rows hold `{format, state}`. Bump this when BrokerConfig's shape changes: older
  * snapshots are then ignored (they are only a cache) instead of loading a state missing fields.
  */
-export const SNAPSHOT_FORMAT = 1;
+// 2: BrokerConfig gained webhooks/nextWebhookId.
+export const SNAPSHOT_FORMAT = 2;
 
 export type VerifyFailureReason =
   | 'hash mismatch' | 'broken link' | 'missing seq' | 'unexpected seq' | 'malformed row'

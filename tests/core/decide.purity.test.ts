@@ -9,6 +9,8 @@ import { evolve, fold } from '../../core/evolve.ts';
 import { initialState, type BrokerConfig } from '../../core/state.ts';
 import { AT, BCRYPT_B, HASH_B, bcrypt, deepFreeze, ev, record } from '../helpers/decider-spec.ts';
 
+/** A sealed secret's shape (adapters/secrets/crypto-box.ts), never opened by core. */
+const SEALED = 'v1.aXY=.dGFn.Y3Q=';
 const codes = Array.from({ length: 10 }, (_, i) => bcrypt(i));
 
 const world: DomainEvent[] = [
@@ -18,6 +20,7 @@ const world: DomainEvent[] = [
   ev.adminCreated('root'), ev.adminCreated('eve', 'admin'),
   { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'ct', recoveryCodeHashes: codes } },
   { type: 'MfaEnabled', data: { username: 'root' } },
+  { type: 'WebhookCreated', data: { id: 1, url: 'https://hooks.example.com/mcm', events: ['apply_failed'], secretCiphertext: SEALED, enabled: true, description: '' } },
 ];
 
 /** One command of every type that succeeds against `world`. */
@@ -45,6 +48,12 @@ const commands: Record<CommandType, Command> = {
   EnableMfa: { type: 'EnableMfa', data: { username: 'root' } },
   DisableMfa: { type: 'DisableMfa', data: { username: 'root' } },
   UseRecoveryCode: { type: 'UseRecoveryCode', data: { username: 'root', index: 0 } },
+  PublishMessage: { type: 'PublishMessage', data: { topic: 'plant/1', qos: 1, retain: false, bytes: 2, payloadSha256: 'a'.repeat(64) } },
+  ClearRetained: { type: 'ClearRetained', data: { topic: 'plant/1' } },
+  CreateWebhook: { type: 'CreateWebhook', data: { url: 'https://hooks.example.com/x', events: ['broker_down'], secretCiphertext: SEALED } },
+  UpdateWebhook: { type: 'UpdateWebhook', data: { id: 1, enabled: false } },
+  RotateWebhookSecret: { type: 'RotateWebhookSecret', data: { id: 1, secretCiphertext: SEALED } },
+  DeleteWebhook: { type: 'DeleteWebhook', data: { id: 1 } },
 };
 
 const decideOrError = (command: Command, state: BrokerConfig): DomainEvent[] | DomainError => {

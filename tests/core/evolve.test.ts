@@ -49,6 +49,13 @@ const everything: DomainEvent[] = [
   { type: 'MfaEnabled', data: { username: 'root' } },
   { type: 'MfaRecoveryCodeUsed', data: { username: 'root', index: 3 } },
   { type: 'MfaDisabled', data: { username: 'root' } },
+  { type: 'BrokerMessagePublished', data: { topic: 'plant/1', qos: 1, retain: true, bytes: 3, payloadSha256: 'b'.repeat(64) } },
+  { type: 'RetainedMessageCleared', data: { topic: 'plant/1' } },
+  { type: 'WebhookCreated', data: { id: 1, url: 'https://hooks.example.com/a', events: ['broker_down'], secretCiphertext: 'v1.aQ==.dA==.Yw==', enabled: true, description: '' } },
+  { type: 'WebhookChanged', data: { id: 1, url: 'https://hooks.example.com/b', events: ['apply_failed', 'broker_down'], enabled: false, description: 'd' } },
+  { type: 'WebhookSecretRotated', data: { id: 1, secretCiphertext: 'v1.aQ==.dA==.ZA==' } },
+  { type: 'WebhookCreated', data: { id: 2, url: 'https://hooks.example.com/c', events: ['security_event'], secretCiphertext: 'v1.aQ==.dA==.Yw==', enabled: true, description: '' } },
+  { type: 'WebhookDeleted', data: { id: 1 } },
   { type: 'MqttUserDeleted', data: { username: 'bob' } },
 ];
 
