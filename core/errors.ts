@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   STALE_STREAM: 'MCM_ERR_STALE_STREAM',
   WEBHOOK_NOT_FOUND: 'MCM_ERR_WEBHOOK_NOT_FOUND',
   WEBHOOK_INVALID: 'MCM_ERR_WEBHOOK_INVALID',
+  /** The webhook URL's host resolves to a loopback/private/link-local/… address (SSRF); config webhooks.allow_private. */
+  WEBHOOK_PRIVATE_ADDRESS: 'MCM_ERR_WEBHOOK_PRIVATE_ADDRESS',
   PUBLISH_INVALID: 'MCM_ERR_PUBLISH_INVALID',
   EVENT_UNKNOWN: 'MCM_ERR_EVENT_UNKNOWN',
   /** A GitOps bundle (YAML files or JSON) that is malformed or inconsistent; details list every problem. */

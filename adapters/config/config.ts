@@ -54,7 +54,8 @@ export type Config = {
   metrics: { token: string | null };
   gitops: { watch_dir: string | null };
   webhooks: { allow_private: boolean; max_attempts: number };
-  observer: { max_topics: number; history_depth: number };
+  /** log_file: a broker log to follow for connection lines (external brokers with `log_dest file`). */
+  observer: { max_topics: number; history_depth: number; log_file: string | null };
   /** Set from the environment only (DESIGN §8), used once to create the first admin. */
   bootstrap_admin: { username: string | null; password: string | null };
 };

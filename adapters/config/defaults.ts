@@ -104,7 +104,7 @@ export const defaultConfig = (options: DefaultConfigOptions = {}): Config => {
     metrics: { token: null },
     gitops: { watch_dir: null },
     webhooks: { allow_private: false, max_attempts: 8 },
-    observer: { max_topics: 10000, history_depth: 20 },
+    observer: { max_topics: 10000, history_depth: 20, log_file: null },
     bootstrap_admin: { username: null, password: null },
   };
 };

@@ -75,6 +75,6 @@ export const configFileSchema = {
     }),
     gitops: obj({ watch_dir: nullableStr }),
     webhooks: obj({ allow_private: bool, max_attempts: int(1, 100) }),
-    observer: obj({ max_topics: int(1), history_depth: int(0, 10_000) }),
+    observer: obj({ max_topics: int(1), history_depth: int(0, 10_000), log_file: nullableStr }),
   }),
 } as const;

@@ -1,11 +1,14 @@
 /**
  * The Koa app (DESIGN §8). Never listens: adapters/main.ts hands `app.callback()` to
  * createHttpServer, tests to a port-0 server. Middleware order (agreed for the HTTP layer):
- * request id → client address → security headers → error mapper → access log → JSON body →
- * authentication → routes (/api/v1/… and the health endpoints; route modules check roles per route).
+ * request id → client address → security headers → [request metrics] → error mapper → access log →
+ * [GET /metrics] → JSON body → authentication → routes (/api/v1/… and the health endpoints; route
+ * modules check roles per route). The bracketed steps exist when `deps.metrics` is given.
  */
 import Router from '@koa/router';
 import Koa from 'koa';
+import { httpMetrics } from '../metrics/http-middleware.ts';
+import { metricsEndpoint } from '../metrics/metrics-endpoint.ts';
 import { accessLog } from './access-log.ts';
 import { authentication } from './auth/authenticate.ts';
 import { clientIp } from './auth/client-ip.ts';
@@ -43,8 +46,12 @@ export const createHttpApp = (input: HttpDeps): Koa => {
   app.use(requestId());
   app.use(clientIp(deps.config.http.trust_proxies));
   app.use(securityHeaders());
+  // Request metrics wrap the error mapper (they see the status the client gets); /metrics comes
+  // before authentication (its token is not a session JWT) and outside /api/v1 (DESIGN §8).
+  if (deps.metrics) app.use(httpMetrics(deps.metrics));
   app.use(errorMapper(deps.logger));
   app.use(accessLog(deps.logger));
+  if (deps.metrics) app.use(metricsEndpoint({ metrics: deps.metrics, token: deps.config.metrics.token }));
   app.use(jsonBody(deps.config.http.body_limit_bytes));
   app.use(authentication({ store: deps.store, securityLog: deps.securityLog, tokens: deps.auth.tokens, secrets: deps.secrets }));
   app.use(unansweredAsErrors());

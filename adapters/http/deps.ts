@@ -7,6 +7,10 @@ import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 import type { Clock, EventStore, PasswordHasher } from '../../core/ports.ts';
 import type { Config } from '../config/config.ts';
+import type { ObserverApi } from '../mqtt/observer-api.ts';
+import type { SchemaStats } from '../observer/schema-validator.ts';
+import type { SparkplugNodesView } from '../observer/sparkplug-view.ts';
+import type { Metrics } from '../metrics/registry.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { VerifyResult } from '../sqlite/event-store.ts';
 import type { AuthServices } from './auth/services.ts';
@@ -59,4 +63,22 @@ export type HttpDeps = {
    * absent; adapters/main.ts may build it first to share the token check with the ws hub.
    */
   auth?: AuthServices;
+  /**
+   * Prometheus metrics (adapters/metrics/registry.ts): request metrics by route pattern and
+   * `GET /metrics` (token: config.metrics.token). Absent: neither (tests that don't need them).
+   */
+  metrics?: Metrics;
+  /**
+   * The broker observer (adapters/mqtt/observer-api.ts): GET /status, /clients, /topics,
+   * POST /broker/publish, DELETE /retained/{topic}. Absent: those answer 503
+   * MCM_ERR_OBSERVER_UNAVAILABLE (GET /status still answers, with the broker state unknown).
+   */
+  observer?: ObserverApi;
+  /**
+   * Live JSON schema counters (adapters/observer/schema-validator.ts), added to GET /json-schemas
+   * responses as valid_count, invalid_count, last_violation. Absent: the fields are left out.
+   */
+  schemaStats?: { stats(id: number): SchemaStats | null };
+  /** Sparkplug B sessions (adapters/observer/sparkplug-tracker.ts). Absent: GET /sparkplug/nodes answers 503. */
+  sparkplug?: { nodes(): SparkplugNodesView };
 };

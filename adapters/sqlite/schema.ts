@@ -79,6 +79,26 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (username, step)
   ) STRICT;
   `,
+  // 2 — the webhook outbox (DESIGN §1: observations that must survive restarts). One row per
+  // (webhook, occurrence); the dispatcher sends due `pending` rows, retries with backoff, and
+  // dead-letters after config webhooks.max_attempts.
+  `
+  CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    webhook_id INTEGER NOT NULL,
+    event_type TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_status_code INTEGER,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    delivered_at TEXT
+  ) STRICT;
+  CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+  CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);
+  `,
 ];
 
 /** The schema version this code expects: the number of migrations. */

@@ -53,7 +53,7 @@ describe('loadConfig: built-in defaults', () => {
       [3600, 12, { max_failures: 6, window_s: 900 }],
     );
     assert.equal(config.http.body_limit_bytes, 1024 * 1024);
-    assert.deepEqual(config.observer, { max_topics: 10000, history_depth: 20 });
+    assert.deepEqual(config.observer, { max_topics: 10000, history_depth: 20, log_file: null });
     assert.deepEqual(config.webhooks, { allow_private: false, max_attempts: 8 });
     assert.deepEqual(config.bootstrap_admin, { username: null, password: null });
   });

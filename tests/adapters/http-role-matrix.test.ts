@@ -13,6 +13,12 @@ import type { MinRole } from '../../adapters/http/routes/route-spec.ts';
 import type { Command } from '../../core/commands.ts';
 import { handleCommand } from '../../core/handle-command.ts';
 import { ADMIN_ROLES, type AdminRole } from '../../core/state.ts';
+import { sealWebhookSecret } from '../../adapters/webhooks/webhook-secret.ts';
+import { createLiveBus } from '../../adapters/live/live-bus.ts';
+import { createObserverApi } from '../../adapters/mqtt/observer-api.ts';
+import { createClientsTable } from '../../adapters/observer/clients-table.ts';
+import { createTopicTree } from '../../adapters/observer/topic-tree.ts';
+import { createSparkplugTracker } from '../../adapters/observer/sparkplug-tracker.ts';
 import { HASH_A } from '../helpers/decider-spec.ts';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/http.ts';
 
@@ -43,10 +49,34 @@ const mkSchema = (h: TestApp, n: number): number => {
   assert.ok(e?.type === 'SchemaAttached');
   return e.data.id;
 };
+const mkWebhook = (h: TestApp, n: number): number => {
+  const secretCiphertext = sealWebhookSecret(h.deps.secrets, `secret-${n}`);
+  const e = run(h, { type: 'CreateWebhook', data: { url: `https://203.0.113.10/hook/${n}`, events: ['broker_down'], secretCiphertext } }).events[0];
+  assert.ok(e?.type === 'WebhookCreated');
+  return e.data.id;
+};
 const mkAdmin = async (h: TestApp, n: number, role: AdminRole): Promise<string> => {
   run(h, { type: 'CreateAdminUser', data: { username: `adm${n}`, passwordHash: await h.deps.adminHasher.hash(TEST_PASSWORD), role } });
   return `adm${n}`;
 };
+
+/** A connected observer whose publishes always succeed (the broker routes are tested against a real one). */
+const topicTree = createTopicTree({ maxTopics: 1000, historyDepth: 2 });
+const mkTopic = (n: number): string => {
+  topicTree.record({ topic: `t/${n}`, payload: Buffer.from('x'), qos: 0, retain: false, receivedAt: Date.now() });
+  return encodeURIComponent(`t/${n}`);
+};
+const fakeObserver = createObserverApi({
+  observer: {
+    connected: () => true,
+    publish: async () => {},
+    stats: () => ({ version: 'mosquitto version 2.0.11', uptime_s: 1, values: {}, updated_at: null }),
+    status: () => ({ state: 'up', connected: true, since: null, reason: null, client_id: 'mcm-observer-test', broker: 'mqtt://127.0.0.1:1', reconnects: 0, messages: 0, bytes: 0, processor_failures: {} }),
+  },
+  clients: createClientsTable({ bus: createLiveBus(), clock: { now: () => new Date().toISOString() } }),
+  topics: topicTree,
+  logSource: 'sys-topic',
+});
 
 const epochS = (h: TestApp): number => Math.floor(h.clock.ms() / 1000);
 
@@ -158,6 +188,10 @@ const CASES: Record<string, [MinRole, Case]> = {
   'GET /api/v1/settings': needs('auditor', (c) => ({ url: '/api/v1/settings', token: c.token })),
   'PUT /api/v1/settings': needs('admin', (c) => ({ url: '/api/v1/settings', body: { hash_iterations: 100 + c.n }, token: c.token })),
 
+  'GET /api/v1/export': needs('admin', (c) => ({ url: '/api/v1/export', token: c.token })),
+  'POST /api/v1/plan': needs('admin', (c) => ({ url: '/api/v1/plan', body: { bundle: { version: 1 } }, token: c.token })),
+  'POST /api/v1/apply': needs('admin', (c) => ({ url: '/api/v1/apply', body: { bundle: { version: 1, settings: { allow_anonymous: false, hash_iterations: 101 } } }, token: c.token })),
+
   'GET /api/v1/events': needs('auditor', (c) => ({ url: '/api/v1/events', token: c.token })),
   'GET /api/v1/events/verify': needs('auditor', (c) => ({ url: '/api/v1/events/verify', token: c.token })),
   'GET /api/v1/state': needs('auditor', (c) => ({ url: '/api/v1/state?at=3', token: c.token })),
@@ -165,6 +199,21 @@ const CASES: Record<string, [MinRole, Case]> = {
   'GET /api/v1/security/events': needs('auditor', (c) => ({ url: '/api/v1/security/events', token: c.token })),
   'GET /api/v1/apply-status': needs('viewer', (c) => ({ url: '/api/v1/apply-status', token: c.token })),
   'POST /api/v1/apply-status/retry': needs('operator', (c) => ({ url: '/api/v1/apply-status/retry', token: c.token })),
+  'GET /api/v1/webhooks': needs('admin', (c) => ({ url: '/api/v1/webhooks', token: c.token })),
+  // 203.0.113.0/24 (TEST-NET-3) is public to the SSRF guard and needs no DNS.
+  'POST /api/v1/webhooks': needs('admin', (c) => ({ url: '/api/v1/webhooks', body: { url: `https://203.0.113.10/new/${c.n}`, events: ['broker_up'] }, token: c.token })),
+  'GET /api/v1/webhooks/{id}': needs('admin', (c) => ({ url: `/api/v1/webhooks/${mkWebhook(c.h, c.n)}`, token: c.token })),
+  'PUT /api/v1/webhooks/{id}': needs('admin', (c) => ({ url: `/api/v1/webhooks/${mkWebhook(c.h, c.n)}`, body: { enabled: false }, token: c.token })),
+  'DELETE /api/v1/webhooks/{id}': needs('admin', (c) => ({ url: `/api/v1/webhooks/${mkWebhook(c.h, c.n)}`, token: c.token })),
+  'POST /api/v1/webhooks/{id}/rotate-secret': needs('admin', (c) => ({ url: `/api/v1/webhooks/${mkWebhook(c.h, c.n)}/rotate-secret`, token: c.token })),
+  'GET /api/v1/webhooks/{id}/deliveries': needs('admin', (c) => ({ url: `/api/v1/webhooks/${mkWebhook(c.h, c.n)}/deliveries`, token: c.token })),
+  'GET /api/v1/status': needs('viewer', (c) => ({ url: '/api/v1/status', token: c.token })),
+  'GET /api/v1/clients': needs('viewer', (c) => ({ url: '/api/v1/clients', token: c.token })),
+  'GET /api/v1/topics': needs('viewer', (c) => ({ url: '/api/v1/topics?prefix=t', token: c.token })),
+  'GET /api/v1/topics/{topic}': needs('viewer', (c) => ({ url: `/api/v1/topics/${mkTopic(c.n)}`, token: c.token })),
+  'POST /api/v1/broker/publish': needs('operator', (c) => ({ url: '/api/v1/broker/publish', body: { topic: `p/${c.n}`, payload: 'x', qos: 1 }, token: c.token })),
+  'DELETE /api/v1/retained/{topic}': needs('operator', (c) => ({ url: `/api/v1/retained/${encodeURIComponent(`p/${c.n}`)}`, token: c.token })),
+  'GET /api/v1/sparkplug/nodes': needs('viewer', (c) => ({ url: '/api/v1/sparkplug/nodes', token: c.token })),
   'GET /api/v1/openapi.json': needs('none', (c) => ({ url: '/api/v1/openapi.json', token: c.token })),
 
   'GET /healthz': needs('none', (c) => ({ url: '/healthz', token: c.token })),
@@ -181,6 +230,7 @@ describe('route × role matrix (DESIGN §8)', () => {
 
   it('lets each role at or above the minimum through (2xx), refuses the others with 403, and no token with 401', async (t) => {
     const h = await createTestApp(t, {
+      deps: { observer: fakeObserver, sparkplug: createSparkplugTracker({ bus: createLiveBus(), clock: { now: () => new Date().toISOString() }, logger: { warn: () => {} } }) },
       config: (c) => {
         c.auth.jwt_ttl_s = 86_400; // the MFA cases move the clock
         c.auth.lockout.max_failures = 10_000;

@@ -5,7 +5,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { describe, it, type TestContext } from 'node:test';
-import { createSqliteEventStore, GENESIS_HASH } from '../../adapters/sqlite/event-store.ts';
+import { createSqliteEventStore, GENESIS_HASH, SNAPSHOT_FORMAT } from '../../adapters/sqlite/event-store.ts';
 import { openDatabase } from '../../adapters/sqlite/open-database.ts';
 import { MIGRATIONS } from '../../adapters/sqlite/schema.ts';
 import { canonicalJson } from '../../core/canonical-json.ts';
@@ -308,7 +308,7 @@ describe('sqlite event store: reopening and snapshots [DESIGN §4]', () => {
     const marked = fold(store.read({ to: 90 }));
     marked.roles['from-snapshot'] = { name: 'from-snapshot', description: '', createdAt: AT, updatedAt: AT };
     const hash90 = (db.prepare('SELECT hash FROM events WHERE seq = 90').get() as { hash: string }).hash;
-    db.prepare('INSERT INTO snapshots (seq, state, event_hash) VALUES (?, ?, ?)').run(90, JSON.stringify({ format: 1, state: marked }), hash90);
+    db.prepare('INSERT INTO snapshots (seq, state, event_hash) VALUES (?, ?, ?)').run(90, JSON.stringify({ format: SNAPSHOT_FORMAT, state: marked }), hash90);
     const expected = structuredClone(store.state());
     db.close();
     const again = createSqliteEventStore({ db: reopen(t, path) });
@@ -326,10 +326,10 @@ describe('sqlite event store: reopening and snapshots [DESIGN §4]', () => {
     forged.users['mallory'] = { ...expected.users['u1']!, username: 'mallory' };
     const headHash = (db.prepare('SELECT hash FROM events WHERE seq = 95').get() as { hash: string }).hash;
     const put = db.prepare('INSERT INTO snapshots (seq, state, event_hash) VALUES (?, ?, ?)');
-    put.run(95, JSON.stringify({ format: 1, state: forged }), 'f'.repeat(64)); // foreign: not this log's hash
+    put.run(95, JSON.stringify({ format: SNAPSHOT_FORMAT, state: forged }), 'f'.repeat(64)); // foreign: not this log's hash
     put.run(94, JSON.stringify({ format: 999, state: forged }), (db.prepare('SELECT hash FROM events WHERE seq = 94').get() as { hash: string }).hash);
     put.run(93, '{not json', (db.prepare('SELECT hash FROM events WHERE seq = 93').get() as { hash: string }).hash);
-    put.run(500, JSON.stringify({ format: 1, state: forged }), headHash); // beyond the head
+    put.run(500, JSON.stringify({ format: SNAPSHOT_FORMAT, state: forged }), headHash); // beyond the head
     db.close();
     assert.deepEqual(createSqliteEventStore({ db: reopen(t, path) }).state(), expected);
   });

@@ -3,12 +3,30 @@
  * commands/<name>.ts exporting a CliCommand, import it here and add it to the list.
  */
 import type { CliCommand } from '../command.ts';
+import { aclCommand } from './acl.ts';
+import { applyCommand } from './apply.ts';
+import { backupCommand } from './backup.ts';
 import { configCommand } from './config.ts';
+import { doctorCommand } from './doctor.ts';
 import { eventsCommand } from './events.ts';
+import { exportCommand } from './export.ts';
+import { planCommand } from './plan.ts';
+import { serverCommand } from './server.ts';
+import { statusCommand } from './status.ts';
+import { usersCommand } from './users.ts';
 import { versionCommand } from './version.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
+  aclCommand,
+  applyCommand,
+  backupCommand,
   configCommand,
+  doctorCommand,
   eventsCommand,
+  exportCommand,
+  planCommand,
+  serverCommand,
+  statusCommand,
+  usersCommand,
   versionCommand,
 ];

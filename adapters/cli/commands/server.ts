@@ -5,6 +5,7 @@
  */
 import { startServer, type StartServerOptions } from '../../main.ts';
 import { createLogger } from '../../logging/logger.ts';
+import { startHttp } from '../../http/start-http.ts';
 import { COMMON_USAGE, EXIT, loadCliConfig, parseCommandArgs, type CliCommand } from '../command.ts';
 
 const usage = `Usage: mcm server
@@ -81,4 +82,5 @@ export const createServerCommand = (opts: ServerCommandOptions = {}): CliCommand
   },
 });
 
-export const serverCommand: CliCommand = createServerCommand();
+/** `mcm server` / `npm start`: the whole server, HTTP API and ws hub included. */
+export const serverCommand: CliCommand = createServerCommand({ http: startHttp });

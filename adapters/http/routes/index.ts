@@ -16,7 +16,11 @@ import * as adminUsers from './admin-users.ts';
 import * as applyStatus from './apply-status.ts';
 import * as audit from './audit.ts';
 import * as auth from './auth.ts';
+import * as brokerActions from './broker-actions.ts';
+import * as brokerStatus from './broker-status.ts';
+import * as clients from './clients.ts';
 import * as events from './events.ts';
+import * as gitops from './gitops.ts';
 import * as health from './health.ts';
 import * as jsonSchemas from './json-schemas.ts';
 import * as mqttUsers from './mqtt-users.ts';
@@ -24,7 +28,10 @@ import * as openapi from './openapi.ts';
 import * as roles from './roles.ts';
 import * as securityEvents from './security-events.ts';
 import * as settings from './settings.ts';
+import * as sparkplug from './sparkplug.ts';
 import * as state from './state.ts';
+import * as topics from './topics.ts';
+import * as webhooks from './webhooks.ts';
 import { API_PREFIX, type RouteSpec } from './route-spec.ts';
 
 type RouteModule = Readonly<{ routes: readonly RouteSpec[]; register: (router: Router, deps: HttpDeps) => void }>;
@@ -43,6 +50,13 @@ const API_MODULES: readonly RouteModule[] = [
   { routes: audit.routes, register: audit.registerAuditRoutes },
   { routes: securityEvents.routes, register: securityEvents.registerSecurityEventRoutes },
   { routes: applyStatus.routes, register: applyStatus.registerApplyStatusRoutes },
+  { routes: webhooks.routes, register: webhooks.registerWebhookRoutes },
+  { routes: gitops.routes, register: gitops.registerGitopsRoutes },
+  { routes: brokerStatus.routes, register: brokerStatus.registerBrokerStatusRoutes },
+  { routes: clients.routes, register: clients.registerClientRoutes },
+  { routes: topics.routes, register: topics.registerTopicRoutes },
+  { routes: brokerActions.routes, register: brokerActions.registerBrokerActionRoutes },
+  { routes: sparkplug.routes, register: sparkplug.registerSparkplugRoutes },
   { routes: openapi.routes, register: openapi.registerOpenApiRoutes },
 ];
 

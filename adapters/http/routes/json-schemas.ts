@@ -73,6 +73,16 @@ export const compileJsonSchema = (schema: unknown): void => {
   }
 };
 
+/**
+ * A schema view plus its live counters when the server runs the validator (deps.schemaStats):
+ * valid_count, invalid_count, last_violation (adapters/observer/schema-validator.ts).
+ */
+const withStats = <V extends { id: number }>(deps: HttpDeps, view: V): V => {
+  if (!deps.schemaStats) return view;
+  const s = deps.schemaStats.stats(view.id);
+  return { ...view, valid_count: s?.valid_count ?? 0, invalid_count: s?.invalid_count ?? 0, last_violation: s?.last_violation ?? null };
+};
+
 const schemaIn = (state: BrokerConfig, id: number): JsonSchemaDef => {
   const def = own(state.schemas, String(id));
   if (!def) throw new DomainError(ERROR_CODES.SCHEMA_NOT_FOUND, `JSON schema ${id} does not exist`, [{ id }]);
@@ -87,7 +97,7 @@ export const registerJsonSchemaRoutes = (router: Router, deps: HttpDeps): void =
       const state = deps.store.state();
       const page = pageOf(views.jsonSchemas(state), (s) => s.id, parsePageQuery(ctx.query));
       setEtag(ctx, state.seq);
-      ctx.body = page;
+      ctx.body = { ...page, items: page.items.map((v) => withStats(deps, v)) };
     },
 
     [`POST ${BASE}`]: [validateBody('JsonSchemaCreate'), (ctx) => {
@@ -111,7 +121,7 @@ export const registerJsonSchemaRoutes = (router: Router, deps: HttpDeps): void =
 
     [`GET ${BASE}/{id}`]: (ctx) => {
       const state = deps.store.state();
-      reply(ctx, 200, jsonSchemaView(schemaIn(state, idParam(ctx))), state.seq);
+      reply(ctx, 200, withStats(deps, jsonSchemaView(schemaIn(state, idParam(ctx)))), state.seq);
     },
 
     [`PUT ${BASE}/{id}`]: [validateBody('JsonSchemaUpdate'), (ctx) => {

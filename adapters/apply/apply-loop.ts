@@ -1,0 +1,209 @@
+/**
+ * The projection runner (DESIGN §6): after appends (coalesced), render → validate → compare with
+ * the last applied render → write atomically → reload → confirm with probes → checkpoint; on
+ * failure restore the last-known-good files, reload, record `failed`, raise a security event.
+ *
+ * One loop, serialised: applies, enforcement checks and drift handling run one at a time on one
+ * queue, so there are never two appliers and a retry while applying waits its turn.
+ */
+import { performance } from 'node:perf_hooks';
+import { BROKER_FILE_EVENTS, type EventEnvelope } from '../../core/events.ts';
+import type { Clock, EventStore } from '../../core/ports.ts';
+import type { BrokerLog } from '../mosquitto/broker-log.ts';
+import type { ProbeResult, ProbeSession } from '../mosquitto/probe.ts';
+import type { Reloader } from '../mosquitto/reloaders.ts';
+import type { ApplyResults } from '../sqlite/apply-results.ts';
+import type { SecurityEventInput } from '../sqlite/security-events.ts';
+import { buildApplyStatus, type ApplyOutcome, type ApplyStatus } from './apply-status.ts';
+import type { BrokerFiles } from './broker-files.ts';
+import { createApplyWorker, type Logger } from './apply-worker.ts';
+
+export type { Logger };
+
+export type ApplyLoopDeps = Readonly<{
+  store: EventStore;
+  results: ApplyResults;
+  security: { record(input: SecurityEventInput): unknown };
+  clock: Clock;
+  files: BrokerFiles;
+  reloader: Reloader;
+  /** Runs the DESIGN §6 probe against the broker for a generation. */
+  probe: (opts: { generation: number; allowAnonymous: boolean; session?: ProbeSession | null }) => Promise<ProbeResult>;
+  /** Opens the probe's connection early (while files are written), so confirmation is faster. */
+  openProbeSession?: (() => ProbeSession) | null;
+  mode: 'supervised' | 'external';
+  drift: 'restore' | 'report';
+  /** Longest a burst of appends is held back to coalesce it (config mosquitto.debounce_ms). */
+  debounceMs: number;
+  /** Supervised: reload errors are read from the broker's log (reference §3.4 rule 4). */
+  brokerLog?: BrokerLog | null;
+  /** Supervised: whether the child runs. External: undefined (reachability comes from probes). */
+  brokerRunning?: (() => boolean) | null;
+  logger?: Logger;
+  onStatus?: (status: ApplyStatus) => void;
+  /** Test-only: runs after the files are written and before the reload (fault injection). */
+  beforeReload?: (() => void | Promise<void>) | null;
+}>;
+
+export type ApplyLoop = {
+  /** Supervised start-up: put valid files on disk before the broker first reads them. */
+  prepare(): void;
+  /** Subscribes to appends and catches up from the checkpoint (awaits the first apply). */
+  start(): Promise<ApplyOutcome | null>;
+  /** Runs an apply now (after whatever is in flight), even when nothing changed. */
+  retry(): Promise<ApplyOutcome | null>;
+  status(): ApplyStatus;
+  /** Resolves with the first outcome at or past `generation` (tests, bench). */
+  waitForGeneration(generation: number, timeoutMs?: number): Promise<ApplyOutcome>;
+  /** Probe now; on fail-open restore the last-known-good files (periodic check, after drift). */
+  checkEnforcement(reason: string): Promise<ProbeResult | null>;
+  /** A watcher saw `path` change. */
+  fileChanged(path: string): Promise<void>;
+  /** The supervised broker was restarted: re-apply and re-probe. */
+  brokerRestarted(): Promise<ApplyOutcome | null>;
+  onOutcome(listener: (o: ApplyOutcome) => void): () => void;
+  stats(): { applies: number; writes: number; reloads: number };
+  /** Finishes the in-flight work, then stops reacting. */
+  stop(): Promise<void>;
+};
+
+/** Appends closer together than this are one burst. */
+export const QUIET_MS = 2;
+
+export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
+  const worker = createApplyWorker(deps);
+  const outcomeListeners = new Set<(o: ApplyOutcome) => void>();
+  let chain: Promise<unknown> = Promise.resolve();
+  let queuedApply: Promise<ApplyOutcome | null> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let pendingSince: number | null = null;
+  let unsubscribe: (() => void) | null = null;
+  let stopped = false;
+
+  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+    const p = chain.then(fn);
+    chain = p.catch(() => undefined);
+    return p;
+  };
+
+  const status = (): ApplyStatus => buildApplyStatus({
+    desired: deps.store.state().generation,
+    lastSuccess: deps.results.lastSuccess(),
+    last: deps.results.last(),
+    mode: deps.mode,
+    up: worker.brokerUp(),
+    reload: deps.reloader.strategy,
+  });
+
+  let lastOutcome: ApplyOutcome | null = null;
+  const emit = (o: ApplyOutcome | null): void => {
+    if (!o) return;
+    lastOutcome = o;
+    for (const l of [...outcomeListeners]) {
+      try { l(o); } catch { /* a listener must not break the loop */ }
+    }
+    try { deps.onStatus?.(status()); } catch { /* ditto */ }
+  };
+
+  /** One queued apply at a time: later triggers join it (coalescing, DESIGN §6). */
+  const queueApply = (force: boolean): Promise<ApplyOutcome | null> => {
+    if (queuedApply && !force) return queuedApply;
+    const p = serial(async () => {
+      if (queuedApply === p) queuedApply = null;
+      if (stopped) return null;
+      const since = pendingSince;
+      pendingSince = null;
+      const o = await worker.apply({ force, since });
+      emit(o);
+      return o;
+    });
+    if (!force) queuedApply = p;
+    return p;
+  };
+
+  /**
+   * Coalescing (DESIGN §6): wait until appends pause for QUIET_MS, but never longer than
+   * debounce_ms after the first append of the burst. A loop of 100 appends lands in one apply;
+   * a lone change waits only QUIET_MS. Appends that arrive while an apply runs join the next one.
+   */
+  let burstStart = 0;
+  let lastAppend = 0;
+  const fire = (): void => {
+    timer = null;
+    const now = performance.now();
+    const quietFor = now - lastAppend;
+    const waited = now - burstStart;
+    if (quietFor < QUIET_MS && waited < deps.debounceMs) {
+      timer = setTimeout(fire, Math.max(1, Math.min(QUIET_MS - quietFor, deps.debounceMs - waited)));
+      return;
+    }
+    void queueApply(false).catch((e: Error) => deps.logger?.error({ err: e.message }, 'apply failed unexpectedly'));
+  };
+
+  const onAppend = (recorded: readonly EventEnvelope[]): void => {
+    if (stopped || !recorded.some((e) => BROKER_FILE_EVENTS.has(e.type))) return;
+    const now = performance.now();
+    pendingSince ??= now;
+    lastAppend = now;
+    if (timer) return;
+    burstStart = now;
+    timer = setTimeout(fire, Math.min(QUIET_MS, deps.debounceMs));
+  };
+
+  return {
+    prepare: () => worker.prepare(),
+    async start() {
+      unsubscribe = deps.store.onAppend(onAppend);
+      worker.reportStartupDrift();
+      return queueApply(true);
+    },
+    retry: () => queueApply(true),
+    status,
+    waitForGeneration(generation, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => {
+          outcomeListeners.delete(l);
+          reject(new Error(`generation ${generation} not applied within ${timeoutMs} ms (status ${JSON.stringify(status())})`));
+        }, timeoutMs);
+        const l = (o: ApplyOutcome): void => {
+          if (o.generation < generation) return;
+          clearTimeout(t);
+          outcomeListeners.delete(l);
+          resolve(o);
+        };
+        outcomeListeners.add(l);
+      });
+    },
+    checkEnforcement: (reason) => serial(async () => {
+      if (stopped) return null;
+      const r = await worker.checkEnforcement(reason);
+      try { deps.onStatus?.(status()); } catch { /* ignore */ }
+      return r;
+    }),
+    fileChanged: (path) => serial(async () => {
+      if (!stopped) await worker.fileChanged(path);
+    }),
+    brokerRestarted: async () => {
+      // After an apply that failed because of its files, the broker restarted on the restored
+      // ones: prove those, and leave the change to the next change or an explicit retry (a file
+      // that makes the broker exit, as 2.1 does on a bad reload, must not become a restart loop).
+      // An apply that failed only because the broker was down is simply applied now.
+      if (status().state === 'failed' && lastOutcome?.retryable !== true) {
+        await serial(() => worker.checkEnforcement('broker restarted'));
+        return null;
+      }
+      return queueApply(true);
+    },
+    onOutcome(listener) {
+      outcomeListeners.add(listener);
+      return () => { outcomeListeners.delete(listener); };
+    },
+    stats: () => worker.stats(),
+    async stop() {
+      stopped = true;
+      if (timer) { clearTimeout(timer); timer = null; }
+      unsubscribe?.();
+      await chain;
+    },
+  };
+};

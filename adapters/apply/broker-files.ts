@@ -1,0 +1,107 @@
+/**
+ * The set of files MCM renders for the broker and how each is rendered, validated and compared
+ * (DESIGN §6). `password_file` and `acl_file` in every mode; `mosquitto_conf` in supervised mode
+ * only (it carries allow_anonymous, reference §3.2: reloaded on SIGHUP).
+ */
+import { createHash } from 'node:crypto';
+import type { BrokerConfig } from '../../core/state.ts';
+import { renderAclFileFromState, stripGenerationLine } from '../../projections/acl-file.ts';
+import { checkAclFile } from '../../projections/acl-file-check.ts';
+import { renderMosquittoConf, type MosquittoConfOptions } from '../../projections/mosquitto-conf.ts';
+import { renderPasswordFile } from '../../projections/password-file.ts';
+import { checkPasswordFile } from '../../projections/password-file-check.ts';
+import type { FileOwnership } from '../mosquitto/permissions.ts';
+
+export const FILE_NAMES = ['password_file', 'acl_file', 'mosquitto_conf'] as const;
+export type FileName = (typeof FILE_NAMES)[number];
+
+export type FileSpec = Readonly<{ name: FileName; path: string; ownership: () => FileOwnership }>;
+
+export type RenderedFiles = Map<FileName, string>;
+
+export type BrokerFilesOptions = Readonly<{
+  passwordFile: FileSpec;
+  aclFile: FileSpec;
+  /** Supervised mode only: everything in mosquitto.conf except allow_anonymous, which comes from state. */
+  conf?: Readonly<{ spec: FileSpec; options: Omit<MosquittoConfOptions, 'allowAnonymous'> }> | null;
+  serviceAccount: Readonly<{ username: string; passwordHash: string }>;
+}>;
+
+export type BrokerFiles = {
+  specs: readonly FileSpec[];
+  byPath(path: string): FileSpec | undefined;
+  render(state: BrokerConfig, generation: number): RenderedFiles;
+  /**
+   * Supervised mode: mosquitto.conf for the current configuration with a given allow_anonymous.
+   * Its listeners must be the ones the running broker started with (a reload cannot change them,
+   * reference §3.2), so a restore renders it afresh rather than reusing an older copy.
+   */
+  renderConf(allowAnonymous: boolean): string | null;
+  /** Every problem the broker's grammar would have with the render (reference §1.1, §2.1). */
+  validate(files: RenderedFiles): string[];
+};
+
+export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/** What decides whether a file must be written: the text without what only the generation changes. */
+export const contentKey = (name: FileName, text: string): string => (name === 'acl_file' ? stripGenerationLine(text) : text);
+
+export const sameContent = (name: FileName, a: string | null | undefined, b: string | null | undefined): boolean =>
+  a !== null && a !== undefined && b !== null && b !== undefined && contentKey(name, a) === contentKey(name, b);
+
+/** The generation named in an ACL file's header (`# generation N`), or null. */
+export const aclGeneration = (text: string | null | undefined): number | null => {
+  const m = /^# generation (\d+)$/m.exec(text ?? '');
+  return m ? Number(m[1]) : null;
+};
+
+/** allow_anonymous from a rendered mosquitto.conf, or null when absent. */
+export const confAllowsAnonymous = (text: string | null | undefined): boolean | null => {
+  const m = /^allow_anonymous (true|false)$/m.exec(text ?? '');
+  return m ? m[1] === 'true' : null;
+};
+
+export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
+  const specs: FileSpec[] = [opts.passwordFile, opts.aclFile, ...(opts.conf ? [opts.conf.spec] : [])];
+  // The last text each checker passed: an ACL-only change need not re-check 10,000 password lines.
+  const passed = new Map<string, string>();
+  const passedLines = new Map<string, Set<string>>();
+  /**
+   * `incremental`: the ACL checker judges each line on its own (reference §2.1: the broker parses
+   * line by line; a `user` line only decides which list the next valid lines join). So only lines
+   * the last accepted render did not have need checking; when any is bad, the whole text is
+   * checked again so the messages carry the right line numbers. Not for the password file, whose
+   * duplicate-username rule spans lines.
+   */
+  const check = (name: string, text: string | undefined, checker: (t: string) => readonly { message: string }[], incremental = false): string[] => {
+    if (text === undefined || passed.get(name) === text) return [];
+    const known = incremental ? passedLines.get(name) : undefined;
+    const lines = text.split('\n');
+    const fresh = known ? lines.filter((l, i) => !known.has(l) || (i === 0 && l.startsWith('\uFEFF'))) : lines;
+    const quick = known ? checker(fresh.length ? `${fresh.join('\n')}\n` : '') : [];
+    const problems = (!known || quick.length ? checker(text) : []).map((p) => `${name} ${p.message}`);
+    if (problems.length === 0) {
+      passed.set(name, text);
+      if (incremental) passedLines.set(name, new Set(lines));
+    }
+    return problems;
+  };
+  return {
+    specs,
+    byPath: (path) => specs.find((s) => s.path === path),
+    render(state, generation) {
+      const files: RenderedFiles = new Map();
+      files.set('password_file', renderPasswordFile(state, { serviceAccount: opts.serviceAccount }));
+      files.set('acl_file', renderAclFileFromState(state, { serviceAccount: opts.serviceAccount.username, generation }));
+      if (opts.conf) files.set('mosquitto_conf', renderMosquittoConf({ ...opts.conf.options, allowAnonymous: state.settings.allowAnonymous }));
+      return files;
+    },
+    renderConf: (allowAnonymous) => (opts.conf ? renderMosquittoConf({ ...opts.conf.options, allowAnonymous }) : null),
+    validate(files) {
+      return [
+        ...check('password_file', files.get('password_file'), checkPasswordFile),
+        ...check('acl_file', files.get('acl_file'), checkAclFile, true),
+      ];
+    },
+  };
+};

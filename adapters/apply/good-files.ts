@@ -1,0 +1,77 @@
+/**
+ * The last-known-good files (DESIGN §6): what the broker last confirmed, restored when an apply
+ * fails. Read from the checkpoint table once, then kept in step by `record` (the apply loop is the
+ * only writer): files of 10,000 users are megabytes, and re-reading them per apply is measurable
+ * (bench/apply-latency.ts).
+ */
+import type { BrokerConfig } from '../../core/state.ts';
+import type { ApplyResultKind, ApplyResults, GoodFile } from '../sqlite/apply-results.ts';
+import { aclGeneration, confAllowsAnonymous, contentKey, sha256, type BrokerFiles, type FileName } from './broker-files.ts';
+
+export type Files = ReadonlyMap<FileName, string>;
+
+/** The good set, as it would be written now. */
+export type Good = Readonly<{
+  files: Files;
+  stored: ReadonlyMap<string, GoodFile>;
+  /** The generation inside the good ACL file (what its probe line names). */
+  generation: number | null;
+  allowAnonymous: boolean;
+  complete: boolean;
+  /** contentKey of each file, computed once per good set. */
+  keys: ReadonlyMap<FileName, string>;
+}>;
+
+export type GoodFiles = {
+  load(): Good;
+  /** Disk content that is the good set (for mosquitto.conf, also the copy stored with it). */
+  isGood(good: Good, name: FileName, content: string | null | undefined): boolean;
+  /** Records a success and makes `onDisk` the good set, in one transaction. */
+  record(args: { generation: number; result: Exclude<ApplyResultKind, 'failed'>; onDisk: Files; latencyMs: number; reason: string | null; at: string }): void;
+};
+
+export const createGoodFiles = (deps: Readonly<{ files: BrokerFiles; results: ApplyResults; state: () => BrokerConfig }>): GoodFiles => {
+  const { files, results } = deps;
+  let stored: Map<string, GoodFile> | null = null;
+  let cache: Good | null = null;
+
+  const load = (): Good => {
+    stored ??= results.lastGoodFiles();
+    const allowAnonymous = confAllowsAnonymous(stored.get('mosquitto_conf')?.content) ?? deps.state().settings.allowAnonymous;
+    if (cache && cache.allowAnonymous === allowAnonymous) return cache;
+    const m = new Map<FileName, string>();
+    for (const s of files.specs) {
+      // mosquitto.conf is rendered afresh: its listeners must match the running broker's (a reload
+      // cannot change them, reference §3.2), which follow the current configuration.
+      const content = s.name === 'mosquitto_conf' ? files.renderConf(allowAnonymous) : stored.get(s.name)?.content;
+      if (content !== null && content !== undefined) m.set(s.name, content);
+    }
+    const complete = stored.has('password_file') && stored.has('acl_file') && files.specs.every((s) => m.has(s.name));
+    const generation = aclGeneration(m.get('acl_file')) ?? stored.get('acl_file')?.generation ?? null;
+    const keys = new Map([...m].map(([name, text]) => [name, contentKey(name, text)]));
+    cache = { files: m, stored, keys, generation: complete ? generation : null, allowAnonymous, complete };
+    return cache;
+  };
+
+  return {
+    load,
+    isGood: (good, name, content) =>
+      content !== null && content !== undefined &&
+      (content === good.files.get(name) || (name === 'mosquitto_conf' && content === good.stored.get(name)?.content)),
+    record({ generation, result, onDisk, latencyMs, reason, at }) {
+      const writtenGen = aclGeneration(onDisk.get('acl_file')) ?? generation;
+      stored ??= results.lastGoodFiles();
+      const current = stored;
+      // Only rows that changed: an ACL change must not rewrite a megabyte of password file.
+      const changed: GoodFile[] = [...onDisk]
+        .filter(([name, content]) => current.get(name)?.content !== content)
+        .map(([name, content]) => ({ name, generation: writtenGen, sha256: sha256(content), content }));
+      results.recordGood({
+        generation, result, reason, latencyMs, at,
+        passwordSha256: sha256(onDisk.get('password_file') ?? ''), aclSha256: sha256(onDisk.get('acl_file') ?? ''),
+      }, changed);
+      for (const f of changed) current.set(f.name, f);
+      if (changed.length) cache = null;
+    },
+  };
+};

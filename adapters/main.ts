@@ -1,0 +1,309 @@
+/**
+ * The one composition root (DESIGN §2, STYLE principle 7): opens the event log, the secrets and
+ * the service account, runs the supervised broker (supervised mode), the apply loop, the drift
+ * watch and the periodic enforcement check, and hands the pieces to the HTTP layer through the
+ * `http` hook. `stop()` shuts down in reverse order: the in-flight apply finishes, the child
+ * broker is stopped, the database closed.
+ */
+import { chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import type { Clock, PasswordHasher } from '../core/ports.ts';
+import { createApplyLoop, type ApplyLoop } from './apply/apply-loop.ts';
+import type { ApplyStatus } from './apply/apply-status.ts';
+import { createBrokerFiles, type FileSpec } from './apply/broker-files.ts';
+import type { Config } from './config/config.ts';
+import { watchFiles, type FileWatch } from './files/watch.ts';
+import { preservedOwnership } from './files/write-rendered-file.ts';
+import { createLogger, type Logger } from './logging/logger.ts';
+import { createBrokerLog, type BrokerLog } from './mosquitto/broker-log.ts';
+import { createMosquittoHasher } from './mosquitto/password-hash.ts';
+import { assertReachable, brokerAccountWhenRoot, isRoot, prepareBrokerDirs, supervisedFileOwnership, type BrokerAccount } from './mosquitto/permissions.ts';
+import { openProbeSession, probeBroker, type ProbeTarget } from './mosquitto/probe.ts';
+import { createExternalReloader, createSupervisedReloader, type Reloader } from './mosquitto/reloaders.ts';
+import { loadServiceAccount, type ServiceAccount } from './mosquitto/service-account.ts';
+import { createSupervisor, type Supervisor } from './mosquitto/supervisor.ts';
+import { createSecretStore, type SecretStore } from './secrets/secret-store.ts';
+import { acquireServerLock, type ServerLock } from './cli/server-lock.ts';
+import { watchGitopsDir } from './gitops/watch.ts';
+import { issueCliToken } from './http/auth/cli-token.ts';
+import { createLiveBus, type LiveBus } from './live/live-bus.ts';
+import { createMetrics, type Metrics } from './metrics/registry.ts';
+import { createSchemaValidator, type SchemaValidator } from './observer/schema-validator.ts';
+import { createSparkplugTracker, type SparkplugTracker } from './observer/sparkplug-tracker.ts';
+import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
+import { publishEventAppended } from './ws/event-appended.ts';
+import { relaySecurityEvents } from './ws/security-event-relay.ts';
+import { createApplyResults, type ApplyResults } from './sqlite/apply-results.ts';
+import { createSqliteEventStore, type SqliteEventStore } from './sqlite/event-store.ts';
+import { openDatabase } from './sqlite/open-database.ts';
+import { createSecurityEventLog, type SecurityEventLog } from './sqlite/security-events.ts';
+
+/** Everything the HTTP layer (and later the observer) may need; built once here. */
+export type ServerDeps = Readonly<{
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  db: DatabaseSync;
+  store: SqliteEventStore;
+  securityLog: SecurityEventLog;
+  applyResults: ApplyResults;
+  secrets: SecretStore;
+  mqttHasher: PasswordHasher;
+  serviceAccount: ServiceAccount;
+  applyLoop: ApplyLoop;
+  /** The shape adapters/http/deps.ts expects for `GET /apply-status` and `POST /apply-status/retry`. */
+  apply: { status(): ApplyStatus; retry(): Promise<ApplyStatus> };
+  supervisor: Supervisor | null;
+  /** `/readyz` (adapters/http/routes/health.ts): ready while the broker is up. */
+  readiness: () => { ready: boolean; reasons: string[] };
+  /** Supervised mode: the broker's log lines (connection tracking reads them). */
+  brokerLog: BrokerLog | null;
+  probeTarget: ProbeTarget;
+  /** Live observations and admin-change notifications (ws hub, metrics, webhooks). */
+  bus: LiveBus;
+  metrics: Metrics;
+  schemaValidator: SchemaValidator;
+  sparkplug: SparkplugTracker;
+  /** The single-writer lock on the data dir (the CLI reads it to find this server). */
+  lock: ServerLock;
+}>;
+
+export type StartServerOptions = Readonly<{
+  config: Config;
+  logger?: Logger;
+  http?: (deps: ServerDeps) => Promise<{ close(): Promise<void> }>;
+  clock?: Clock;
+  /** Test-only knobs; never set from configuration. */
+  testing?: Readonly<{
+    beforeReload?: () => void | Promise<void>;
+    backoff?: { initialMs?: number; maxMs?: number; stableMs?: number };
+    driftSettleMs?: number;
+  }>;
+}>;
+
+export type RunningServer = {
+  store: SqliteEventStore;
+  applyLoop: ApplyLoop;
+  deps: ServerDeps;
+  stop(): Promise<void>;
+};
+
+const systemClock: Clock = { now: () => new Date().toISOString() };
+
+const readOptional = (path: string | null): Buffer | undefined => (path ? readFileSync(path) : undefined);
+
+type Paths = { brokerDir: string; passwordFile: string; aclFile: string; confPath: string; persistenceDir: string; pidFile: string };
+
+const brokerPaths = (config: Config, dataDir: string): Paths => {
+  const brokerDir = join(dataDir, 'mosquitto');
+  return {
+    brokerDir,
+    passwordFile: config.mosquitto.password_file ? resolve(config.mosquitto.password_file) : join(brokerDir, 'passwd'),
+    aclFile: config.mosquitto.acl_file ? resolve(config.mosquitto.acl_file) : join(brokerDir, 'acl'),
+    confPath: join(brokerDir, 'mosquitto.conf'),
+    persistenceDir: join(brokerDir, 'persistence'),
+    pidFile: join(brokerDir, 'supervised.pid'),
+  };
+};
+
+/**
+ * The data dir itself: created 0750 (group of the broker's user when root, so it can reach
+ * `<data>/mosquitto`); an existing one is left as it is and checked (reference §4).
+ */
+const prepareDataDir = (dataDir: string, account: BrokerAccount | null): void => {
+  mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+  if (account && isRoot()) {
+    try { chownSync(dataDir, -1, account.gid); } catch { /* checked just below */ }
+    assertReachable(dataDir, account);
+  }
+};
+
+export const startServer = async (opts: StartServerOptions): Promise<RunningServer> => {
+  const { config } = opts;
+  const logger = opts.logger ?? createLogger({ level: config.log_level });
+  const clock = opts.clock ?? systemClock;
+  const dataDir = resolve(config.data_dir);
+  const supervised = config.mosquitto.mode === 'supervised';
+  const account = supervised && isRoot() ? brokerAccountWhenRoot() : null;
+  if (supervised) prepareDataDir(dataDir, account);
+  else mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+
+  // One writer per data dir: the CLI finds this server through the lock and talks to its API.
+  const lock = acquireServerLock(dataDir, { pid: process.pid, url: '' });
+  let db: DatabaseSync;
+  try {
+    db = openDatabase(join(dataDir, 'mcm.db'));
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
+  const cleanups: (() => Promise<void> | void)[] = [() => lock.release(), () => db.close()];
+  const cleanup = async (): Promise<void> => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try { await c(); } catch (e) { logger.error({ err: (e as Error).message }, 'shutdown step failed'); }
+    }
+  };
+  try {
+    const store = createSqliteEventStore({ db, onListenerError: (e) => logger.error({ err: String(e) }, 'append listener failed') });
+    const bus = createLiveBus((e) => logger.error({ err: String(e) }, 'live bus listener failed'));
+    // Wrapped first so every security event (apply, drift, auth) also reaches ws, metrics, webhooks.
+    const securityLog = relaySecurityEvents(createSecurityEventLog({ db, clock }), bus);
+    const metrics = createMetrics({ bus, processMetrics: true, sources: { headSeq: () => store.headSeq() } });
+    cleanups.push(() => metrics.stop());
+    cleanups.push(publishEventAppended({ store, bus }));
+    const applyResults = createApplyResults({ db });
+    const secrets = createSecretStore(dataDir);
+    issueCliToken(secrets); // new at every start (DESIGN §8)
+    const mqttHasher = createMosquittoHasher();
+    const serviceAccount = await loadServiceAccount({ secrets, hasher: mqttHasher, username: config.mqtt.service_account.username });
+
+    const paths = brokerPaths(config, dataDir);
+    let supervisor: Supervisor | null = null;
+    let brokerLog: BrokerLog | null = null;
+    let reloader: Reloader;
+    let spec = (name: FileSpec['name'], path: string): FileSpec => ({ name, path, ownership: () => preservedOwnership(path) });
+    if (supervised) {
+      prepareBrokerDirs({ dir: paths.brokerDir, persistenceDir: paths.persistenceDir }, account);
+      for (const p of [paths.passwordFile, paths.aclFile]) if (account) assertReachable(resolve(p, '..'), account);
+      const own = supervisedFileOwnership(account);
+      spec = (name, path) => ({ name, path, ownership: () => own });
+      brokerLog = createBrokerLog();
+      supervisor = createSupervisor({
+        binary: config.mosquitto.binary,
+        confPath: paths.confPath,
+        host: config.mqtt.host,
+        port: config.mqtt.port,
+        pidFile: paths.pidFile,
+        logger,
+        log: brokerLog,
+        ...(opts.testing?.backoff ? { backoff: opts.testing.backoff } : {}),
+      });
+      reloader = createSupervisedReloader(supervisor);
+    } else {
+      for (const p of [paths.passwordFile, paths.aclFile]) mkdirSync(resolve(p, '..'), { recursive: true, mode: 0o750 });
+      reloader = createExternalReloader(config.mosquitto.reload);
+    }
+
+    const files = createBrokerFiles({
+      passwordFile: spec('password_file', paths.passwordFile),
+      aclFile: spec('acl_file', paths.aclFile),
+      conf: supervised
+        ? {
+          spec: spec('mosquitto_conf', paths.confPath),
+          options: {
+            passwordFile: paths.passwordFile,
+            aclFile: paths.aclFile,
+            host: config.mqtt.host,
+            port: config.mqtt.port,
+            websocketsPort: config.mqtt.websockets_port,
+            persistenceDir: paths.persistenceDir,
+          },
+        }
+        : null,
+      serviceAccount,
+    });
+
+    // The supervised broker's listener is the plain loopback one MCM renders; TLS is for external brokers.
+    const tls = config.mqtt.tls.enabled && !supervised
+      ? { ca: readOptional(config.mqtt.tls.ca), cert: readOptional(config.mqtt.tls.cert), key: readOptional(config.mqtt.tls.key), rejectUnauthorized: config.mqtt.tls.reject_unauthorized }
+      : null;
+    const probeTarget: ProbeTarget = { host: config.mqtt.host, port: config.mqtt.port, username: serviceAccount.username, password: serviceAccount.password, tls };
+    const sup = supervisor;
+    const applyLoop = createApplyLoop({
+      store,
+      results: applyResults,
+      security: securityLog,
+      clock,
+      files,
+      reloader,
+      probe: (p) => probeBroker(probeTarget, { ...p, timeoutMs: config.mosquitto.probe.timeout_ms }),
+      openProbeSession: () => openProbeSession(probeTarget, config.mosquitto.probe.timeout_ms),
+      mode: config.mosquitto.mode,
+      drift: config.mosquitto.drift,
+      debounceMs: config.mosquitto.debounce_ms,
+      brokerLog,
+      brokerRunning: sup ? () => sup.isUp() : null,
+      logger,
+      beforeReload: opts.testing?.beforeReload ?? null,
+      onStatus: (status) => bus.publish({ type: 'apply_status', status, at: clock.now() }),
+    });
+    cleanups.push(applyLoop.onOutcome((o) => metrics.recordApply(o.result, o.latencyMs)));
+
+    const webhooks = createWebhookDispatcher({
+      db, store, bus, secrets, clock, config,
+      logger: logger.child({ component: 'webhooks' }),
+      metrics: { webhookDelivery: (result) => metrics.recordWebhookDelivery(result) },
+    });
+    webhooks.start();
+    cleanups.push(() => webhooks.stop());
+    const schemaValidator = createSchemaValidator({ store, bus, clock, logger, metrics });
+    cleanups.push(() => schemaValidator.close());
+    const sparkplug = createSparkplugTracker({ bus, clock, logger });
+    sparkplug.start();
+    cleanups.push(() => sparkplug.stop());
+
+    if (sup) {
+      applyLoop.prepare();
+      cleanups.push(() => sup.stop());
+      await sup.start();
+      sup.onStarted(({ restarts }) => {
+        if (restarts > 0) void applyLoop.brokerRestarted();
+      });
+    }
+    cleanups.push(() => applyLoop.stop());
+    const first = await applyLoop.start();
+    logger.info({ generation: first?.generation, result: first?.result, reason: first?.reason }, 'initial apply');
+
+    const watcher: FileWatch = watchFiles({
+      paths: files.specs.map((s) => s.path),
+      onChange: (p) => { void applyLoop.fileChanged(p).catch((e: Error) => logger.error({ err: e.message }, 'drift handling failed')); },
+      onError: (e) => logger.warn({ err: e.message }, 'file watcher error'),
+      ...(opts.testing?.driftSettleMs !== undefined ? { settleMs: opts.testing.driftSettleMs } : {}),
+    });
+    cleanups.push(() => watcher.close());
+    await watcher.ready;
+
+    const interval = setInterval(() => {
+      void applyLoop.checkEnforcement('periodic').catch((e: Error) => logger.error({ err: e.message }, 'enforcement check failed'));
+    }, Math.max(1, config.mosquitto.probe.interval_s) * 1000);
+    interval.unref();
+    cleanups.push(() => clearInterval(interval));
+
+    if (config.gitops.watch_dir) {
+      const gitops = watchGitopsDir({
+        dir: resolve(config.gitops.watch_dir), store, clock, serviceAccount: serviceAccount.username,
+        logger: logger.child({ component: 'gitops' }),
+      });
+      cleanups.push(() => gitops.close());
+      await gitops.ready;
+    }
+
+    const deps: ServerDeps = {
+      config, logger, clock, db, store, securityLog, applyResults, secrets, mqttHasher, serviceAccount, applyLoop,
+      apply: { status: () => applyLoop.status(), retry: async () => { await applyLoop.retry(); return applyLoop.status(); } },
+      supervisor, brokerLog, probeTarget,
+      readiness: () => {
+        const st = applyLoop.status();
+        return st.broker.up
+          ? { ready: true, reasons: [] }
+          : { ready: false, reasons: [sup ? 'the supervised mosquitto is not running' : `the broker at ${config.mqtt.host}:${config.mqtt.port} did not answer the last probe`] };
+      },
+      bus, metrics, schemaValidator, sparkplug, lock,
+    };
+    if (opts.http) {
+      const http = await opts.http(deps);
+      cleanups.push(() => http.close());
+    }
+    let stopping: Promise<void> | null = null;
+    return {
+      store,
+      applyLoop,
+      deps,
+      stop: () => (stopping ??= cleanup()),
+    };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+};

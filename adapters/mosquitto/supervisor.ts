@@ -1,0 +1,230 @@
+/**
+ * Supervised mode (DESIGN §6): MCM runs `mosquitto -c <generated conf>` as a child, reloads it
+ * with SIGHUP, restarts it with backoff when it dies, keeps its log lines, and stops it on
+ * shutdown. The child's pid goes to a pid file so a broker orphaned by a killed MCM is found and
+ * stopped at the next start instead of holding the port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createBrokerLog, type BrokerLog } from './broker-log.ts';
+
+export type SupervisorLogger = Readonly<{
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}>;
+
+export type SupervisorOptions = Readonly<{
+  binary: string;
+  confPath: string;
+  host: string;
+  port: number;
+  /** Where the child's pid is kept between runs. */
+  pidFile: string;
+  logger?: SupervisorLogger;
+  log?: BrokerLog;
+  /** First restart delay; doubles up to maxMs, reset after the broker stayed up for stableMs. */
+  backoff?: { initialMs?: number; maxMs?: number; stableMs?: number };
+  startTimeoutMs?: number;
+}>;
+
+export type BrokerExit = Readonly<{ code: number | null; signal: string | null; expected: boolean }>;
+
+export type Supervisor = {
+  readonly log: BrokerLog;
+  /** Spawns the broker and resolves once it listens; rejects with a clear message otherwise. */
+  start(): Promise<void>;
+  /** SIGHUP (reference §3.1). Throws when the broker is not running. */
+  reload(): void;
+  isUp(): boolean;
+  pid(): number | null;
+  restarts(): number;
+  /** Called after every successful (re)start, including the first. */
+  onStarted(listener: (info: { restarts: number; pid: number }) => void): () => void;
+  onExit(listener: (exit: BrokerExit) => void): () => void;
+  stop(): Promise<void>;
+};
+
+const noopLogger: SupervisorLogger = { info() {}, warn() {}, error() {} };
+
+export const portInUseMessage = (host: string, port: number): string =>
+  `port ${port} on ${host} is already in use (another mosquitto, e.g. the distribution's service?): ` +
+  'set MCM_MQTT_PORT (or mqtt.port) to a free port, or stop the other broker';
+
+/** Resolves when host:port can be bound now; rejects with the MCM_MQTT_PORT message when it is taken. */
+export const assertPortFree = (host: string, port: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'EADDRINUSE' ? new Error(portInUseMessage(host, port)) : e);
+    });
+    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve()));
+  });
+
+const processCmdline = (pid: number): string | null => {
+  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '); } catch { return null; }
+};
+
+const isAlive = (pid: number): boolean => {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Stops a broker left behind by an MCM that was killed: only the pid from our own pid file, and
+ * only when that process is still `mosquitto -c <our conf>` (pids get reused).
+ */
+export const stopOrphan = async (pidFile: string, confPath: string, logger: SupervisorLogger = noopLogger): Promise<boolean> => {
+  let pid: number;
+  try { pid = Number(readFileSync(pidFile, 'utf8').trim()); } catch { return false; }
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  const cmd = processCmdline(pid);
+  if (cmd === null || !cmd.includes('mosquitto') || !cmd.includes(confPath)) return false;
+  logger.warn({ pid }, 'stopping a supervised mosquitto left over from a previous run');
+  try { process.kill(pid, 'SIGTERM'); } catch { return false; }
+  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
+  if (isAlive(pid)) {
+    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    for (let i = 0; i < 40 && isAlive(pid); i++) await sleep(50);
+  }
+  return true;
+};
+
+export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
+  const logger = opts.logger ?? noopLogger;
+  const log = opts.log ?? createBrokerLog();
+  const initialMs = opts.backoff?.initialMs ?? 250;
+  const maxMs = opts.backoff?.maxMs ?? 10_000;
+  const stableMs = opts.backoff?.stableMs ?? 30_000;
+  const startTimeoutMs = opts.startTimeoutMs ?? 10_000;
+  const started = new Set<(info: { restarts: number; pid: number }) => void>();
+  const exited = new Set<(exit: BrokerExit) => void>();
+
+  let child: ChildProcess | null = null;
+  let up = false;
+  let stopping = false;
+  let restartCount = 0;
+  let failures = 0;
+  let upSince = 0;
+  let restartTimer: NodeJS.Timeout | null = null;
+  let exitPromise: Promise<void> = Promise.resolve();
+
+  const spawnOnce = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const mark = log.mark();
+      const c = spawn(opts.binary, ['-c', opts.confPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      child = c;
+      let settled = false;
+      const settle = (err: Error | null): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        unsubscribe();
+        if (err) reject(err); else resolve();
+      };
+      const onData = (b: Buffer): void => log.write(b.toString('utf8'));
+      c.stdout?.on('data', onData);
+      c.stderr?.on('data', onData);
+      const unsubscribe = log.onLine((line) => {
+        // "mosquitto version 2.0.11 running" follows the listeners being opened.
+        if (/^mosquitto version \S+ running/.test(line.message)) {
+          up = true;
+          upSince = Date.now();
+          if (c.pid !== undefined) {
+            try { writeFileSync(opts.pidFile, `${c.pid}\n`, { mode: 0o600 }); } catch { /* best effort */ }
+          }
+          settle(null);
+        }
+      });
+      const timer = setTimeout(() => {
+        settle(new Error(`mosquitto did not start within ${startTimeoutMs} ms:\n${log.since(mark).map((l) => l.raw).join('\n')}`));
+        c.kill('SIGKILL');
+      }, startTimeoutMs);
+      c.once('error', (e) => settle(new Error(`cannot run mosquitto (${opts.binary}): ${e.message}`)));
+      exitPromise = new Promise<void>((done) => {
+        c.once('exit', (code, signal) => {
+          const wasUp = up;
+          up = false;
+          if (child === c) child = null;
+          const lines = log.since(mark).map((l) => l.raw);
+          if (!settled) {
+            const inUse = lines.some((l) => /Address already in use/i.test(l));
+            settle(new Error(inUse
+              ? portInUseMessage(opts.host, opts.port)
+              : `mosquitto exited during start (code ${code}, signal ${signal}):\n${lines.slice(-20).join('\n')}`));
+          }
+          const expected = stopping;
+          for (const l of [...exited]) l({ code, signal, expected });
+          if (!expected && wasUp) {
+            logger.error({ code, signal }, 'supervised mosquitto exited; restarting');
+            scheduleRestart();
+          }
+          done();
+        });
+      });
+    });
+
+  const scheduleRestart = (): void => {
+    if (stopping || restartTimer) return;
+    if (upSince && Date.now() - upSince > stableMs) failures = 0;
+    const delay = Math.min(maxMs, initialMs * 2 ** failures);
+    failures++;
+    logger.warn({ delayMs: delay, attempt: failures }, 'restarting supervised mosquitto after a delay');
+    restartTimer = setTimeout(() => {
+      restartTimer = null;
+      if (stopping) return;
+      restartCount++;
+      spawnOnce().then(
+        () => {
+          logger.info({ restarts: restartCount, pid: child?.pid }, 'supervised mosquitto restarted');
+          for (const l of [...started]) l({ restarts: restartCount, pid: child?.pid ?? -1 });
+        },
+        (e: Error) => {
+          logger.error({ err: e.message, attempt: failures }, 'supervised mosquitto failed to restart');
+          scheduleRestart();
+        },
+      );
+    }, delay);
+  };
+
+  return {
+    log,
+    async start() {
+      stopping = false;
+      await stopOrphan(opts.pidFile, opts.confPath, logger);
+      await assertPortFree(opts.host, opts.port);
+      await spawnOnce();
+      logger.info({ pid: child?.pid, port: opts.port }, 'supervised mosquitto started');
+      for (const l of [...started]) l({ restarts: restartCount, pid: child?.pid ?? -1 });
+    },
+    reload() {
+      if (!child || !up) throw new Error('the supervised mosquitto is not running');
+      child.kill('SIGHUP');
+    },
+    isUp: () => up,
+    pid: () => (up ? child?.pid ?? null : null),
+    restarts: () => restartCount,
+    onStarted(listener) {
+      started.add(listener);
+      return () => { started.delete(listener); };
+    },
+    onExit(listener) {
+      exited.add(listener);
+      return () => { exited.delete(listener); };
+    },
+    async stop() {
+      stopping = true;
+      if (restartTimer) { clearTimeout(restartTimer); restartTimer = null; }
+      const c = child;
+      if (c && c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGTERM');
+        const killer = setTimeout(() => c.kill('SIGKILL'), 5000);
+        await exitPromise;
+        clearTimeout(killer);
+      }
+      try { rmSync(opts.pidFile, { force: true }); } catch { /* best effort */ }
+    },
+  };
+};

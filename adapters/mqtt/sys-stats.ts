@@ -1,0 +1,126 @@
+/**
+ * Broker statistics from `$SYS/broker/…` (reference §5), parsed to numbers: `uptime` "N seconds"
+ * → N, counters and load averages → numbers, `version` kept as text. Mosquitto 2.0.11 publishes
+ * a value only when it changes and lets it expire after 60 s (fixed in 2.0.16), so a value that
+ * stopped changing is not re-sent to a new subscriber: the observer keeps one long-lived
+ * subscription and this module keeps the last value of every key for as long as it runs.
+ * `broker_stats` is pushed at most once per `throttleMs`, carrying the whole snapshot.
+ */
+import type { LiveBus } from '../live/live-bus.ts';
+
+export const SYS_PREFIX = '$SYS/broker/';
+
+export type StatValue = number | string;
+
+export type SysStatsSnapshot = Readonly<{
+  /** "mosquitto version 2.0.11", or null before the broker said. */
+  version: string | null;
+  uptime_s: number | null;
+  /** Every key below `$SYS/broker/`, e.g. `clients/connected`, `load/messages/received/1min`. */
+  values: Readonly<Record<string, StatValue>>;
+  /** ISO time of the last update, null before the first. */
+  updated_at: string | null;
+}>;
+
+export type SysStats = {
+  /** Feed one `$SYS/broker/…` message. Log topics (`$SYS/broker/log/…`) are not stats and are ignored. */
+  handle(topic: string, payload: Buffer): void;
+  snapshot(): SysStatsSnapshot;
+  /** Forget everything (a different broker answered). */
+  reset(): void;
+  /** Publishes a pending throttled update now and cancels the timer. */
+  flush(): void;
+  stop(): void;
+};
+
+export type SysStatsDeps = Readonly<{
+  bus: LiveBus;
+  /** ms since the epoch. */
+  now?: () => number;
+  throttleMs?: number;
+  /** Called when uptime goes backwards: the broker restarted under us. */
+  onRestart?: () => void;
+}>;
+
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** "123 seconds" → 123; a numeric string → its number; anything else stays text. */
+export const parseStatValue = (key: string, raw: string): StatValue => {
+  const text = raw.trim();
+  if (key === 'version') return text;
+  if (key === 'uptime') {
+    const m = /^(\d+) seconds?$/.exec(text);
+    if (m) return Number(m[1]);
+  }
+  return NUMBER.test(text) ? Number(text) : text;
+};
+
+export const createSysStats = (deps: SysStatsDeps): SysStats => {
+  const now = deps.now ?? Date.now;
+  const throttleMs = deps.throttleMs ?? 1000;
+  let values: Record<string, StatValue> = {};
+  let updatedAt: number | null = null;
+  let lastPublished = 0;
+  let dirty = false;
+  let timer: NodeJS.Timeout | null = null;
+
+  const snapshot = (): SysStatsSnapshot => ({
+    version: typeof values['version'] === 'string' ? values['version'] : null,
+    uptime_s: typeof values['uptime'] === 'number' ? values['uptime'] : null,
+    values: { ...values },
+    updated_at: updatedAt === null ? null : new Date(updatedAt).toISOString(),
+  });
+
+  const publish = (): void => {
+    timer = null;
+    if (!dirty) return;
+    dirty = false;
+    lastPublished = now();
+    deps.bus.publish({ type: 'broker_stats', stats: { ...values }, at: new Date(lastPublished).toISOString() });
+  };
+
+  const schedule = (): void => {
+    dirty = true;
+    if (timer) return;
+    const wait = lastPublished + throttleMs - now();
+    if (wait <= 0) {
+      publish();
+      return;
+    }
+    timer = setTimeout(publish, wait);
+    timer.unref();
+  };
+
+  return {
+    handle(topic, payload) {
+      if (!topic.startsWith(SYS_PREFIX)) return;
+      const key = topic.slice(SYS_PREFIX.length);
+      if (key === 'log' || key.startsWith('log/')) return;
+      // An expired retained value is sent as an empty payload by nobody; an empty one is a clear.
+      if (payload.length === 0) return;
+      const value = parseStatValue(key, payload.toString('utf8'));
+      if (key === 'uptime' && typeof value === 'number') {
+        const before = values['uptime'];
+        if (typeof before === 'number' && value < before) deps.onRestart?.();
+      }
+      if (values[key] === value) return;
+      values[key] = value;
+      updatedAt = now();
+      schedule();
+    },
+    snapshot,
+    reset() {
+      values = {};
+      updatedAt = null;
+    },
+    flush() {
+      if (timer) clearTimeout(timer);
+      publish();
+    },
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+      dirty = false;
+    },
+  };
+};

@@ -1,0 +1,80 @@
+/**
+ * The apply loop's checkpoint (DESIGN §6): one row per apply attempt in `apply_results`, and the
+ * files the broker last confirmed in `last_good_files` (restored when a new apply fails). A
+ * success and its last-good files are written in one transaction, after confirmation only, so a
+ * crash before it means the next start applies again (harmless: rendering is deterministic).
+ */
+import type { DatabaseSync } from 'node:sqlite';
+
+export type ApplyResultKind = 'applied' | 'written' | 'failed';
+
+export type ApplyResultRow = {
+  id: number;
+  generation: number;
+  result: ApplyResultKind;
+  reason: string | null;
+  latency_ms: number | null;
+  password_sha256: string | null;
+  acl_sha256: string | null;
+  at: string;
+};
+
+export type ApplyResultInput = Readonly<{
+  generation: number;
+  result: ApplyResultKind;
+  reason?: string | null;
+  latencyMs?: number | null;
+  passwordSha256?: string | null;
+  aclSha256?: string | null;
+  at: string;
+}>;
+
+export type GoodFile = Readonly<{ name: string; generation: number; sha256: string; content: string }>;
+
+export type ApplyResults = {
+  record(input: ApplyResultInput): ApplyResultRow;
+  /** Records a success and replaces the last-good files, atomically. */
+  recordGood(input: ApplyResultInput, files: readonly GoodFile[]): ApplyResultRow;
+  last(): ApplyResultRow | null;
+  /** The newest `applied` or `written` row: what the broker (or disk) has. */
+  lastSuccess(): ApplyResultRow | null;
+  recent(limit?: number): ApplyResultRow[];
+  lastGoodFiles(): Map<string, GoodFile>;
+};
+
+export const createApplyResults = ({ db }: { db: DatabaseSync }): ApplyResults => {
+  const insert = db.prepare(
+    'INSERT INTO apply_results (generation, result, reason, latency_ms, password_sha256, acl_sha256, at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
+  );
+  const lastStmt = db.prepare('SELECT * FROM apply_results ORDER BY id DESC LIMIT 1');
+  const lastSuccessStmt = db.prepare("SELECT * FROM apply_results WHERE result IN ('applied', 'written') ORDER BY id DESC LIMIT 1");
+  const recentStmt = db.prepare('SELECT * FROM apply_results ORDER BY id DESC LIMIT ?');
+  const goodStmt = db.prepare('SELECT name, generation, sha256, content FROM last_good_files');
+  const putGood = db.prepare(
+    'INSERT INTO last_good_files (name, generation, sha256, content) VALUES (?, ?, ?, ?) ' +
+    'ON CONFLICT (name) DO UPDATE SET generation = excluded.generation, sha256 = excluded.sha256, content = excluded.content',
+  );
+
+  const record = (i: ApplyResultInput): ApplyResultRow =>
+    insert.get(i.generation, i.result, i.reason ?? null, i.latencyMs ?? null, i.passwordSha256 ?? null, i.aclSha256 ?? null, i.at) as unknown as ApplyResultRow;
+
+  return {
+    record,
+    recordGood(input, files) {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        for (const f of files) putGood.run(f.name, f.generation, f.sha256, f.content);
+        const row = record(input);
+        db.exec('COMMIT');
+        return row;
+      } catch (e) {
+        if (db.isTransaction) db.exec('ROLLBACK');
+        throw e;
+      }
+    },
+    last: () => (lastStmt.get() as unknown as ApplyResultRow | undefined) ?? null,
+    lastSuccess: () => (lastSuccessStmt.get() as unknown as ApplyResultRow | undefined) ?? null,
+    recent: (limit = 20) => recentStmt.all(limit) as unknown as ApplyResultRow[],
+    lastGoodFiles: () => new Map((goodStmt.all() as unknown as GoodFile[]).map((f) => [f.name, { ...f }])),
+  };
+};
