@@ -29,6 +29,7 @@ import { watchGitopsDir } from './gitops/watch.ts';
 import { issueCliToken } from './http/auth/cli-token.ts';
 import { createLiveBus, type LiveBus } from './live/live-bus.ts';
 import { createMetrics, type Metrics } from './metrics/registry.ts';
+import { createObservation, type Observation } from './mqtt/observation.ts';
 import { createSchemaValidator, type SchemaValidator } from './observer/schema-validator.ts';
 import { createSparkplugTracker, type SparkplugTracker } from './observer/sparkplug-tracker.ts';
 import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
@@ -65,6 +66,8 @@ export type ServerDeps = Readonly<{
   metrics: Metrics;
   schemaValidator: SchemaValidator;
   sparkplug: SparkplugTracker;
+  /** The mqtt.js observer, connected clients and topic tree (HttpDeps.observer is `observation.api`). */
+  observation: Observation;
   /** The single-writer lock on the data dir (the CLI reads it to find this server). */
   lock: ServerLock;
 }>;
@@ -255,6 +258,23 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     const first = await applyLoop.start();
     logger.info({ generation: first?.generation, result: first?.result, reason: first?.reason }, 'initial apply');
 
+    // After the first apply, so the service account is in the files the broker loaded (the
+    // observer retries with backoff anyway). The supervised listener is plain loopback: no TLS.
+    const observation = createObservation({
+      config: supervised ? { ...config, mqtt: { ...config.mqtt, tls: { ...config.mqtt.tls, enabled: false } } } : config,
+      serviceAccount, bus, clock,
+      logger: logger.child({ component: 'observer' }),
+      brokerLog,
+      processors: [metrics.processor, schemaValidator, sparkplug],
+    });
+    await observation.start();
+    cleanups.push(() => observation.stop());
+    metrics.setSources({
+      topicsTracked: () => observation.tree.size(),
+      topicsEvicted: () => observation.tree.stats().evicted,
+      brokerUp: () => observation.observer.connected(),
+    });
+
     const watcher: FileWatch = watchFiles({
       paths: files.specs.map((s) => s.path),
       onChange: (p) => { void applyLoop.fileChanged(p).catch((e: Error) => logger.error({ err: e.message }, 'drift handling failed')); },
@@ -289,7 +309,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
           ? { ready: true, reasons: [] }
           : { ready: false, reasons: [sup ? 'the supervised mosquitto is not running' : `the broker at ${config.mqtt.host}:${config.mqtt.port} did not answer the last probe`] };
       },
-      bus, metrics, schemaValidator, sparkplug, lock,
+      bus, metrics, schemaValidator, sparkplug, observation, lock,
     };
     if (opts.http) {
       const http = await opts.http(deps);

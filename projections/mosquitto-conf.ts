@@ -45,7 +45,9 @@ const checkPort = (what: string, port: number): number => {
   return port;
 };
 
-const LOG_TYPES = ['error', 'warning', 'notice', 'information', 'subscribe', 'unsubscribe'] as const;
+// No subscribe/unsubscribe: those lines carry client-chosen topics, so a client could craft one
+// that reads like a connection line and plant a fake entry in the connected-clients table.
+const LOG_TYPES = ['error', 'warning', 'notice', 'information'] as const;
 
 export const renderMosquittoConf = (opts: MosquittoConfOptions): string => {
   const lines: string[] = [

@@ -12,6 +12,7 @@ import type { HttpDeps } from './deps.ts';
 import { createHttpServer, isTlsEnabled, listenHttpServer } from './server.ts';
 import { createWsHub } from '../ws/hub.ts';
 import { wsAuthenticator } from '../ws/ws-auth.ts';
+import { observerSnapshot } from '../mqtt/observer-api.ts';
 
 export type RunningHttp = { url: string; close(): Promise<void> };
 
@@ -32,6 +33,7 @@ export const buildHttpDeps = (deps: ServerDeps): HttpDeps => {
     metrics: deps.metrics,
     schemaStats: deps.schemaValidator,
     sparkplug: deps.sparkplug,
+    observer: deps.observation.api,
   } satisfies Omit<HttpDeps, 'auth'>;
   return { ...base, auth: createAuthServices(base) };
 };
@@ -49,7 +51,10 @@ export const startHttp = async (deps: ServerDeps): Promise<RunningHttp> => {
     authenticate: wsAuthenticator({ store: deps.store, tokens: auth.tokens }),
     clock: deps.clock,
     logger: deps.logger,
-    snapshot: () => ({ status: { apply: deps.applyLoop.status() } }),
+    snapshot: () => {
+      const s = observerSnapshot(deps.observation.api);
+      return { ...s, status: { ...s.status, apply: deps.applyLoop.status() } };
+    },
     metrics: deps.metrics,
     securityLog: deps.securityLog,
   });

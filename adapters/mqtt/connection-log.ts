@@ -118,21 +118,20 @@ export const parseConnectionMessage = (message: string): ConnectionEvent | null 
   return null;
 };
 
-const KNOWN_STARTS = ['New client connected from ', 'New bridge connected from ', 'Client ', 'Socket error on client ', 'mosquitto version '];
-
 /**
  * Parses a whole log line: the supervised broker's `%Y-%m-%dT%H:%M:%S: ` prefix, the default
- * epoch-seconds prefix of a log file, a `$SYS/broker/log/N` payload, or any other timestamp
- * format ending in ": " (log_timestamp_format is free-form) before one of the known messages.
+ * epoch-seconds prefix of a log file, a `$SYS/broker/log/N` payload, or another
+ * log_timestamp_format (free-form) that ends at the line's first ": ".
+ * Only the text right after the timestamp is parsed, anchored at both ends: log lines carry
+ * client-controlled text (client ids, topics in subscribe lines), which must never be read as a
+ * line of its own.
  */
 export const parseConnectionLine = (line: string): ConnectionEvent | null => {
   const raw = line.endsWith('\n') ? line.trimEnd() : line;
-  const direct = parseConnectionMessage(parseBrokerLogLine(raw, 0).message);
-  if (direct) return direct;
-  // A custom timestamp: look for ": <known message>" near the start of the line.
-  for (let i = raw.indexOf(': '); i !== -1 && i < 80; i = raw.indexOf(': ', i + 1)) {
-    const rest = raw.slice(i + 2);
-    if (KNOWN_STARTS.some((s) => rest.startsWith(s))) return parseConnectionMessage(rest);
-  }
-  return null;
+  const parsed = parseBrokerLogLine(raw, 0);
+  const direct = parseConnectionMessage(parsed.message);
+  if (direct || parsed.time !== null) return direct;
+  // No known timestamp: either none at all (parsed above) or a custom one ending at the first ": ".
+  const colon = raw.indexOf(': ');
+  return colon > 0 && colon < 64 ? parseConnectionMessage(raw.slice(colon + 2)) : null;
 };

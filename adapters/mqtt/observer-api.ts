@@ -17,3 +17,21 @@ export type ObserverApi = Readonly<{
 }>;
 
 export const createObserverApi = (parts: ObserverApi): ObserverApi => Object.freeze({ ...parts });
+
+/**
+ * What a ws client gets first on connect (DESIGN §7: "a snapshot (status, stats, clients)"). The
+ * caller adds the apply status: `{ ...s, status: { ...s.status, apply: applyLoop.status() } }`.
+ */
+export const observerSnapshot = (api: ObserverApi): { status: Record<string, unknown>; stats: Record<string, unknown>; clients: unknown[] } => {
+  const st = api.observer.status();
+  const stats = api.observer.stats();
+  return {
+    status: {
+      broker: { up: api.observer.connected(), version: stats.version, uptime_s: stats.uptime_s, since: st.since, reason: st.reason },
+      observer: st,
+      topics: api.topics.stats(),
+    },
+    stats: { values: stats.values, updated_at: stats.updated_at },
+    clients: api.clients.list(),
+  };
+};

@@ -29,6 +29,7 @@ export const OBSERVER_CLIENT_PREFIX = 'mcm-observer-';
 const MCM_TOPICS = '$mcm/';
 const SYS_TOPICS = '$SYS/';
 const SYS_LOG = '$SYS/broker/log/';
+const SYS_LOG_SUBSCRIPTIONS = '$SYS/broker/log/M/';
 
 export type ObserverState = 'idle' | 'connecting' | 'up' | 'down' | 'stopped';
 
@@ -156,7 +157,10 @@ export const createObserver = (deps: ObserverDeps): Observer => {
   const onMessage = (topic: string, payload: Buffer, packet: { qos: 0 | 1 | 2; retain: boolean }): void => {
     if (topic.charCodeAt(0) === 36 /* $ */) {
       if (topic.startsWith(SYS_TOPICS)) {
-        if (topic.startsWith(SYS_LOG)) sysLogLine?.(payload.toString('utf8'));
+        // Connection lines come on log/N and log/E; log/M/(un)subscribe lines carry client text only.
+        if (topic.startsWith(SYS_LOG)) {
+          if (!topic.startsWith(SYS_LOG_SUBSCRIPTIONS)) sysLogLine?.(payload.toString('utf8'));
+        }
         else stats.handle(topic, payload);
         return;
       }

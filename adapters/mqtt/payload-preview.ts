@@ -20,11 +20,14 @@ const hasControlChars = (s: string): boolean => {
   return false;
 };
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 /** "binary, 12 bytes: 0a 1b …" (`total` is the real size when `payload` is a kept head). */
 const binarySummary = (payload: Uint8Array, total: number): string => {
-  const shown = payload.subarray(0, HEX_BYTES);
-  const hex = Array.from(shown, (b) => b.toString(16).padStart(2, '0')).join(' ');
-  return `binary, ${total} byte${total === 1 ? '' : 's'}: ${hex}${total > shown.length ? ' …' : ''}`;
+  const shown = Math.min(HEX_BYTES, payload.length);
+  let hex = '';
+  for (let i = 0; i < shown; i++) hex += (i === 0 ? '' : ' ') + HEX[payload[i] as number];
+  return `binary, ${total} byte${total === 1 ? '' : 's'}: ${hex}${total > shown ? ' …' : ''}`;
 };
 
 /**

@@ -96,7 +96,7 @@ export const createSysStats = (deps: SysStatsDeps): SysStats => {
       if (!topic.startsWith(SYS_PREFIX)) return;
       const key = topic.slice(SYS_PREFIX.length);
       if (key === 'log' || key.startsWith('log/')) return;
-      // An expired retained value is sent as an empty payload by nobody; an empty one is a clear.
+      // An empty payload carries no value (a cleared retained message): keep the last one.
       if (payload.length === 0) return;
       const value = parseStatValue(key, payload.toString('utf8'));
       if (key === 'uptime' && typeof value === 'number') {

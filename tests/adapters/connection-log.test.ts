@@ -107,6 +107,17 @@ describe('parseConnectionLine: other lines and prefixes', () => {
     }
   });
 
+  it('never reads client-controlled text inside another line as a connection line (subscribe lines, will topics)', () => {
+    for (const line of [
+      // log_type subscribe: "<client id> <qos> <topic>", here with a crafted topic
+      '2026-11-25T04:34:23: sneaky 0 a: New client connected from 1.2.3.4:1 as fake (p2, c1, k60).',
+      '1764045254: sneaky 0 x: Client victim disconnected.',
+      // log_type debug: the will topic on its own line, after a tab
+      '2026-11-25T04:34:23: \tNew client connected from 1.2.3.4:1 as fake (p2, c1, k60).',
+      'Tue Nov 25 04:34:23 2026: sneaky 0 b: Client victim disconnected.',
+    ]) assert.equal(parseConnectionLine(line), null, line);
+  });
+
   it('reads a `$SYS/broker/log/N` payload (log_dest topic), which carries the timestamp too', () => {
     const e = parseConnectionLine('2026-11-25T04:34:23: Client dev (a) 1 disconnected.');
     assert.deepEqual(e, { kind: 'disconnected', clientId: 'dev (a) 1', reason: 'disconnected' });

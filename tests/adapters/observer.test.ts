@@ -5,11 +5,16 @@
  * publishes as the service account, and follows the broker down and back up.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { LiveMessage } from '../../adapters/live/live-bus.ts';
 import type { MessageProcessor, ObservedMessage } from '../../adapters/live/observed-message.ts';
 import { requireMosquitto, startMosquitto } from '../helpers/mosquitto.ts';
-import { connectClient, endClient, startBroker, startObserver, SVC_PASSWORD, waitFor, writeBrokerFiles } from './observer-setup.ts';
+import { createLiveBus } from '../../adapters/live/live-bus.ts';
+import { createObserver } from '../../adapters/mqtt/observer.ts';
+import { connectClient, endClient, observerConfig, startBroker, startObserver, SVC, SVC_PASSWORD, waitFor, writeBrokerFiles } from './observer-setup.ts';
 
 const statuses = (seen: LiveMessage[]): boolean[] => seen.flatMap((m) => (m.type === 'broker_status' ? [m.up] : []));
 
@@ -115,5 +120,44 @@ describe('observer (real mosquitto)', () => {
     await waitFor(() => attempts() >= 3, 'a few retries');
     assert.deepEqual(statuses(seen), [false], 'retries while down push nothing new');
     assert.equal(observer.status().state, 'down');
+  });
+
+  it('connects over TLS with the CA from config.mqtt.tls, and refuses a broker certificate it cannot verify', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    const files = await writeBrokerFiles(t);
+    const ssl = (args: string[]): void => {
+      const r = spawnSync('openssl', args, { cwd: files.dir });
+      if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr.toString()}`);
+    };
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+    ssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=mcm-test-ca', '-days', '2']);
+    ssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+    writeFileSync(join(files.dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    ssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext']);
+    const broker = await startBroker(t, bin, files, [
+      `cafile ${join(files.dir, 'ca.crt')}`, `certfile ${join(files.dir, 'server.crt')}`, `keyfile ${join(files.dir, 'server.key')}`,
+    ]);
+    const start = (ca: string | null) => {
+      const config = observerConfig(broker.port);
+      config.mqtt.tls = { enabled: true, ca, cert: null, key: null, reject_unauthorized: true };
+      const bus = createLiveBus();
+      const seen: boolean[] = [];
+      bus.subscribe((m) => { if (m.type === 'broker_status') seen.push(m.up); });
+      const o = createObserver({
+        config, serviceAccount: { username: SVC, password: SVC_PASSWORD }, bus, clock: { now: () => new Date().toISOString() },
+        logger: { info() {}, warn() {}, error() {}, debug() {} }, processors: [], backoff: { initialMs: 100, maxMs: 500 },
+      });
+      t.after(() => o.stop());
+      o.start();
+      return { o, seen };
+    };
+    const trusted = start(join(files.dir, 'ca.crt'));
+    await waitFor(() => trusted.o.connected(), 'a TLS connection with the configured CA');
+    assert.match(trusted.o.status().broker, /^mqtts:/);
+    const untrusted = start(null);
+    await waitFor(() => untrusted.seen.length > 0, 'the untrusted attempt to fail');
+    assert.deepEqual(untrusted.seen, [false]);
+    assert.match(untrusted.o.status().reason ?? '', /certificate/i);
   });
 });

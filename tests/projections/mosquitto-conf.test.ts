@@ -37,8 +37,6 @@ log_type error
 log_type warning
 log_type notice
 log_type information
-log_type subscribe
-log_type unsubscribe
 connection_messages true
 log_timestamp true
 log_timestamp_format %Y-%m-%dT%H:%M:%S

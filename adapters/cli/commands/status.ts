@@ -3,8 +3,11 @@
  * the desired generation ("desired seq"), the last apply results ("applied seq"), and whether
  * the broker answers on its MQTT port.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { userInfo } from 'node:os';
+import { connectToServer } from '../api-client.ts';
+import { readServerInfo } from '../server-lock.ts';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { BROKER_FILE_EVENTS } from '../../../core/events.ts';
@@ -20,6 +23,21 @@ Reads <data_dir>/mcm.db directly, so it works with or without a running server.
 Options:
   --json              print the status as JSON
 ${COMMON_USAGE}`;
+
+/** The running server's view of its broker, or null when no server runs or it can't be asked. */
+const serverBroker = async (dataDir: string, certPath: string | null): Promise<{ pid: number; mode: string; reload: string; up: boolean } | null> => {
+  const info = readServerInfo(dataDir);
+  if (!info || !info.url) return null;
+  try {
+    const client = connectToServer(dataDir, info, { user: userInfo().username, serverCert: certPath ? readFileSync(certPath) : null });
+    const res = await client.request('GET', '/apply-status');
+    const broker = (res.body as { broker?: { mode?: string; reload?: string; up?: boolean } }).broker;
+    if (!broker || typeof broker.up !== 'boolean') return null;
+    return { pid: info.pid, mode: broker.mode ?? 'unknown', reload: broker.reload ?? 'unknown', up: broker.up };
+  } catch {
+    return null; // fall back to probing the port from here
+  }
+};
 
 /** True when something accepts a TCP connection on host:port within `ms`. */
 export const portAnswers = (host: string, port: number, ms = 1000): Promise<boolean> =>
@@ -39,7 +57,7 @@ export type StatusReport = {
   state: 'applied' | 'pending' | 'failed';
   last: { seq: number; result: string; latency_ms: number | null; at: string; reason?: string } | null;
   recent: { seq: number; result: string; latency_ms: number | null; at: string; reason?: string }[];
-  broker: { mode: string; reload: string; host: string; port: number; up: boolean };
+  broker: { mode: string; reload: string; host: string; port: number; up: boolean; reported_by?: string };
 };
 
 const view = (r: ApplyResultRow) => ({
@@ -67,7 +85,9 @@ const text = (r: StatusReport): string => {
     r.last
       ? `last apply    seq ${r.last.seq} ${r.last.result}${r.last.latency_ms === null ? '' : ` in ${r.last.latency_ms.toFixed(1)} ms`} at ${r.last.at}${r.last.reason ? `\n              ${r.last.reason}` : ''}`
       : 'last apply    none yet',
-    `broker        ${r.broker.mode} (reload ${r.broker.reload}), ${r.broker.up ? 'up' : 'DOWN'} on ${r.broker.host}:${r.broker.port}`,
+    r.broker.reported_by
+      ? `broker        ${r.broker.mode} (reload ${r.broker.reload}), ${r.broker.up ? 'up' : 'DOWN'} (as seen by the ${r.broker.reported_by})`
+      : `broker        ${r.broker.mode} (reload ${r.broker.reload}), ${r.broker.up ? 'up' : 'DOWN'} on ${r.broker.host}:${r.broker.port}`,
     `data dir      ${r.data_dir}`,
   ];
   return `${lines.join('\n')}\n`;
@@ -98,15 +118,19 @@ export const statusCommand: CliCommand = {
     } finally {
       db.close();
     }
+    // A running server knows its broker (mode, port, liveness from its probes) better than this
+    // process's own config and environment can: ask it when one holds the data dir.
+    const live = await serverBroker(config.data_dir, config.http.tls.cert);
     const report: StatusReport = {
       data_dir: config.data_dir,
       ...base,
       broker: {
-        mode: config.mosquitto.mode,
-        reload: config.mosquitto.reload.strategy,
+        mode: live?.mode ?? config.mosquitto.mode,
+        reload: live?.reload ?? config.mosquitto.reload.strategy,
         host: config.mqtt.host,
         port: config.mqtt.port,
-        up: await portAnswers(config.mqtt.host, config.mqtt.port),
+        up: live ? live.up : await portAnswers(config.mqtt.host, config.mqtt.port),
+        ...(live ? { reported_by: `server pid ${live.pid}` } : {}),
       },
     };
     io.stdout(values.json ? `${JSON.stringify(report)}\n` : text(report));

@@ -19,6 +19,9 @@ export type TokenCheck =
   | { ok: true; claims: TokenClaims }
   | { ok: false; reason: 'expired' | 'invalid'; message: string };
 
+/** Verified tokens remembered at most (one per signed-in session is typical). */
+const VERIFIED_CACHE_MAX = 1000;
+
 export type TokenService = {
   issue(user: Readonly<{ username: string; tokenVersion: number }>): IssuedToken;
   /** Signature, algorithm (HS256 only: `alg: none` and RS/HS confusion are refused), issuer, audience, expiry. */
@@ -39,6 +42,16 @@ export const createTokenService = (deps: Readonly<{ secret: Buffer; ttlS: number
   const key = createSecretKey(secret);
   if (!Number.isInteger(ttlS) || ttlS < 1) throw new Error(`auth.jwt_ttl_s must be a positive integer (got ${ttlS})`);
   const nowS = (): number => Math.floor(Date.parse(clock.now()) / 1000);
+  // Bounded (insertion order as LRU): HMAC verification was the largest per-request cost of an
+  // authenticated read in bench/http.bench.ts.
+  const verified = new Map<string, TokenClaims>();
+  const remember = (token: string, claims: TokenClaims): void => {
+    if (verified.size >= VERIFIED_CACHE_MAX) {
+      const oldest = verified.keys().next();
+      if (!oldest.done) verified.delete(oldest.value);
+    }
+    verified.set(token, claims);
+  };
   return {
     issue: ({ username, tokenVersion }) => {
       const iat = nowS();
@@ -48,6 +61,15 @@ export const createTokenService = (deps: Readonly<{ secret: Buffer; ttlS: number
       return { token, expires_at: new Date(exp * 1000).toISOString() };
     },
     check: (token) => {
+      // A token whose signature and claims were verified once stays cryptographically valid: only
+      // expiry can change, and that is checked against the clock on every use. Revocation
+      // (tokenVersion) is checked by the caller against the current state on every request.
+      const cached = verified.get(token);
+      if (cached) {
+        if (cached.exp > nowS()) return { ok: true, claims: cached };
+        verified.delete(token);
+        return { ok: false, reason: 'expired', message: 'token has expired' };
+      }
       try {
         const payload = jwt.verify(token, key, {
           algorithms: ['HS256'],
@@ -56,6 +78,7 @@ export const createTokenService = (deps: Readonly<{ secret: Buffer; ttlS: number
           clockTimestamp: nowS(),
         });
         if (!isClaims(payload)) return { ok: false, reason: 'invalid', message: 'token claims are malformed' };
+        remember(token, payload);
         return { ok: true, claims: payload };
       } catch (err) {
         const name = (err as Error).name;

@@ -5,7 +5,6 @@
  * with the broker state unknown, so the apply summary stays reachable.
  */
 import type Router from '@koa/router';
-import type { Context } from 'koa';
 import type { ObserverApi } from '../../mqtt/observer-api.ts';
 import type { HttpDeps } from '../deps.ts';
 import { HttpError } from '../errors.ts';
@@ -20,7 +19,7 @@ export const OBSERVER_UNAVAILABLE = 'MCM_ERR_OBSERVER_UNAVAILABLE';
 export const BROKER_UNAVAILABLE = 'MCM_ERR_BROKER_UNAVAILABLE';
 
 /** The observer, or 503 MCM_ERR_OBSERVER_UNAVAILABLE when this server runs without one. */
-export const requireObserver = (deps: HttpDeps, _ctx?: Context): ObserverApi => {
+export const requireObserver = (deps: HttpDeps): ObserverApi => {
   if (!deps.observer) throw new HttpError(503, OBSERVER_UNAVAILABLE, 'the broker observer is not running on this server');
   return deps.observer;
 };
