@@ -1,17 +1,25 @@
 /**
- * Atomic replace (reference §1.4, §3.4 rule 2): write a temp file in the same directory, fsync it,
- * rename it over the target, fsync the directory. A reader (the broker on SIGHUP) sees the old file
- * or the new one, never a partial one.
+ * Atomic replace (reference §1.4, §3.4 rule 2): write a temp file in the same directory with its
+ * mode (and owner, when given) set BEFORE the rename, fsync it, rename it over the target, fsync
+ * the directory. A reader (the broker on SIGHUP, possibly as user `mosquitto`, reference §4) sees
+ * the old file or the new one, never a partial one or one with the wrong permissions.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
-export const writeFileAtomicSync = (target: string, content: Buffer | string, mode: number): void => {
+export type Owner = Readonly<{ uid?: number | undefined; gid?: number | undefined }>;
+
+/** Temp files start with '.' and end with '.tmp' so watchers can ignore them. */
+export const isTempName = (name: string): boolean => name.startsWith('.') && name.endsWith('.tmp');
+
+export const writeFileAtomicSync = (target: string, content: Buffer | string, mode: number, owner: Owner = {}): void => {
   const dir = dirname(target);
   const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'wx', mode);
   try {
+    fchmodSync(fd, mode); // the umask may have narrowed the mode given to open
+    if (owner.uid !== undefined || owner.gid !== undefined) fchownSync(fd, owner.uid ?? -1, owner.gid ?? -1);
     writeSync(fd, typeof content === 'string' ? Buffer.from(content, 'utf8') : content);
     fsyncSync(fd);
   } catch (e) {

@@ -4,38 +4,14 @@
  * wrong permissions: temp file in the same directory, fchmod/fchown, fsync, rename, directory
  * fsync (reference §1.4 recommendation, §3.4 rule 2).
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
 import type { FileOwnership } from '../mosquitto/permissions.ts';
+import { writeFileAtomicSync } from './atomic-write-sync.ts';
 
-/** Temp files start with this so watchers can ignore them. */
-export const isTempName = (name: string): boolean => name.startsWith('.') && name.endsWith('.tmp');
+export { isTempName } from './atomic-write-sync.ts';
 
-export const writeRenderedFile = (target: string, content: string, own: FileOwnership): void => {
-  const dir = dirname(target);
-  const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', own.mode);
-  try {
-    fchmodSync(fd, own.mode); // the umask may have narrowed the mode given to open
-    if (own.uid !== undefined || own.gid !== undefined) fchownSync(fd, own.uid ?? -1, own.gid ?? -1);
-    writeSync(fd, Buffer.from(content, 'utf8'));
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
-  closeSync(fd);
-  try {
-    renameSync(tmp, target);
-  } catch (e) {
-    try { unlinkSync(tmp); } catch { /* already gone */ }
-    throw e;
-  }
-  const dfd = openSync(dir, 'r');
-  try { fsyncSync(dfd); } finally { closeSync(dfd); }
-};
+export const writeRenderedFile = (target: string, content: string, own: FileOwnership): void =>
+  writeFileAtomicSync(target, content, own.mode, own);
 
 /** The file's text, or null when it does not exist or cannot be read. */
 export const readTextOrNull = (path: string): string | null => {

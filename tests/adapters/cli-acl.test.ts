@@ -3,7 +3,6 @@
  * server path is in cli-bridge.test.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -15,32 +14,14 @@ import { createMosquittoHasher } from '../../adapters/mosquitto/password-hash.ts
 import { createSqliteEventStore } from '../../adapters/sqlite/event-store.ts';
 import { openDatabase } from '../../adapters/sqlite/open-database.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { runMcm, type CliRun, type CliRunOptions } from '../helpers/cli.ts';
 
 const MCM = fileURLToPath(new URL('../../bin/mcm', import.meta.url));
 const HASH = await createMosquittoHasher().hash('seed-password', 101);
 
-type Run = { code: number | null; stdout: string; stderr: string };
+type Run = CliRun;
 
-/** bin/mcm as a child process with only PATH, HOME and `env`. */
-const mcm = (args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(MCM, args, {
-      cwd: opts.cwd,
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HOME: opts.cwd,
-        ...(process.env['NODE_V8_COVERAGE'] ? { NODE_V8_COVERAGE: process.env['NODE_V8_COVERAGE'] } : {}),
-        ...opts.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+const mcm = (args: string[], opts: CliRunOptions): Promise<CliRun> => runMcm(args, opts, MCM);
 
 type World = { cwd: string; dataDir: string; run(...args: string[]): Promise<Run>; state(): BrokerConfig; events(): EventEnvelope[] };
 

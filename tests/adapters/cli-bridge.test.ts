@@ -5,7 +5,7 @@
  * a live server the CLI works on the data dir, and refuses to append once a server holds it.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -26,33 +26,15 @@ import { openDatabase } from '../../adapters/sqlite/open-database.ts';
 import { createTestApp, type TestApp } from '../helpers/http.ts';
 import { freePort } from '../helpers/ports.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { runMcm, type CliRun, type CliRunOptions } from '../helpers/cli.ts';
 
 const MCM = fileURLToPath(new URL('../../bin/mcm', import.meta.url));
 const OS_USER = userInfo().username;
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 
-type Run = { code: number | null; stdout: string; stderr: string };
+type Run = CliRun;
 
-const mcm = (args: string[], opts: { cwd: string; env?: Record<string, string>; stdin?: string }): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(MCM, args, {
-      cwd: opts.cwd,
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HOME: opts.cwd,
-        ...(process.env['NODE_V8_COVERAGE'] ? { NODE_V8_COVERAGE: process.env['NODE_V8_COVERAGE'] } : {}),
-        ...opts.env,
-      },
-      stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
-  });
+const mcm = (args: string[], opts: CliRunOptions): Promise<CliRun> => runMcm(args, opts, MCM);
 
 /**
  * A real HTTP app on a temp data dir, "running" as a server does: its lock names this test

@@ -4,7 +4,6 @@
  * actor gitops, every problem of invalid files listed, and the round trip through files.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -17,32 +16,15 @@ import { createSqliteEventStore } from '../../adapters/sqlite/event-store.ts';
 import { openDatabase } from '../../adapters/sqlite/open-database.ts';
 import { HASH_A, HASH_B } from '../helpers/decider-spec.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { runMcm, type CliRun, type CliRunOptions } from '../helpers/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MCM = join(ROOT, 'bin/mcm');
 const GOLDEN = join(ROOT, 'fixtures/expected/basic.gitops');
 
-type Run = { code: number | null; stdout: string; stderr: string };
+type Run = CliRun;
 
-const mcm = (args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(MCM, args, {
-      cwd: opts.cwd,
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HOME: opts.cwd,
-        ...(process.env['NODE_V8_COVERAGE'] ? { NODE_V8_COVERAGE: process.env['NODE_V8_COVERAGE'] } : {}),
-        ...opts.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+const mcm = (args: string[], opts: CliRunOptions): Promise<CliRun> => runMcm(args, opts, MCM);
 
 /** A cwd with `data/` holding fixtures/events/basic.jsonl (each event with its own actor and time). */
 const basicDataDir = (t: TestContext) => {

@@ -9,37 +9,20 @@ import type { DomainEvent } from '../../core/events.ts';
 import { createSqliteEventStore } from '../../adapters/sqlite/event-store.ts';
 import { openDatabase } from '../../adapters/sqlite/open-database.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { runMcm, type CliRun, type CliRunOptions } from '../helpers/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MCM = join(ROOT, 'bin/mcm');
 const EXAMPLE = readFileSync(join(ROOT, 'mcm.example.yaml'), 'utf8');
 const PKG_VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-type Run = { code: number | null; stdout: string; stderr: string };
+type Run = CliRun;
 
 /**
  * Runs bin/mcm as a child process in `cwd`, with only PATH, HOME and the given variables (plus
  * NODE_V8_COVERAGE under c8, so the CLI's code counts towards coverage).
  */
-const mcm = (args: string[], opts: { cwd: string; env?: Record<string, string> }): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(MCM, args, {
-      cwd: opts.cwd,
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HOME: opts.cwd,
-        ...(process.env['NODE_V8_COVERAGE'] ? { NODE_V8_COVERAGE: process.env['NODE_V8_COVERAGE'] } : {}),
-        ...opts.env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+const mcm = (args: string[], opts: CliRunOptions): Promise<CliRun> => runMcm(args, opts, MCM);
 
 /** A temp dir holding a data dir with `events` appended through the real store. */
 const dataDirWith = (t: TestContext, batches: DomainEvent[][]): { cwd: string; dataDir: string } => {

@@ -4,7 +4,6 @@
  * waiting for the broker's apply result.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +25,7 @@ import { allRoutes } from '../../adapters/http/routes/index.ts';
 import { HASH_A, HASH_B } from '../helpers/decider-spec.ts';
 import { createTestApp, type TestAppOptions } from '../helpers/http.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
+import { runMcm, type CliRun } from '../helpers/cli.ts';
 
 const MCM = fileURLToPath(new URL('../../bin/mcm', import.meta.url));
 
@@ -166,27 +166,7 @@ describe('POST /api/v1/plan and /apply', () => {
   });
 });
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
-const mcm = (args: string[], cwd: string, env: Record<string, string>): Promise<Run> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(MCM, args, {
-      cwd,
-      env: {
-        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-        HOME: cwd,
-        ...(process.env['NODE_V8_COVERAGE'] ? { NODE_V8_COVERAGE: process.env['NODE_V8_COVERAGE'] } : {}),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+const mcm = (args: string[], cwd: string, env: Record<string, string>): Promise<CliRun> => runMcm(args, { cwd, env }, MCM);
 
 /** An apply loop stand-in: the broker runs every generation at once, or every apply fails. */
 const fakeApply = (deps: () => HttpDeps, result: 'applied' | 'failed'): HttpDeps['apply'] => {

@@ -178,7 +178,8 @@ describe('mcm server and mcm status', () => {
     if (!bin) return;
     const dataDir = testDataDir(t);
     const port = await freePort();
-    const env = { ...process.env, MCM_DATA_DIR: dataDir, MCM_MQTT_PORT: String(port), MCM_MOSQUITTO_MODE: 'supervised', MCM_LOG_LEVEL: 'info', MCM_CONFIG: '' };
+    // MCM_HTTP_PORT 0: the server command also serves HTTP; never the shared default 8080 in tests.
+    const env = { ...process.env, MCM_DATA_DIR: dataDir, MCM_MQTT_PORT: String(port), MCM_HTTP_PORT: '0', MCM_MOSQUITTO_MODE: 'supervised', MCM_LOG_LEVEL: 'info', MCM_CONFIG: '' };
     const child = spawn(process.execPath, [SERVER], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
     let out = '';
@@ -199,7 +200,10 @@ describe('mcm server and mcm status', () => {
     const human: string[] = [];
     await statusCommand.run([], io(human));
     assert.match(human.join(''), /applied seq\s+0\s+applied/);
-    assert.match(human.join(''), new RegExp(`supervised \\(reload supervised\\), up on 127\\.0\\.0\\.1:${port}`));
+    // Beside a running server, status reports the broker as the server sees it (its probes).
+    assert.match(human.join(''), new RegExp(`supervised \\(reload supervised\\), up \\(as seen by the server pid ${child.pid}\\)`));
+    assert.equal(report.broker.reported_by, `server pid ${child.pid}`);
+    void port;
 
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
