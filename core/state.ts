@@ -47,6 +47,12 @@ export type AdminUser = {
     secretCiphertext: string | null;
     /** bcrypt hashes of the recovery codes; a used code becomes null. */
     recoveryCodeHashes: (string | null)[];
+    /**
+     * A started, not yet verified (re-)enrolment. It replaces the active secret and codes only when
+     * a code from it verifies (MfaEnabled): until then the old authenticator and codes keep working,
+     * so losing the setup response can't lock an admin out.
+     */
+    pending: { secretCiphertext: string; recoveryCodeHashes: string[] } | null;
   };
   createdAt: string;
   updatedAt: string;

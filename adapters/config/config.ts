@@ -42,7 +42,7 @@ export type Config = {
     /** What to do when a rendered file is edited outside MCM. */
     drift: 'restore' | 'report';
     probe: { timeout_ms: number; interval_s: number };
-    /** Coalescing window for bursts of appends before one render+reload. */
+    /** The longest a continuous burst of appends is held back before one render+reload (an apply starts once appends pause for 2 ms). */
     debounce_ms: number;
   };
   auth: {

@@ -21,8 +21,8 @@ export const GENESIS_HASH = '0'.repeat(64);
  * Snapshot rows hold `{format, state}`. Bump this when BrokerConfig's shape changes: older
  * snapshots are then ignored (they are only a cache) instead of loading a state missing fields.
  */
-// 2: BrokerConfig gained webhooks/nextWebhookId.
-export const SNAPSHOT_FORMAT = 2;
+// 2: BrokerConfig gained webhooks/nextWebhookId. 3: AdminUser.mfa gained `pending`.
+export const SNAPSHOT_FORMAT = 3;
 
 export type VerifyFailureReason =
   | 'hash mismatch' | 'broken link' | 'missing seq' | 'unexpected seq' | 'malformed row'

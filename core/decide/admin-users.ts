@@ -104,7 +104,7 @@ export const startMfaEnrolment = (c: CommandOf<'StartMfaEnrolment'>, state: Brok
 /** The adapter has verified a TOTP code against the started enrolment's secret. */
 export const enableMfa = (c: CommandOf<'EnableMfa'>, state: BrokerConfig): DomainEvent[] => {
   const user = requireAdminUser(state, c.data.username);
-  if (user.mfa.secretCiphertext === null) {
+  if (user.mfa.pending === null) {
     throw mfaState(user.username, `admin user "${user.username}" has no MFA enrolment to verify; start the MFA setup first`);
   }
   return [{ type: 'MfaEnabled', data: { username: user.username } }];

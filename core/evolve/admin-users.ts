@@ -18,7 +18,7 @@ export const evolveAdminUser = (state: BrokerConfig, event: AdminUserEvent, at: 
     const { username, passwordHash, role } = event.data;
     put(state.adminUsers, username, {
       username, passwordHash, role, disabled: false, tokenVersion: 1,
-      mfa: { enabled: false, secretCiphertext: null, recoveryCodeHashes: [] },
+      mfa: { enabled: false, secretCiphertext: null, recoveryCodeHashes: [], pending: null },
       createdAt: at, updatedAt: at,
     });
     return;
@@ -32,16 +32,21 @@ export const evolveAdminUser = (state: BrokerConfig, event: AdminUserEvent, at: 
     case 'AdminUserEnabled': user.disabled = false; user.tokenVersion += 1; break;
     case 'AdminUserDeleted': drop(state.adminUsers, user.username); return;
     case 'MfaEnrolmentStarted':
-      // Kept simple on purpose: the new secret and codes replace the stored ones at once and
-      // `enabled` stays as it was. A re-setup therefore switches the TOTP secret before it is
-      // verified; MfaEnabled (the verification) then bumps tokenVersion. Copy the array: the
-      // state mutates it (a used code becomes null) and must not touch the event.
-      user.mfa.secretCiphertext = event.data.secretCiphertext;
-      user.mfa.recoveryCodeHashes = [...event.data.recoveryCodeHashes];
+      // Staged only: the active secret and codes stay until a code from the new secret verifies.
+      // Copy the array: the state mutates its copy (a used code becomes null), never the event.
+      user.mfa.pending = { secretCiphertext: event.data.secretCiphertext, recoveryCodeHashes: [...event.data.recoveryCodeHashes] };
       break;
-    case 'MfaEnabled': user.mfa.enabled = true; user.tokenVersion += 1; break;
+    case 'MfaEnabled':
+      if (user.mfa.pending) {
+        user.mfa.secretCiphertext = user.mfa.pending.secretCiphertext;
+        user.mfa.recoveryCodeHashes = [...user.mfa.pending.recoveryCodeHashes];
+        user.mfa.pending = null;
+      }
+      user.mfa.enabled = true;
+      user.tokenVersion += 1;
+      break;
     case 'MfaDisabled':
-      user.mfa = { enabled: false, secretCiphertext: null, recoveryCodeHashes: [] };
+      user.mfa = { enabled: false, secretCiphertext: null, recoveryCodeHashes: [], pending: null };
       user.tokenVersion += 1;
       break;
     case 'MfaRecoveryCodeUsed': {

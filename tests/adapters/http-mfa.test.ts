@@ -262,3 +262,32 @@ describe('changing MFA needs re-authentication [DESIGN §9]', () => {
     assert.equal(h.eventCount(), before);
   });
 });
+
+describe('MFA re-setup [DESIGN §9: re-authentication to change MFA]', () => {
+  it('keeps the old authenticator and recovery codes working until a code from the new secret verifies', async (t) => {
+    const h = await createTestApp(t);
+    const first = await enrol(h, 'operator');
+    const reSetup = await h.request('POST', '/api/v1/auth/mfa/setup', {
+      token: first.token, body: { password: TEST_PASSWORD, code: await codeNow(h, first.secret) },
+    });
+    assert.equal(reSetup.status, 200, reSetup.text);
+    h.clock.advance(30);
+
+    // The new setup response is "lost": the old authenticator still signs in.
+    const viaOld = await answer(h, await challenge(h, first.username), await codeNow(h, first.secret));
+    assert.equal(viaOld.status, 200, 'the old secret stays active until the new one is verified');
+    const viaNew = await answer(h, await challenge(h, first.username), await codeNow(h, reSetup.body.secret));
+    assert.equal(viaNew.status, 401, 'an unverified secret does not sign in');
+    h.clock.advance(30);
+
+    // Verifying with a code from the NEW secret switches over; the old one stops working.
+    const wrongSecret = await h.request('POST', '/api/v1/auth/mfa/verify', { token: viaOld.body.token, body: { code: await codeNow(h, first.secret) } });
+    assert.equal(wrongSecret.status, 403, 'verify needs a code from the new secret');
+    const verify = await h.request('POST', '/api/v1/auth/mfa/verify', { token: viaOld.body.token, body: { code: await codeNow(h, reSetup.body.secret) } });
+    assert.equal(verify.status, 200, verify.text);
+    h.clock.advance(30);
+    assert.equal((await answer(h, await challenge(h, first.username), await codeNow(h, first.secret))).status, 401);
+    assert.equal((await answer(h, await challenge(h, first.username), await codeNow(h, reSetup.body.secret))).status, 200);
+    assert.equal((await answer(h, await challenge(h, first.username), first.recoveryCodes[0]!)).status, 401, 'old recovery codes are replaced');
+  });
+});

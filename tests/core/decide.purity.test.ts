@@ -20,6 +20,8 @@ const world: DomainEvent[] = [
   ev.adminCreated('root'), ev.adminCreated('eve', 'admin'),
   { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'ct', recoveryCodeHashes: codes } },
   { type: 'MfaEnabled', data: { username: 'root' } },
+  // A re-setup in progress, so EnableMfa (its verification) has something to enable.
+  { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'ct-re', recoveryCodeHashes: codes } },
   { type: 'WebhookCreated', data: { id: 1, url: 'https://hooks.example.com/mcm', events: ['apply_failed'], secretCiphertext: SEALED, enabled: true, description: '' } },
 ];
 

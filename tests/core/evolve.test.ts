@@ -174,7 +174,7 @@ describe('evolve: admin users and MFA', () => {
   it('starts tokenVersion at 1 with MFA off', () => {
     assert.deepStrictEqual(fold(record([ev.adminCreated('root', 'operator')])).adminUsers['root'], {
       username: 'root', passwordHash: ev.adminCreated('root').data.passwordHash, role: 'operator', disabled: false, tokenVersion: 1,
-      mfa: { enabled: false, secretCiphertext: null, recoveryCodeHashes: [] }, createdAt: AT, updatedAt: AT,
+      mfa: { enabled: false, secretCiphertext: null, recoveryCodeHashes: [], pending: null }, createdAt: AT, updatedAt: AT,
     });
   });
 
@@ -189,15 +189,28 @@ describe('evolve: admin users and MFA', () => {
     assert.equal(tokenVersion([started, { type: 'MfaEnabled', data: { username: 'root' } }, { type: 'MfaDisabled', data: { username: 'root' } }]), 3);
   });
 
-  it('stores a started enrolment without enabling MFA; a re-setup keeps MFA enabled and replaces the secret', () => {
+  it('stages a started enrolment; only its verification (MfaEnabled) makes it the active secret', () => {
     const s = fold(record([ev.adminCreated('root'), { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'ct-1', recoveryCodeHashes: codes } }]));
-    assert.deepStrictEqual(s.adminUsers['root']?.mfa, { enabled: false, secretCiphertext: 'ct-1', recoveryCodeHashes: codes });
-    fold(record([
+    assert.deepStrictEqual(s.adminUsers['root']?.mfa, { enabled: false, secretCiphertext: null, recoveryCodeHashes: [], pending: { secretCiphertext: 'ct-1', recoveryCodeHashes: codes } });
+    fold(record([{ type: 'MfaEnabled', data: { username: 'root' } }], 3), s);
+    assert.deepStrictEqual(s.adminUsers['root']?.mfa, { enabled: true, secretCiphertext: 'ct-1', recoveryCodeHashes: codes, pending: null });
+  });
+
+  it('keeps the old secret and codes active during a re-setup until the new secret verifies (no lock-out)', () => {
+    const s = fold(record([
+      ev.adminCreated('root'),
+      { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'ct-1', recoveryCodeHashes: codes } },
       { type: 'MfaEnabled', data: { username: 'root' } },
       { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'ct-2', recoveryCodeHashes: codes.slice().reverse() } },
-    ], 3), s);
+    ]));
     assert.equal(s.adminUsers['root']?.mfa.enabled, true);
+    assert.equal(s.adminUsers['root']?.mfa.secretCiphertext, 'ct-1', 'the old authenticator still works');
+    assert.deepEqual(s.adminUsers['root']?.mfa.recoveryCodeHashes, codes);
+    assert.equal(s.adminUsers['root']?.mfa.pending?.secretCiphertext, 'ct-2');
+    fold(record([{ type: 'MfaEnabled', data: { username: 'root' } }], 5), s);
     assert.equal(s.adminUsers['root']?.mfa.secretCiphertext, 'ct-2');
+    assert.deepEqual(s.adminUsers['root']?.mfa.recoveryCodeHashes, codes.slice().reverse());
+    assert.equal(s.adminUsers['root']?.mfa.pending, null);
   });
 
   it('marks a used recovery code null without touching the event\'s array', () => {
@@ -210,7 +223,7 @@ describe('evolve: admin users and MFA', () => {
 
   it('clears the secret and codes on MfaDisabled, and removes a deleted admin user', () => {
     const s = fold(record(everything));
-    assert.deepStrictEqual(s.adminUsers['root']?.mfa, { enabled: false, secretCiphertext: null, recoveryCodeHashes: [] });
+    assert.deepStrictEqual(s.adminUsers['root']?.mfa, { enabled: false, secretCiphertext: null, recoveryCodeHashes: [], pending: null });
     assert.equal(s.adminUsers['temp'], undefined);
   });
 });

@@ -58,7 +58,7 @@ export const meView = (user: AdminUser) => ({
   role: user.role,
   mfa_enabled: user.mfa.enabled,
   /** A setup was started but not verified yet (or a re-setup replaced the secret). */
-  mfa_pending: user.mfa.secretCiphertext !== null && !user.mfa.enabled,
+  mfa_pending: user.mfa.pending !== null,
   recovery_codes_left: user.mfa.recoveryCodeHashes.filter((h) => h !== null).length,
   created_at: user.createdAt,
   updated_at: user.updatedAt,
@@ -123,11 +123,14 @@ export const registerAuthRoutes = (router: Router, httpDeps: HttpDeps): void => 
       const actor = actorOf(ctx);
       const { code } = bodyOf<MfaVerifyBody>(ctx);
       const user = me(deps, ctx);
-      if (user.mfa.secretCiphertext === null) {
+      const pending = user.mfa.pending;
+      if (pending === null) {
         throw new DomainError(ERROR_CODES.MFA_STATE, 'there is no MFA setup to verify: call POST /auth/mfa/setup first', [{ username: user.username }]);
       }
+      // The code must come from the NEW secret: that is what proves the authenticator has it.
+      const staged = { ...user, mfa: { ...user.mfa, secretCiphertext: pending.secretCiphertext } };
       await countedAttempt(deps, whoIs(ctx, user.username), async () => {
-        const checked = await checkSecondFactor(deps, user, code, { allowRecovery: false, actor });
+        const checked = await checkSecondFactor(deps, staged, code, { allowRecovery: false, actor });
         if (checked.ok) return null;
         return { category: 'auth.mfa_failed', message: `MFA verification failed: ${checked.reason === 'replayed' ? 'code already used' : 'wrong code'}`, details: { reason: checked.reason } };
       }, () => new HttpError(403, HTTP_ERROR_CODES.MFA_CODE_INVALID, "the code is wrong or was already used (check the authenticator app's clock)"));
