@@ -4,46 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 import type { Command } from '../../core/commands.ts';
-import type { EventEnvelope } from '../../core/events.ts';
-import { handleCommand } from '../../core/handle-command.ts';
-import type { BrokerConfig } from '../../core/state.ts';
 import { createMosquittoHasher } from '../../adapters/mosquitto/password-hash.ts';
-import { createSqliteEventStore } from '../../adapters/sqlite/event-store.ts';
-import { openDatabase } from '../../adapters/sqlite/open-database.ts';
-import { tempDir } from '../helpers/temp-dir.ts';
-import { runMcm, type CliRun, type CliRunOptions } from '../helpers/cli.ts';
+import { cliWorld, type CliRun, type CliWorld } from '../helpers/cli.ts';
 
-const MCM = fileURLToPath(new URL('../../bin/mcm', import.meta.url));
 const HASH = await createMosquittoHasher().hash('seed-password', 101);
 
 type Run = CliRun;
 
-const mcm = (args: string[], opts: CliRunOptions): Promise<CliRun> => runMcm(args, opts, MCM);
-
-type World = { cwd: string; dataDir: string; run(...args: string[]): Promise<Run>; state(): BrokerConfig; events(): EventEnvelope[] };
-
-const world = (t: TestContext, seed: Command[] = []): World => {
-  const cwd = tempDir(t);
-  const dataDir = join(cwd, 'data');
-  const db = openDatabase(join(dataDir, 'mcm.db'));
-  const store = createSqliteEventStore({ db });
-  for (const c of seed) handleCommand({ store, clock: { now: () => '2026-01-01T00:00:00.000Z' } }, c, { actor: { kind: 'system', id: 'seed' } });
-  db.close();
-  const read = <T>(fn: (s: ReturnType<typeof createSqliteEventStore>) => T): T => {
-    const d = openDatabase(join(dataDir, 'mcm.db'));
-    try { return fn(createSqliteEventStore({ db: d, snapshotEvery: 0 })); } finally { d.close(); }
-  };
-  return {
-    cwd,
-    dataDir,
-    run: (...args) => mcm(args, { cwd, env: { MCM_DATA_DIR: dataDir } }),
-    state: () => read((s) => s.state()),
-    events: () => read((s) => s.read()),
-  };
-};
+type World = CliWorld;
+const world = cliWorld;
 
 const user = (username: string, roles?: string[]): Command =>
   ({ type: 'CreateMqttUser', data: { username, passwordHash: HASH, ...(roles ? { roles } : {}) } });

@@ -4,7 +4,16 @@
  * `stdin` is piped in when given.
  */
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Command } from '../../core/commands.ts';
+import type { EventEnvelope } from '../../core/events.ts';
+import { handleCommand } from '../../core/handle-command.ts';
+import type { BrokerConfig } from '../../core/state.ts';
+import { createSqliteEventStore } from '../../adapters/sqlite/event-store.ts';
+import { openDatabase } from '../../adapters/sqlite/open-database.ts';
+import { tempDir } from './temp-dir.ts';
 
 export const MCM_BIN = fileURLToPath(new URL('../../bin/mcm', import.meta.url));
 
@@ -32,3 +41,32 @@ export const runMcm = (args: string[], opts: CliRunOptions, bin: string = MCM_BI
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
   });
+
+/** A data dir with a database seeded through handleCommand; `run` calls bin/mcm with MCM_DATA_DIR. */
+export type CliWorld = {
+  cwd: string;
+  dataDir: string;
+  run(...args: string[]): Promise<CliRun>;
+  state(): BrokerConfig;
+  events(): EventEnvelope[];
+};
+
+export const cliWorld = (t: TestContext, seed: Command[] = []): CliWorld => {
+  const cwd = tempDir(t);
+  const dataDir = join(cwd, 'data');
+  const db = openDatabase(join(dataDir, 'mcm.db'));
+  const store = createSqliteEventStore({ db });
+  for (const c of seed) handleCommand({ store, clock: { now: () => '2026-01-01T00:00:00.000Z' } }, c, { actor: { kind: 'system', id: 'seed' } });
+  db.close();
+  const read = <T>(fn: (s: ReturnType<typeof createSqliteEventStore>) => T): T => {
+    const d = openDatabase(join(dataDir, 'mcm.db'));
+    try { return fn(createSqliteEventStore({ db: d, snapshotEvery: 0 })); } finally { d.close(); }
+  };
+  return {
+    cwd,
+    dataDir,
+    run: (...args) => runMcm(args, { cwd, env: { MCM_DATA_DIR: dataDir } }),
+    state: () => read((s) => s.state()),
+    events: () => read((s) => s.read()),
+  };
+};
