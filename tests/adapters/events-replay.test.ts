@@ -36,6 +36,9 @@ const EVENTS: DomainEvent[] = [
   /* 4 */ { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'v1.ciphertext.of.totp', recoveryCodeHashes: ['$2b$12$code1', '$2b$12$code2'] } },
   /* 5 */ { type: 'MqttUserCreated', data: { username: 'bob', passwordHash: BOB, description: '', disabled: false } },
   /* 6 */ { type: 'MqttUserDisabled', data: { username: 'alice' } },
+  /* 7 */ { type: 'MfaEnabled', data: { username: 'root' } },
+  /* 8 */ { type: 'WebhookCreated', data: { id: 1, url: 'https://hooks.example/mcm', events: ['apply.failed'], secretCiphertext: 'v1.webhook.ciphertext', enabled: true, description: '' } },
+  /* 9 */ { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'v1.pending.ciphertext', recoveryCodeHashes: ['$2b$12$pend1'] } },
 ];
 
 /** A data dir holding EVENTS (one per seq) and, unless told otherwise, a service account. */
@@ -76,7 +79,7 @@ describe('mcm events replay', { concurrency: 4 }, () => {
     assert.equal(readFileSync(join(cwd, 'at-0', 'password_file'), 'utf8'), `mcm-service:${account!.passwordHash}\n`);
   });
 
-  it('state.json redacts admin password hashes and MFA secrets but keeps the MQTT $7$ hashes', async (t) => {
+  it('state.json redacts admin password hashes and a pending MFA enrolment but keeps the MQTT $7$ hashes', async (t) => {
     const { cwd, dataDir } = await dataDirWith(t);
     const out = join(cwd, 'out');
     assert.equal((await mcm(['--to', '5', '--out', out], { cwd, dataDir })).code, 0);
@@ -84,15 +87,39 @@ describe('mcm events replay', { concurrency: 4 }, () => {
     const state = JSON.parse(text) as {
       seq: number;
       users: Record<string, { passwordHash: string }>;
-      adminUsers: Record<string, { passwordHash: string; mfa: { secretCiphertext: string; recoveryCodeHashes: string[] } }>;
+      adminUsers: Record<string, { passwordHash: string; mfa: { secretCiphertext: string | null; recoveryCodeHashes: string[]; pending: { secretCiphertext: string; recoveryCodeHashes: string[] } } }>;
     };
     assert.equal(state.seq, 5);
     assert.equal(state.users['alice']?.passwordHash, ALICE);
     assert.equal(state.users['bob']?.passwordHash, BOB);
-    assert.equal(state.adminUsers['root']?.passwordHash, '[redacted]');
-    assert.equal(state.adminUsers['root']?.mfa.secretCiphertext, '[redacted]');
-    assert.deepEqual(state.adminUsers['root']?.mfa.recoveryCodeHashes, ['[redacted]', '[redacted]']);
+    const root = state.adminUsers['root'];
+    assert.equal(root?.passwordHash, '[redacted]');
+    // Started, not verified: the secret is only staged, and "no active secret" stays visible as null.
+    assert.equal(root?.mfa.secretCiphertext, null);
+    assert.deepEqual(root?.mfa.pending, { secretCiphertext: '[redacted]', recoveryCodeHashes: ['[redacted]', '[redacted]'] });
     for (const secret of ['$2b$12$admin', 'v1.ciphertext', '$2b$12$code']) assert.ok(!text.includes(secret), secret);
+  });
+
+  it('state.json redacts the active TOTP secret, a re-enrolment in progress and webhook signing secrets', async (t) => {
+    const { cwd, dataDir } = await dataDirWith(t);
+    const out = join(cwd, 'out');
+    assert.equal((await mcm(['--to', '9', '--out', out], { cwd, dataDir })).code, 0);
+    const text = readFileSync(join(out, 'state.json'), 'utf8');
+    const state = JSON.parse(text) as {
+      settings: { hashIterations: number };
+      adminUsers: Record<string, { mfa: { enabled: boolean; secretCiphertext: string; recoveryCodeHashes: string[]; pending: { secretCiphertext: string; recoveryCodeHashes: string[] } } }>;
+      webhooks: Record<string, { url: string; secretCiphertext: string }>;
+    };
+    const mfa = state.adminUsers['root']?.mfa;
+    assert.equal(mfa?.enabled, true);
+    assert.equal(mfa?.secretCiphertext, '[redacted]');
+    assert.deepEqual(mfa?.recoveryCodeHashes, ['[redacted]', '[redacted]']);
+    assert.deepEqual(mfa?.pending, { secretCiphertext: '[redacted]', recoveryCodeHashes: ['[redacted]'] });
+    assert.equal(state.webhooks['1']?.url, 'https://hooks.example/mcm');
+    assert.equal(state.webhooks['1']?.secretCiphertext, '[redacted]');
+    // Not a secret, though its name says "hash": the setting stays a number.
+    assert.equal(typeof state.settings.hashIterations, 'number');
+    for (const secret of ['v1.ciphertext', 'v1.pending', 'v1.webhook', '$2b$12$']) assert.ok(!text.includes(secret), secret);
   });
 
   it('the files hold hashes: DIR is created 0700 and the files 0600', async (t) => {
@@ -129,9 +156,9 @@ describe('mcm events replay', { concurrency: 4 }, () => {
 
   it('a seq beyond the end of the log, or no event log at all: a clear message, exit 1, nothing written', async (t) => {
     const { cwd, dataDir } = await dataDirWith(t);
-    const beyond = await mcm(['--to', '7', '--out', join(cwd, 'x')], { cwd, dataDir });
+    const beyond = await mcm(['--to', '10', '--out', join(cwd, 'x')], { cwd, dataDir });
     assert.equal(beyond.code, 1);
-    assert.match(beyond.stderr, /seq 7 is beyond the end of the event log \(head seq 6\)/);
+    assert.match(beyond.stderr, /seq 10 is beyond the end of the event log \(head seq 9\)/);
     assert.equal(existsSync(join(cwd, 'x')), false);
     const none = await mcm(['--to', '1', '--out', join(cwd, 'y')], { cwd, dataDir: join(cwd, 'empty') });
     assert.equal(none.code, 1);

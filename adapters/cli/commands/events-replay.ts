@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fold } from '../../../core/evolve.ts';
-import type { AdminUser, BrokerConfig } from '../../../core/state.ts';
+import type { BrokerConfig } from '../../../core/state.ts';
 import { renderAclFileFromState } from '../../../projections/acl-file.ts';
 import { renderPasswordFile } from '../../../projections/password-file.ts';
 import { readServiceAccount } from '../../backup/read-service-account.ts';
@@ -22,8 +22,8 @@ const usage = `Usage: mcm events replay --to SEQ --out DIR [--force]
 Folds the event log in <data_dir>/mcm.db up to and including SEQ and writes into DIR:
   password_file   the broker password file as of SEQ (MQTT users' $7$ hashes, service account)
   acl_file        the broker ACL file as of SEQ (its header names the generation)
-  state.json      the folded state as of SEQ; admin password hashes, TOTP secrets and recovery
-                  code hashes are shown as [redacted] (the MQTT $7$ hashes are kept: the
+  state.json      the folded state as of SEQ; admin password hashes, TOTP secrets, recovery
+                  code hashes and webhook secrets are shown as [redacted] (the MQTT $7$ hashes are kept: the
                   password file holds them anyway)
 The files hold password hashes: DIR is created 0700 and the files 0600.
 
@@ -41,20 +41,27 @@ ${COMMON_USAGE}`;
 
 export const REPLAY_FILES = ['password_file', 'acl_file', 'state.json'] as const;
 
-const redactAdmin = (a: AdminUser): AdminUser => ({
-  ...a,
-  passwordHash: REDACTED,
-  mfa: {
-    ...a.mfa,
-    secretCiphertext: a.mfa.secretCiphertext === null ? null : REDACTED,
-    recoveryCodeHashes: a.mfa.recoveryCodeHashes.map((h) => (h === null ? null : REDACTED)),
-  },
-});
+/** Fields that hold an admin or webhook secret (a hash or ciphertext), at any depth. */
+const SECRET_FIELDS = new Set(['passwordHash', 'secretCiphertext', 'recoveryCodeHashes']);
 
-/** The state for operators: admin secrets redacted, MQTT hashes kept. */
+/** null stays null (it tells "never enrolled" / "code used"); arrays keep their length. */
+const redactValue = (v: unknown): unknown =>
+  v === null ? null : Array.isArray(v) ? v.map(redactValue) : REDACTED;
+
+const redactDeep = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(redactDeep);
+  if (typeof value !== 'object' || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_FIELDS.has(k) ? redactValue(v) : redactDeep(v)]));
+};
+
+/**
+ * The state for operators: admin password hashes, TOTP secrets (active and pending enrolment),
+ * recovery code hashes and webhook signing secrets redacted; MQTT hashes kept (the password file
+ * holds them anyway).
+ */
 export const redactStateForOperators = (state: BrokerConfig): BrokerConfig => ({
-  ...state,
-  adminUsers: Object.fromEntries(Object.entries(state.adminUsers).map(([k, a]) => [k, redactAdmin(a)])),
+  ...(redactDeep({ ...state, users: {} }) as BrokerConfig),
+  users: state.users,
 });
 
 const sortKeys = (v: unknown): unknown => {
