@@ -15,6 +15,8 @@ export type Config = {
     /** Proxies whose X-Forwarded-For is trusted (exact IPs). */
     trust_proxies: string[];
     body_limit_bytes: number;
+    /** The built web UI (scripts/build-ui.ts output); null = ui/dist of this installation. */
+    ui_dir: string | null;
     tls: { cert: string | null; key: string | null; min_version: 'TLSv1.2' | 'TLSv1.3'; client_ca: string | null; client_auth: TlsClientAuth };
   };
   mqtt: {

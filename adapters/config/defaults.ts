@@ -71,6 +71,7 @@ export const defaultConfig = (options: DefaultConfigOptions = {}): Config => {
       port: 8080,
       trust_proxies: [],
       body_limit_bytes: 1024 * 1024,
+      ui_dir: null,
       tls: { cert: null, key: null, min_version: 'TLSv1.2', client_ca: null, client_auth: 'none' },
     },
     mqtt: {

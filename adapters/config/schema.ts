@@ -28,6 +28,7 @@ export const configFileSchema = {
       port: int(0, 65535),
       trust_proxies: { type: 'array', items: str, uniqueItems: true },
       body_limit_bytes: int(1024),
+      ui_dir: nullableStr,
       tls: obj({
         cert: nullableStr,
         key: nullableStr,

@@ -2,7 +2,7 @@
  * The Koa app (DESIGN §8). Never listens: adapters/main.ts hands `app.callback()` to
  * createHttpServer, tests to a port-0 server. Middleware order (agreed for the HTTP layer):
  * request id → client address → security headers → [request metrics] → error mapper → access log →
- * [GET /metrics] → JSON body → authentication → routes (/api/v1/… and the health endpoints; route
+ * [GET /metrics] → web UI files → JSON body → authentication → routes (/api/v1/… and the health endpoints; route
  * modules check roles per route). The bracketed steps exist when `deps.metrics` is given.
  */
 import Router from '@koa/router';
@@ -19,6 +19,7 @@ import { errorBody, errorMapper, HTTP_ERROR_CODES } from './errors.ts';
 import { requestId } from './request-id.ts';
 import { registerRoutes } from './routes/index.ts';
 import { securityHeaders } from './security-headers.ts';
+import { uiStatic } from './ui-static.ts';
 
 /**
  * What no route answered becomes a JSON error like every other: 404 for an unknown path, 405
@@ -52,6 +53,9 @@ export const createHttpApp = (input: HttpDeps): Koa => {
   app.use(errorMapper(deps.logger));
   app.use(accessLog(deps.logger));
   if (deps.metrics) app.use(metricsEndpoint({ metrics: deps.metrics, token: deps.config.metrics.token }));
+  // The web UI's files are public (the app signs in through the API); before the body parser and
+  // authentication, after the error mapper and access log like every response.
+  app.use(uiStatic(deps.config.http.ui_dir));
   app.use(jsonBody(deps.config.http.body_limit_bytes));
   app.use(authentication({ store: deps.store, securityLog: deps.securityLog, tokens: deps.auth.tokens, secrets: deps.secrets }));
   app.use(unansweredAsErrors());
