@@ -37,7 +37,7 @@ import { publishEventAppended } from './ws/event-appended.ts';
 import { relaySecurityEvents } from './ws/security-event-relay.ts';
 import { createApplyResults, type ApplyResults } from './sqlite/apply-results.ts';
 import { createSqliteEventStore, type SqliteEventStore } from './sqlite/event-store.ts';
-import { openDatabase } from './sqlite/open-database.ts';
+import { openDatabase, SERVER_BUSY_TIMEOUT_MS } from './sqlite/open-database.ts';
 import { createSecurityEventLog, type SecurityEventLog } from './sqlite/security-events.ts';
 
 /** Everything the HTTP layer (and later the observer) may need; built once here. */
@@ -136,7 +136,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
   const lock = acquireServerLock(dataDir, { pid: process.pid, url: '' });
   let db: DatabaseSync;
   try {
-    db = openDatabase(join(dataDir, 'mcm.db'));
+    db = openDatabase(join(dataDir, 'mcm.db'), { busyTimeoutMs: SERVER_BUSY_TIMEOUT_MS });
   } catch (e) {
     lock.release();
     throw e;

@@ -55,5 +55,15 @@ export const ERROR_CODES = {
   EVENT_UNKNOWN: 'MCM_ERR_EVENT_UNKNOWN',
   /** A GitOps bundle (YAML files or JSON) that is malformed or inconsistent; details list every problem. */
   GITOPS_INVALID: 'MCM_ERR_GITOPS_INVALID',
+  /**
+   * Raised by EventStore adapters, not by decide: the disk holding the event log is full. Nothing
+   * was appended; the same command succeeds once space is freed.
+   */
+  STORAGE_FULL: 'MCM_ERR_STORAGE_FULL',
+  /**
+   * Raised by EventStore adapters: another process holds the database's write lock. Nothing was
+   * appended; retry once the other process lets go.
+   */
+  STORAGE_BUSY: 'MCM_ERR_STORAGE_BUSY',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

@@ -4,7 +4,8 @@
 #  1. npm ci (npm install when there is no package-lock.json): the npm dependencies, including
 #     Node 24 itself (the `node` devDependency, node_modules/.bin/node), whatever `node` the
 #     machine has.
-#  2. The system tools the tests and the server use: mosquitto (broker), mosquitto_pub/sub
+#  2. The web UI bundle (npm run build → ui/dist), served by `npm start`.
+#  3. The system tools the tests and the server use: mosquitto (broker), mosquitto_pub/sub
 #     (mosquitto-clients) and chromium (browser tests). As root with apt-get, missing ones are
 #     installed; otherwise the script says which packages are needed.
 #
@@ -38,7 +39,15 @@ else
   say "WARNING: node_modules/.bin/node is missing; bin/mcm will need Node >= 22.18 on PATH"
 fi
 
-# --- 2. system tools ------------------------------------------------------------------------
+# --- 2. the web UI --------------------------------------------------------------------------
+if [ -x node_modules/.bin/node ] && [ -d node_modules/esbuild ]; then
+  node_modules/.bin/node scripts/build-ui.ts --quiet
+  did+=("built the web UI (ui/dist)")
+else
+  say "WARNING: cannot build the web UI yet (npm dependencies missing); run npm run build later"
+fi
+
+# --- 3. system tools ------------------------------------------------------------------------
 # Debian puts mosquitto in /usr/sbin, which is not on a normal user's PATH.
 have_mosquitto() { command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || [ -x /usr/local/sbin/mosquitto ]; }
 have_clients() { command -v mosquitto_pub >/dev/null 2>&1 && command -v mosquitto_sub >/dev/null 2>&1; }

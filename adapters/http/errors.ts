@@ -6,6 +6,7 @@
  */
 import type Koa from 'koa';
 import { ERROR_CODES, isDomainError, type ErrorDetail } from '../../core/errors.ts';
+import { storageErrorOf, STORAGE_BUSY_RETRY_AFTER_S } from '../sqlite/storage-errors.ts';
 import type { Logger } from './deps.ts';
 
 /** Codes raised by the HTTP adapter itself (never by the core). Outside scripts depend on them. */
@@ -54,6 +55,14 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ERROR_CODES.STALE_STREAM]: 412,
   [ERROR_CODES.EVENT_UNKNOWN]: 400,
   [ERROR_CODES.WEBHOOK_PRIVATE_ADDRESS]: 400,
+  // RFC 4918 §11.5: "unable to store the representation needed to complete the request".
+  [ERROR_CODES.STORAGE_FULL]: 507,
+  [ERROR_CODES.STORAGE_BUSY]: 503,
+};
+
+/** Retry-After (seconds) sent with these codes. */
+const RETRY_AFTER_BY_CODE: Readonly<Record<string, number>> = {
+  [ERROR_CODES.STORAGE_BUSY]: STORAGE_BUSY_RETRY_AFTER_S,
 };
 
 /**
@@ -83,6 +92,8 @@ const isKoaHttpError = (e: unknown): e is Error & { status: number; expose?: boo
 export const statusOfError = (err: unknown): number => {
   if (err instanceof HttpError) return err.status;
   if (isDomainError(err)) return statusForCode(err.code);
+  const storage = storageErrorOf(err);
+  if (storage) return statusForCode(storage.code);
   if (isKoaHttpError(err) && err.status >= 400 && err.status < 500 && err.expose !== false) return err.status;
   return 500;
 };
@@ -94,7 +105,12 @@ export const statusOfError = (err: unknown): number => {
 export const errorMapper = (logger: Logger): Koa.Middleware => async (ctx, next) => {
   try {
     await next();
-  } catch (err) {
+  } catch (thrown) {
+    // A full disk or a locked database met outside the event log (security events, lockout,
+    // apply results) is the same condition as inside it: a stable code, not a 500.
+    const storage = isDomainError(thrown) || thrown instanceof HttpError ? null : storageErrorOf(thrown);
+    if (storage) logger.warn({ code: storage.code, err: storage.message, req_id: ctx.state.requestId }, 'storage refused a write');
+    const err: unknown = storage ?? thrown;
     let status: number;
     let body: ErrorBody;
     if (err instanceof HttpError) {
@@ -106,6 +122,8 @@ export const errorMapper = (logger: Logger): Koa.Middleware => async (ctx, next)
       body = status === 500
         ? errorBody(HTTP_ERROR_CODES.INTERNAL, 'internal error')
         : errorBody(err.code, err.message, err.details);
+      const retryAfter = RETRY_AFTER_BY_CODE[err.code];
+      if (retryAfter !== undefined) ctx.set('Retry-After', String(retryAfter));
       if (status === 500) logger.error({ err, req_id: ctx.state.requestId }, 'unmapped domain error code');
     } else if (isKoaHttpError(err) && err.status >= 400 && err.status < 500 && err.expose !== false) {
       status = err.status;

@@ -116,6 +116,14 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
       const mark = log.mark();
       const c = spawn(opts.binary, ['-c', opts.confPath], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       child = c;
+      // Recorded at once, not when the broker reports running: an MCM killed while the broker
+      // starts would otherwise leave a broker no pid file names, holding the port at the next
+      // start (stopOrphan checks the command line, so a dead or reused pid is harmless).
+      if (c.pid !== undefined) {
+        try { writeFileSync(opts.pidFile, `${c.pid}\n`, { mode: 0o600 }); } catch (e) {
+          logger.warn({ err: (e as Error).message, pidFile: opts.pidFile }, 'cannot write the broker pid file');
+        }
+      }
       let settled = false;
       const settle = (err: Error | null): void => {
         if (settled) return;
@@ -132,9 +140,6 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
         if (/^mosquitto version \S+ running/.test(line.message)) {
           up = true;
           upSince = Date.now();
-          if (c.pid !== undefined) {
-            try { writeFileSync(opts.pidFile, `${c.pid}\n`, { mode: 0o600 }); } catch { /* best effort */ }
-          }
           settle(null);
         }
       });

@@ -13,6 +13,7 @@ import type { AppendMeta, EventStore, ReadQuery } from '../../core/ports.ts';
 import { initialState, type BrokerConfig } from '../../core/state.ts';
 import { streamOf } from '../../core/streams.ts';
 import { upcast } from '../../core/upcast.ts';
+import { storageErrorOf, withStorageErrors } from './storage-errors.ts';
 
 /** The first row's prev_hash (DESIGN §4). */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -213,7 +214,8 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
     let foreign: EventEnvelope[] = [];
     const recorded: EventEnvelope[] = [];
     let stateTouched = false;
-    db.exec('BEGIN IMMEDIATE');
+    // Another process holding the write lock makes BEGIN IMMEDIATE fail after busy_timeout.
+    withStorageErrors('the event log', () => db.exec('BEGIN IMMEDIATE'));
     try {
       const dbHead = readHead();
       if (dbHead.seq !== head.seq || dbHead.hash !== head.hash) {
@@ -252,9 +254,11 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
       db.exec('COMMIT');
       head = { seq, hash: prev };
     } catch (err) {
-      if (db.isTransaction) db.exec('ROLLBACK');
+      // A failed COMMIT (disk full) may have ended the transaction already; a ROLLBACK that fails
+      // too must not hide the first error.
+      try { if (db.isTransaction) db.exec('ROLLBACK'); } catch { /* the first error is the one to report */ }
       if (stateTouched) ({ state, head } = load());
-      throw err;
+      throw storageErrorOf(err, 'the event log') ?? err;
     }
     if (snapshotEvery > 0 && Math.floor(head.seq / snapshotEvery) > Math.floor(before / snapshotEvery)) writeSnapshot();
     if (foreign.length > 0) notify(foreign);

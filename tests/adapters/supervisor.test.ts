@@ -159,6 +159,34 @@ describe('supervisor (real mosquitto)', () => {
     await waitFor('orphan gone', () => orphan.exitCode !== null || orphan.signalCode !== null);
   });
 
+  it('names the broker in the pid file as soon as it is spawned: an MCM killed during the broker start leaves no unnamed orphan', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    const s = await setup(t);
+    // A broker slow to report "running" (exec keeps the pid), so the kill lands inside the start.
+    const slow = join(s.dir, '..', 'slow-mosquitto');
+    writeFileSync(slow, `#!/bin/sh\nsleep 0.8\nexec ${bin} "$@"\n`, { mode: 0o755 });
+    const supervisorTs = new URL('../../adapters/mosquitto/supervisor.ts', import.meta.url).href;
+    const script = `import { createSupervisor } from ${JSON.stringify(supervisorTs)};
+      createSupervisor(${JSON.stringify({ binary: slow, confPath: s.confPath, host: '127.0.0.1', port: s.port, pidFile: s.pidFile })}).start();`;
+    const mcm = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+    let orphanPid = 0;
+    t.after(() => { if (orphanPid && alive(orphanPid)) process.kill(orphanPid, 'SIGKILL'); });
+    await waitFor('the pid file', () => existsSync(s.pidFile) && readFileSync(s.pidFile, 'utf8').trim() !== '');
+    orphanPid = Number(readFileSync(s.pidFile, 'utf8').trim());
+    mcm.kill('SIGKILL'); // MCM dies while its broker is still starting
+    // The orphan finishes starting on its own and holds the port.
+    await waitFor('the orphan listening', () => {
+      try { return readFileSync(`/proc/${orphanPid}/cmdline`, 'utf8').startsWith(bin); } catch { return false; }
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const sup = supervise(t, bin, s);
+    await sup.start();
+    assert.ok(sup.isUp());
+    assert.notEqual(sup.pid(), orphanPid);
+    await waitFor('orphan gone', () => !alive(orphanPid));
+  });
+
   it('reports a broker that exits at start with its log lines', async (t) => {
     const bin = requireMosquitto(t);
     if (!bin) return;
