@@ -12,6 +12,7 @@ import type { Clock, PasswordHasher } from '../core/ports.ts';
 import { createApplyLoop, type ApplyLoop } from './apply/apply-loop.ts';
 import type { ApplyStatus } from './apply/apply-status.ts';
 import { createBrokerFiles, type FileSpec } from './apply/broker-files.ts';
+import { createWriteIntent } from './apply/write-intent.ts';
 import type { Config } from './config/config.ts';
 import { watchFiles, type FileWatch } from './files/watch.ts';
 import { preservedOwnership } from './files/write-rendered-file.ts';
@@ -227,6 +228,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       debounceMs: config.mosquitto.debounce_ms,
       brokerLog,
       brokerRunning: sup ? () => sup.isUp() : null,
+      writeIntent: createWriteIntent(join(dataDir, 'apply-intent.json')),
       logger,
       beforeReload: opts.testing?.beforeReload ?? null,
       onStatus: (status) => bus.publish({ type: 'apply_status', status, at: clock.now() }),
@@ -269,10 +271,18 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     });
     await observation.start();
     cleanups.push(() => observation.stop());
+    // A restarted broker is up now: the observer need not sit out its backoff (up to 30 s) to
+    // notice, or /status would say "down" long after the broker is back.
+    if (sup) cleanups.push(sup.onStarted(({ restarts }) => { if (restarts > 0) observation.observer.reconnectNow(); }));
     metrics.setSources({
       topicsTracked: () => observation.tree.size(),
       topicsEvicted: () => observation.tree.stats().evicted,
       brokerUp: () => observation.observer.connected(),
+      malformed: () => {
+        const c = sparkplug.counters();
+        return { sparkplug_payload: c.decode_errors, sparkplug_topic: c.invalid_topics };
+      },
+      processorFailures: () => Object.values(observation.observer.status().processor_failures).reduce((a, b) => a + b, 0),
     });
 
     const watcher: FileWatch = watchFiles({

@@ -17,6 +17,7 @@ import type { SecurityEventInput } from '../sqlite/security-events.ts';
 import { buildApplyStatus, type ApplyOutcome, type ApplyStatus } from './apply-status.ts';
 import type { BrokerFiles } from './broker-files.ts';
 import { createApplyWorker, type Logger } from './apply-worker.ts';
+import type { WriteIntent } from './write-intent.ts';
 
 export type { Logger };
 
@@ -41,6 +42,8 @@ export type ApplyLoopDeps = Readonly<{
   brokerRunning?: (() => boolean) | null;
   logger?: Logger;
   onStatus?: (status: ApplyStatus) => void;
+  /** Where MCM notes what it is about to write, so its own unconfirmed writes are never taken for drift. Default: in memory. */
+  writeIntent?: WriteIntent | null;
   /** Test-only: runs after the files are written and before the reload (fault injection). */
   beforeReload?: (() => void | Promise<void>) | null;
 }>;
@@ -70,6 +73,9 @@ export type ApplyLoop = {
 /** Appends closer together than this are one burst. */
 export const QUIET_MS = 2;
 
+/** Retry delays after an apply that failed on an error (disk full, database locked): doubling, capped. */
+export const ERROR_RETRY = { initialMs: 1000, maxMs: 30_000 } as const;
+
 export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
   const worker = createApplyWorker(deps);
   const outcomeListeners = new Set<(o: ApplyOutcome) => void>();
@@ -79,6 +85,8 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
   let pendingSince: number | null = null;
   let unsubscribe: (() => void) | null = null;
   let stopped = false;
+  let errorRetryTimer: NodeJS.Timeout | null = null;
+  let errorRetries = 0;
 
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
     const p = chain.then(fn);
@@ -105,6 +113,28 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
     try { deps.onStatus?.(status()); } catch { /* ditto */ }
   };
 
+  /**
+   * An apply that failed on an error is not a verdict on the files: nothing else would run it
+   * again until the next change, so the loop does, with a doubling delay, until it goes through
+   * (the files are rendered anew each time, so a retry never applies stale state).
+   */
+  const afterApply = (o: ApplyOutcome | null, threw: boolean): void => {
+    if (stopped) return;
+    if (threw || o?.errored === true) {
+      if (errorRetryTimer) return;
+      const delayMs = Math.min(ERROR_RETRY.maxMs, ERROR_RETRY.initialMs * 2 ** errorRetries);
+      errorRetries++;
+      deps.logger?.warn({ delayMs, attempt: errorRetries }, 'apply failed on an error; retrying after a delay');
+      errorRetryTimer = setTimeout(() => {
+        errorRetryTimer = null;
+        void queueApply(false).catch((e: Error) => deps.logger?.error({ err: e.message }, 'apply retry failed unexpectedly'));
+      }, delayMs);
+      errorRetryTimer.unref();
+    } else if (o !== null && o.result !== 'failed') {
+      errorRetries = 0;
+    }
+  };
+
   /** One queued apply at a time: later triggers join it (coalescing, DESIGN §6). */
   const queueApply = (force: boolean): Promise<ApplyOutcome | null> => {
     if (queuedApply && !force) return queuedApply;
@@ -113,8 +143,15 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
       if (stopped) return null;
       const since = pendingSince;
       pendingSince = null;
-      const o = await worker.apply({ force, since });
+      let o: ApplyOutcome;
+      try {
+        o = await worker.apply({ force, since });
+      } catch (e) {
+        afterApply(null, true);
+        throw e;
+      }
       emit(o);
+      afterApply(o, false);
       return o;
     });
     if (!force) queuedApply = p;
@@ -202,6 +239,7 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
     async stop() {
       stopped = true;
       if (timer) { clearTimeout(timer); timer = null; }
+      if (errorRetryTimer) { clearTimeout(errorRetryTimer); errorRetryTimer = null; }
       unsubscribe?.();
       await chain;
     },

@@ -25,6 +25,11 @@ export type ApplyOutcome = Readonly<{
   failOpen?: boolean;
   /** Failed because the broker was down, not because of the files: re-applied when it is back. */
   retryable?: boolean;
+  /**
+   * Failed on an error around the apply (disk full, database locked, permissions), not on a
+   * verdict about the files: the loop retries it with a backoff until it goes through.
+   */
+  errored?: boolean;
   /** Milliseconds per step of an apply that reached the broker (wait, render, validate, compare, write, reload_confirm, checkpoint). */
   phases?: Readonly<Record<string, number>>;
 }>;

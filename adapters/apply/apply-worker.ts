@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ProbeResult } from '../mosquitto/probe.ts';
-import { readTextOrNull } from '../files/write-rendered-file.ts';
+import { readTextOrNull, removeStaleTempFiles } from '../files/write-rendered-file.ts';
 import type { ApplyOutcome } from './apply-status.ts';
 import { aclGeneration, contentKey, sha256, type FileName, type FileSpec } from './broker-files.ts';
 import type { ApplyLoopDeps } from './apply-loop.ts';
@@ -52,15 +52,26 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
   const recordGood = (generation: number, result: 'applied' | 'written', onDisk: ReadonlyMap<FileName, string>, latencyMs: number, reason: string | null): void =>
     goodFiles.record({ generation, result, onDisk, latencyMs, reason, at: deps.clock.now() });
 
-  const failed = async (generation: number, f: Failure, started: number, restoreNeeded: boolean): Promise<ApplyOutcome> => {
+  /** The reason of the last apply that failed on an error: its retries don't raise it again. */
+  let lastErrorReason: string | null = null;
+
+  const failed = async (generation: number, f: Failure, started: number, restoreNeeded: boolean, errored = false): Promise<ApplyOutcome> => {
     let reason = f.reason;
     if (restoreNeeded) {
       const r = await restore(`apply of generation ${generation} failed`);
       reason += r ? `; restore failed: ${r.reason}` : '; last-known-good files restored';
     }
     const latencyMs = performance.now() - started;
-    results.record({ generation, result: 'failed', reason: truncate(reason, 2000), latencyMs, at: deps.clock.now() });
+    try {
+      results.record({ generation, result: 'failed', reason: truncate(reason, 2000), latencyMs, at: deps.clock.now() });
+    } catch (e) {
+      // The database refused even the failure (disk full, locked): the outcome still stands.
+      deps.logger?.error({ err: (e as Error).message, generation }, 'cannot record the failed apply');
+    }
+    const repeated = errored && reason === lastErrorReason;
+    lastErrorReason = errored ? reason : null;
     if (f.failOpen) security('apply.fail_open', 'critical', `fail-open detected while applying generation ${generation}: ${f.reason}`, { generation });
+    else if (repeated) deps.logger?.warn({ generation }, `apply of generation ${generation} failed again: ${reason}`);
     else security('apply.failed', 'warning', `apply of generation ${generation} failed: ${reason}`, { generation });
     return { generation, result: 'failed', reason, latencyMs, wrote: restoreNeeded, reloaded: restoreNeeded, failOpen: f.failOpen, retryable: f.retryable === true };
   };
@@ -100,7 +111,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     if (good.complete) {
       for (const s of files.specs) {
         const now = disk.get(s.name);
-        if (!isGood(good, s.name, now) && now !== candidate.get(s.name)) reportDrift(s, now ?? null, 'found at apply');
+        if (!isGood(good, s.name, now) && now !== candidate.get(s.name) && !io.ownWrite(s.name, now)) reportDrift(s, now ?? null, 'found at apply');
       }
     }
     mark('compare');
@@ -145,17 +156,22 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     recordGood(generation, 'applied', wanted, latencyMs, wrote ? null : 'files unchanged; reloaded and confirmed');
     mark('checkpoint');
     reported.clear();
+    lastErrorReason = null;
     return { generation, result: 'applied', latencyMs, wrote, reloaded: true, phases };
   };
 
-  /** An unexpected error (a write that fails: disk full, permissions) is a failed apply, never a crash. */
+  /**
+   * An unexpected error (a write that fails: disk full, permissions; a checkpoint the database
+   * refuses) is a failed apply marked `errored`, never a crash; the loop retries it.
+   */
   const apply = async (args: { force: boolean; since: number | null }): Promise<ApplyOutcome> => {
     counters.applies++;
     try {
       return await applyOnce(args);
     } catch (e) {
       const generation = deps.store.state().generation;
-      return failed(generation, { reason: `apply error: ${(e as Error).message}`, failOpen: false }, args.since ?? performance.now(), false);
+      const o = await failed(generation, { reason: `apply error: ${(e as Error).message}`, failOpen: false }, args.since ?? performance.now(), false, true);
+      return { ...o, errored: true };
     }
   };
 
@@ -167,6 +183,11 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
   const reportStartupDrift = (): void => {
     if (startupChecked) return;
     startupChecked = true;
+    // A crash in the middle of an atomic write leaves its temp file: nothing writes them now.
+    for (const s of files.specs) {
+      const removed = removeStaleTempFiles(s.path);
+      if (removed.length) deps.logger?.info({ files: removed }, 'removed temp files an interrupted write left behind');
+    }
     const good = loadGood();
     if (!good.complete) return;
     const disk = readDisk();
@@ -174,7 +195,8 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     const candidate = files.render(state, state.generation);
     for (const s of files.specs) {
       const now = disk.get(s.name) ?? null;
-      if (!isGood(good, s.name, now) && now !== candidate.get(s.name)) reportDrift(s, now, 'found at start-up');
+      // A crash between MCM's own write and its checkpoint leaves files that are neither.
+      if (!isGood(good, s.name, now) && now !== candidate.get(s.name) && !io.ownWrite(s.name, now)) reportDrift(s, now, 'found at start-up');
     }
   };
 

@@ -9,6 +9,7 @@ import { readTextOrNull, writeRenderedFile } from '../files/write-rendered-file.
 import type { FileName, FileSpec } from './broker-files.ts';
 import type { ApplyLoopDeps } from './apply-loop.ts';
 import type { Files } from './good-files.ts';
+import { createWriteIntent } from './write-intent.ts';
 
 /** `retryable`: the broker was down before MCM asked it to reload, so the files are not to blame. */
 export type Failure = { reason: string; failOpen: boolean; unreachable?: boolean; retryable?: boolean };
@@ -20,28 +21,32 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
   const counters = { applies: 0, writes: 0, reloads: 0 };
   /** What MCM last put in each file: the watcher's reference for drift. */
   const expected = new Map<string, string>();
+  /** Everything MCM wrote lately, kept across restarts: its own unconfirmed writes are not drift. */
+  const intent = deps.writeIntent ?? createWriteIntent(null);
   let reachable = true;
 
   const readDisk = (): Map<FileName, string | null> => new Map(files.specs.map((s) => [s.name, readTextOrNull(s.path)]));
 
-  const write = (spec: FileSpec, content: string): void => {
+  const write = (spec: FileSpec, content: string, intended = false): void => {
     expected.set(spec.path, content);
+    if (!intended) intent.add(new Map([[spec.name, content]]));
     writeRenderedFile(spec.path, content, spec.ownership());
   };
 
   /** Writes the files whose bytes differ from disk (all of them with `force`). */
   const writeAll = (wanted: Files, disk: ReadonlyMap<FileName, string | null>, force = false): boolean => {
-    let wrote = false;
-    for (const spec of files.specs) {
+    const todo = files.specs.flatMap((spec) => {
       const content = wanted.get(spec.name);
-      if (content === undefined) continue;
+      if (content === undefined) return [];
       expected.set(spec.path, content);
-      if (!force && disk.get(spec.name) === content) continue;
-      write(spec, content);
-      wrote = true;
-    }
-    if (wrote) counters.writes++;
-    return wrote;
+      return !force && disk.get(spec.name) === content ? [] : [{ spec, content }];
+    });
+    if (todo.length === 0) return false;
+    // Recorded before the first byte is written, so a crash in between leaves nothing unexplained.
+    intent.add(new Map(todo.map((x) => [x.spec.name, x.content])));
+    for (const { spec, content } of todo) write(spec, content, true);
+    counters.writes++;
+    return true;
   };
 
   const reload = async (): Promise<Failure | null> => {
@@ -71,6 +76,8 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
   return {
     counters,
     expected,
+    /** True when `content` of the file `name` is MCM's own write (confirmed or not), not an outside edit. */
+    ownWrite: (name: FileName, content: string | null | undefined): boolean => typeof content === 'string' && intent.isOwn(name, content),
     readDisk,
     write,
     writeAll,

@@ -8,7 +8,7 @@
  * dead is stale (the server crashed) and is replaced.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DomainError } from '../../core/errors.ts';
 
@@ -92,6 +92,18 @@ const createExclusive = (path: string, text: string): void => {
   }
 };
 
+/** `server.lock.<pid>.<hex>.tmp` of processes that are gone (killed between writing and linking). */
+const removeDeadTempLocks = (dataDir: string): void => {
+  let names: string[];
+  try { names = readdirSync(dataDir); } catch { return; }
+  for (const name of names) {
+    const m = /^server\.lock\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try { process.kill(Number(m[1]), 0); continue; } catch (e) { if (errnoOf(e) === 'EPERM') continue; }
+    try { unlinkSync(join(dataDir, name)); } catch { /* gone already */ }
+  }
+};
+
 /**
  * Takes the data dir for a server at `info.url`; throws MCM_ERR_SERVER_RUNNING when a live
  * process holds it. `release()` removes the lock if it is still this one (idempotent).
@@ -99,6 +111,7 @@ const createExclusive = (path: string, text: string): void => {
 export const acquireServerLock = (dataDir: string, info: ServerInfo): ServerLock => {
   const path = serverLockPath(dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+  removeDeadTempLocks(dataDir);
   const content: ServerLockContent = { pid: info.pid, url: info.url, started_at: new Date().toISOString() };
   const text = `${JSON.stringify(content)}\n`;
   // Each round either takes the lock, meets a live holder, or removes a stale lock; a few rounds

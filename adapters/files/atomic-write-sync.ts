@@ -4,7 +4,7 @@
  * the directory. A reader (the broker on SIGHUP, possibly as user `mosquitto`, reference §4) sees
  * the old file or the new one, never a partial one or one with the wrong permissions.
  */
-import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -12,6 +12,24 @@ export type Owner = Readonly<{ uid?: number | undefined; gid?: number | undefine
 
 /** Temp files start with '.' and end with '.tmp' so watchers can ignore them. */
 export const isTempName = (name: string): boolean => name.startsWith('.') && name.endsWith('.tmp');
+
+/**
+ * Removes the temp files that writes of `target` interrupted by a crash left beside it
+ * (`.<name>.<12 hex>.tmp`); returns their paths. Only for when no write of `target` can be in
+ * progress (a server's start: one server per data dir).
+ */
+export const removeStaleTempFiles = (target: string): string[] => {
+  const dir = dirname(target);
+  const prefix = `.${basename(target)}.`;
+  let names: string[];
+  try { names = readdirSync(dir); } catch { return []; }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{12}\.tmp$/.test(name.slice(prefix.length))) continue;
+    try { unlinkSync(join(dir, name)); removed.push(join(dir, name)); } catch { /* gone, or not ours to remove */ }
+  }
+  return removed;
+};
 
 export const writeFileAtomicSync = (target: string, content: Buffer | string, mode: number, owner: Owner = {}): void => {
   const dir = dirname(target);

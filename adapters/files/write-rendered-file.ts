@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { FileOwnership } from '../mosquitto/permissions.ts';
 import { writeFileAtomicSync } from './atomic-write-sync.ts';
 
-export { isTempName } from './atomic-write-sync.ts';
+export { isTempName, removeStaleTempFiles } from './atomic-write-sync.ts';
 
 export const writeRenderedFile = (target: string, content: string, own: FileOwnership): void =>
   writeFileAtomicSync(target, content, own.mode, own);

@@ -12,6 +12,8 @@ export const APPLY_RESULTS = ['applied', 'written', 'failed'] as const;
 /** One delivery attempt: 2xx, a failed attempt (retried later), the last failure (dead letter), a refused URL. */
 export const WEBHOOK_RESULTS = ['delivered', 'failed', 'dead_letter', 'refused'] as const;
 export const LOGIN_RESULTS = ['success', 'mfa_required', 'failure', 'locked_out', 'invalid'] as const;
+/** Observed messages that could not be read (adapters/observer/sparkplug-tracker.ts counters). */
+export const MALFORMED_KINDS = ['sparkplug_payload', 'sparkplug_topic'] as const;
 
 /** The categories MCM records (adapters/http/auth, adapters/apply, adapters/ws). */
 export const SECURITY_CATEGORIES = [
@@ -25,6 +27,7 @@ export type SchemaResult = (typeof SCHEMA_RESULTS)[number];
 export type ApplyResultLabel = (typeof APPLY_RESULTS)[number];
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 export type LoginResult = (typeof LOGIN_RESULTS)[number];
+export type MalformedKind = (typeof MALFORMED_KINDS)[number];
 
 export const bucket = <T extends string>(allowed: readonly T[], value: string): T | typeof OTHER =>
   (allowed as readonly string[]).includes(value) ? (value as T) : OTHER;

@@ -11,14 +11,15 @@
  *     recordWebhookDelivery, recordLoginAttempt, wsDropped, and `processor` (an observer
  *     MessageProcessor counting messages and bytes with plain integer adds, hot path);
  *   - sources read lazily at scrape time (prom-client collect callbacks): headSeq, wsClients,
- *     topicsTracked, topicsEvicted (cumulative), brokerUp.
+ *     topicsTracked, topicsEvicted (cumulative), brokerUp, malformed and processorFailures
+ *     (cumulative counts the observer side keeps).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LiveBus } from '../live/live-bus.ts';
 import type { MessageProcessor } from '../live/observed-message.ts';
 import {
-  APPLY_RESULTS, bucket, httpMethodLabel, LOGIN_RESULTS, SCHEMA_RESULTS, securityCategoryLabel, WEBHOOK_RESULTS,
-  type ApplyResultLabel, type LoginResult, type SchemaResult, type WebhookResult,
+  APPLY_RESULTS, bucket, httpMethodLabel, LOGIN_RESULTS, MALFORMED_KINDS, SCHEMA_RESULTS, securityCategoryLabel, WEBHOOK_RESULTS,
+  type ApplyResultLabel, type LoginResult, type MalformedKind, type SchemaResult, type WebhookResult,
 } from './labels.ts';
 
 export type MetricsSources = {
@@ -30,6 +31,10 @@ export type MetricsSources = {
   topicsEvicted?: () => number;
   /** When given, wins over the last broker_status seen on the bus. */
   brokerUp?: () => boolean | null;
+  /** Cumulative counts of observed messages MCM could not read, by kind (labels.ts MALFORMED_KINDS). */
+  malformed?: () => Readonly<Record<MalformedKind, number>>;
+  /** Cumulative count of observed messages a processor threw on (a bug, never a crash). */
+  processorFailures?: () => number;
 };
 
 export type CreateMetricsDeps = Readonly<{
@@ -114,6 +119,25 @@ export const createMetrics = (deps: CreateMetricsDeps = {}): Metrics => {
     collect() { this.set(sources.topicsTracked?.() ?? 0); },
   });
   deltaCounter('mcm_topics_evicted_total', 'Topics evicted from the topic tree (least recently seen first).', () => sources.topicsEvicted?.() ?? 0);
+  deltaCounter('mcm_observer_processor_failures_total', 'Observed messages a processor (topic tree, JSON schemas, Sparkplug) failed on; counted, never fatal.',
+    () => sources.processorFailures?.() ?? 0);
+  const malformedReported: Record<string, number> = {};
+  const malformed = new Counter({
+    name: 'mcm_observer_malformed_messages_total',
+    help: 'Observed messages MCM could not read, by kind: sparkplug_payload (not a Sparkplug B payload, or a STATE payload that is neither JSON nor ONLINE/OFFLINE), sparkplug_topic (in the spBv1.0 namespace but not a Sparkplug topic).',
+    labelNames: ['kind'] as const, registers,
+    collect() {
+      const now = sources.malformed?.();
+      for (const kind of MALFORMED_KINDS) {
+        const n = now?.[kind] ?? 0;
+        // As deltaCounter: a source that restarted from zero starts a new baseline.
+        const reported = n < (malformedReported[kind] ?? 0) ? 0 : malformedReported[kind] ?? 0;
+        if (n > reported) this.inc({ kind }, n - reported);
+        malformedReported[kind] = n;
+      }
+    },
+  });
+  for (const kind of MALFORMED_KINDS) malformed.inc({ kind }, 0);
 
   const schemaValidations = new Counter({
     name: 'mcm_schema_validations_total', help: 'JSON schema evaluations of observed payloads by result.',

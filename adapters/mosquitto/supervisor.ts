@@ -66,8 +66,19 @@ const processCmdline = (pid: number): string | null => {
   try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '); } catch { return null; }
 };
 
+/**
+ * True while `pid` runs. An orphan that exited stays a zombie until init reaps it, and kill(pid, 0)
+ * still succeeds on a zombie: its state in /proc/<pid>/stat ('Z') says it is gone (and its port free).
+ */
 const isAlive = (pid: number): boolean => {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try { process.kill(pid, 0); } catch { return false; }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "<pid> (<comm>) <state> …": comm may hold spaces or parentheses, so split at the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux): trust kill(0)
+  }
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -206,6 +217,10 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
     },
     reload() {
       if (!child || !up) throw new Error('the supervised mosquitto is not running');
+      // A broker killed a moment ago is a zombie until its exit event is handled: a SIGHUP would
+      // "succeed", the probe then fail, and the apply be blamed on its files instead of retried
+      // once the broker is back.
+      if (child.pid === undefined || !isAlive(child.pid)) throw new Error('the supervised mosquitto is not running (it has just exited)');
       child.kill('SIGHUP');
     },
     isUp: () => up,

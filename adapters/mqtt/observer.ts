@@ -62,6 +62,11 @@ export type Observer = {
    * acknowledged it (PUBACK / PUBCOMP for QoS 1 / 2, written to the socket for QoS 0).
    */
   publish(topic: string, payload: Buffer, options: PublishOptions): Promise<void>;
+  /**
+   * The broker is known to be back (the supervisor restarted it): connect now instead of at the
+   * end of the current backoff delay, and start the backoff afresh. No-op while up or connecting.
+   */
+  reconnectNow(): void;
 };
 
 export type ObserverDeps = Readonly<{
@@ -279,6 +284,14 @@ export const createObserver = (deps: ObserverDeps): Observer => {
       state, connected: state === 'up', since, reason, client_id: clientId, broker, reconnects, messages, bytes,
       processor_failures: { ...failures },
     }),
+    reconnectNow() {
+      // Only while waiting out a delay: a connect in flight finishes on its own.
+      if (state !== 'down' || timer === null) return;
+      clearTimeout(timer);
+      timer = null;
+      attempt = 0;
+      connect();
+    },
     connected: () => state === 'up' && client !== null && client.connected,
     stats: () => stats.snapshot(),
     publish(topic, payload, options) {

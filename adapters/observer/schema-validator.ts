@@ -93,7 +93,12 @@ const compile = (schema: unknown): ValidateFunction => {
     : typeof dialect === 'string' && dialect.includes('2019-09') ? new Ajv2019(opts)
       : new Ajv(opts);
   addFormats.default(ajv);
-  return ajv.compile(schema as object | boolean);
+  const validate = ajv.compile(schema as object | boolean);
+  // An `$async` schema's validator returns a promise, and a failing payload's rejection would go
+  // unhandled (fatal in Node). The HTTP and GitOps paths refuse such schemas; one already in the
+  // log (written before they did) is marked as not compiling instead of being evaluated.
+  if ((validate as { $async?: unknown }).$async === true) throw new Error('asynchronous schemas ($async: true) are not supported');
+  return validate;
 };
 
 const errorOf = (e: ErrorObject): ViolationError => {

@@ -9,9 +9,14 @@
  *
  * The token is checked again every `recheckMs`, on every heartbeat, and at once when an admin
  * user's stream changes, so expiry or revocation (password, role, disabled, MFA change) closes
- * the socket with 4401. Heartbeats (ping/pong) terminate peers that stopped answering. Each
- * client has a bounded queue (client-queue.ts); its drops are reported to it as
- * {"type":"drops","count":N,"total":M} and to the metrics.
+ * the socket with 4401. Heartbeats (ping/pong) terminate peers that stopped answering.
+ *
+ * Bus messages are fanned out once per event-loop turn (live-batch.ts: topic messages coalesced
+ * per topic within the turn, delivery passes bounded in time), with every socket written to in a
+ * pass corked until its end, so a burst costs one write per client, not one per message per
+ * client. Each client also has a bounded queue for when its socket backs up (client-queue.ts).
+ * Both kinds of drop are reported to the client as {"type":"drops","count":N,"total":M} and to
+ * the metrics.
  */
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -25,9 +30,13 @@ import type { LiveBus, LiveMessage } from '../live/live-bus.ts';
 import type { SecurityEventInput } from '../sqlite/security-events.ts';
 import { parseClientRequest, redactedForm, visibilityFor, WS_ERROR_CODES } from './client-messages.ts';
 import { createClientQueue, type ClientQueue } from './client-queue.ts';
+import { createLiveBatch } from './live-batch.ts';
 import { admitUpgrade, CLOSE_UNAUTHENTICATED, refuseUpgrade, WS_SUBPROTOCOL, type Authenticate } from './ws-auth.ts';
 
 export const WS_PATH = '/api/v1/broker/events';
+
+/** How long a client the hub closes has to answer the close frame before its socket is cut. */
+export const CLOSE_GRACE_MS = 1_000;
 
 /** RFC 6455 §7.4.1 close codes used here. */
 export const CLOSE_CODES = {
@@ -50,9 +59,11 @@ export type WsHubOptions = Readonly<{
   highWaterBytes: number;
   /** Non-topic messages kept for a congested client; one more closes it with 1013. */
   maxQueued: number;
-  /** Distinct topics kept (latest message each) for a congested client. */
+  /** Distinct topics kept (latest message each) for a congested client, and pending in a turn's batch. */
   maxTopics: number;
   flushMs: number;
+  /** A fan-out pass yields to the event loop after this long (live-batch.ts). */
+  sliceMs: number;
   dropsReportMs: number;
   /** Topic filters per client. */
   maxFilters: number;
@@ -68,6 +79,7 @@ export const DEFAULT_WS_HUB_OPTIONS: WsHubOptions = {
   maxQueued: 1_000,
   maxTopics: 10_000,
   flushMs: 100,
+  sliceMs: 20,
   dropsReportMs: 5_000,
   maxFilters: 100,
   maxClients: 1_000,
@@ -98,6 +110,11 @@ export type WsHub = {
 
 type Client = {
   ws: WebSocket;
+  /** The upgraded socket ws writes to: corked for the length of a fan-out pass. */
+  socket: Duplex;
+  corked: boolean;
+  /** Messages coalesced away in the hub's batch before they reached this client's queue. */
+  batchDrops: number;
   token: string;
   admin: SignedInAdmin;
   /** null: every topic (no subscribe yet). */
@@ -138,7 +155,13 @@ export const createWsHub = (deps: WsHubDeps): WsHub => {
       c.ws.close(code, reason);
     } catch {
       c.ws.terminate();
+      return;
     }
+    // A peer that never answers the close frame (one sending garbage, say) would keep its socket
+    // for ws's closeTimeout (30 s); it gets CLOSE_GRACE_MS, as at shutdown.
+    const cutOff = setTimeout(() => c.ws.terminate(), CLOSE_GRACE_MS);
+    cutOff.unref();
+    c.ws.once('close', () => clearTimeout(cutOff));
   };
 
   const recheck = (c: Client): void => {
@@ -154,10 +177,17 @@ export const createWsHub = (deps: WsHubDeps): WsHub => {
     for (const c of [...clients]) recheck(c);
   };
 
-  const onBus = (m: LiveMessage): void => {
-    // The revocation of a signed-in admin takes effect on the socket at once, as on REST.
-    if (m.type === 'event_appended' && m.stream.startsWith(ADMIN_STREAM_PREFIX)) recheckAuth();
-    if (clients.size === 0) return;
+  const corked: Client[] = [];
+  const uncorkAll = (): void => {
+    for (const c of corked) {
+      c.corked = false;
+      c.socket.uncork();
+    }
+    corked.length = 0;
+  };
+
+  /** Sends `m` to every client that may see it; `superseded`: coalesced messages it stands for. */
+  const fanOut = (m: LiveMessage, superseded: number, send: boolean): void => {
     const topic = m.type === 'topic_message' ? m.topic : undefined;
     let full: string | undefined;
     let redacted: string | undefined;
@@ -165,9 +195,33 @@ export const createWsHub = (deps: WsHubDeps): WsHub => {
       if (topic !== undefined && c.filters !== null && !c.filters.some((f) => topicMatches(f, topic))) continue;
       const v = visibilityFor(c.admin.role, m);
       if (v === 'none') continue;
+      if (superseded > 0) {
+        c.batchDrops += superseded;
+        deps.metrics?.wsDropped(superseded);
+      }
+      if (!send) continue;
+      if (!c.corked) {
+        c.corked = true;
+        c.socket.cork();
+        corked.push(c);
+      }
       const data = v === 'full' ? (full ??= JSON.stringify(m)) : (redacted ??= JSON.stringify(redactedForm(m)));
       c.queue.push(data, topic);
     }
+  };
+  const batch = createLiveBatch<LiveMessage>({
+    options,
+    deliver: (m, superseded) => fanOut(m, superseded, true),
+    overflow: (m) => fanOut(m, 1, false),
+    passDone: uncorkAll,
+    onError: (e) => logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'ws fan-out failed for one message'),
+  });
+
+  const onBus = (m: LiveMessage): void => {
+    // The revocation of a signed-in admin takes effect on the socket at once, as on REST.
+    if (m.type === 'event_appended' && m.stream.startsWith(ADMIN_STREAM_PREFIX)) recheckAuth();
+    if (clients.size === 0) return;
+    batch.add(m, m.type === 'topic_message' ? m.topic : undefined);
   };
   const unsubscribeBus = bus.subscribe(onBus);
 
@@ -203,9 +257,9 @@ export const createWsHub = (deps: WsHubDeps): WsHub => {
     send(c, { type: 'subscriptions', filters: c.filters });
   };
 
-  const connected = (ws: WebSocket, token: string, admin: SignedInAdmin): void => {
+  const connected = (ws: WebSocket, socket: Duplex, token: string, admin: SignedInAdmin): void => {
     const c: Client = {
-      ws, token, admin, filters: null, alive: true, reportedDrops: 0, closed: false,
+      ws, socket, corked: false, batchDrops: 0, token, admin, filters: null, alive: true, reportedDrops: 0, closed: false,
       queue: createClientQueue({
         sink: ws,
         options,
@@ -243,7 +297,7 @@ export const createWsHub = (deps: WsHubDeps): WsHub => {
       refuseUpgrade(socket, 503, WS_ERROR_CODES.TOO_MANY_CLIENTS, `at most ${options.maxClients} live clients`);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => connected(ws, admitted.token, admitted.admin));
+    wss.handleUpgrade(req, socket, head, (ws) => connected(ws, socket, admitted.token, admitted.admin));
   };
 
   const heartbeat = setInterval(() => {
@@ -264,7 +318,7 @@ export const createWsHub = (deps: WsHubDeps): WsHub => {
   rechecks.unref();
   const dropReports = setInterval(() => {
     for (const c of clients) {
-      const total = c.queue.drops();
+      const total = c.queue.drops() + c.batchDrops;
       if (total === c.reportedDrops) continue;
       send(c, { type: 'drops', count: total - c.reportedDrops, total, at: clock.now() });
       c.reportedDrops = total;
@@ -289,6 +343,8 @@ export const createWsHub = (deps: WsHubDeps): WsHub => {
       shuttingDown = true;
       for (const detach of [...detachers]) detach();
       unsubscribeBus();
+      batch.close();
+      uncorkAll();
       clearInterval(heartbeat);
       clearInterval(rechecks);
       clearInterval(dropReports);

@@ -45,6 +45,30 @@ describe('/json-schemas', () => {
     assert.equal(h.eventCount(), before);
   });
 
+  it('refuses an asynchronous schema ($async: true) on POST, PUT and GitOps plan: its validator returns a promise the observer would leave unhandled', async (t) => {
+    // Found while building the API fuzzer's hostile inputs (bench/reliability/fuzz-values.ts): such a
+    // schema was accepted, and the first matching payload that failed it ended the server with an
+    // unhandled promise rejection.
+    const h = await createTestApp(t);
+    const op = await h.tokenFor('operator');
+    const ASYNC = { $async: true, type: 'object', required: ['v'] };
+    const before = h.eventCount();
+    const res = await h.request('POST', '/api/v1/json-schemas', { token: op, body: { name: 'async', topic_filter: 'a/#', schema: ASYNC } });
+    assert.deepEqual([res.status, res.body.error.code], [400, 'MCM_ERR_SCHEMA_INVALID'], res.text);
+    assert.match(res.body.error.message, /\$async/);
+    assert.equal(h.eventCount(), before);
+    const ok = await h.request('POST', '/api/v1/json-schemas', { token: op, body: { name: 'sync', topic_filter: 'a/#', schema: TEMP } });
+    assert.equal(ok.status, 201, ok.text);
+    const put = await h.request('PUT', `/api/v1/json-schemas/${ok.body.id}`, { token: op, body: { schema: ASYNC } });
+    assert.deepEqual([put.status, put.body.error.code], [400, 'MCM_ERR_SCHEMA_INVALID'], put.text);
+    const plan = await h.request('POST', '/api/v1/plan', {
+      token: await h.tokenFor('admin'),
+      body: { bundle: { version: 1, settings: { allow_anonymous: false, hash_iterations: 101 }, users: [], roles: [], acls: [], schemas: [{ name: 'async', topic_filter: 'a/#', enabled: true, description: '', schema: ASYNC }] } },
+    });
+    assert.equal(plan.status, 400, plan.text);
+    assert.match(plan.text, /\$async/);
+  });
+
   it('compiles draft-07 by default and 2020-12 when $schema says so', async (t) => {
     const h = await createTestApp(t);
     const op = await h.tokenFor('operator');

@@ -17,7 +17,7 @@ const INSTRUMENTS = [
   'mcm_messages_observed_total', 'mcm_bytes_observed_total', 'mcm_topics_tracked', 'mcm_topics_evicted_total',
   'mcm_schema_validations_total', 'mcm_apply_results_total', 'mcm_apply_latency_seconds', 'mcm_event_log_seq',
   'mcm_ws_clients', 'mcm_ws_dropped_messages_total', 'mcm_webhook_deliveries_total', 'mcm_login_attempts_total',
-  'mcm_security_events_total',
+  'mcm_security_events_total', 'mcm_observer_malformed_messages_total', 'mcm_observer_processor_failures_total',
 ];
 
 /** The value of one series in the text exposition (`name{labels} value`), or undefined. */
@@ -91,6 +91,26 @@ describe('metrics registry', () => {
     assert.equal(sample(text, 'mcm_topics_evicted_total'), 11);
     evicted = 4;
     assert.equal(sample(await metrics.render(), 'mcm_topics_evicted_total'), 14);
+  });
+
+  it('counts malformed observed messages by kind and processor failures, read from the observer side at scrape time', async () => {
+    const counts = { sparkplug_payload: 0, sparkplug_topic: 0 };
+    let failures = 0;
+    const metrics = createMetrics();
+    let text = await metrics.render();
+    // Zero series for every kind before the first one, so rate() sees them.
+    assert.equal(sample(text, 'mcm_observer_malformed_messages_total{kind="sparkplug_payload"}'), 0);
+    assert.equal(sample(text, 'mcm_observer_malformed_messages_total{kind="sparkplug_topic"}'), 0);
+    metrics.setSources({ malformed: () => counts, processorFailures: () => failures });
+    counts.sparkplug_payload = 5;
+    counts.sparkplug_topic = 2;
+    failures = 1;
+    text = await metrics.render();
+    assert.equal(sample(text, 'mcm_observer_malformed_messages_total{kind="sparkplug_payload"}'), 5);
+    assert.equal(sample(text, 'mcm_observer_malformed_messages_total{kind="sparkplug_topic"}'), 2);
+    assert.equal(sample(text, 'mcm_observer_processor_failures_total'), 1);
+    counts.sparkplug_payload = 3; // a new tracker started from zero: its 3 are new
+    assert.equal(sample(await metrics.render(), 'mcm_observer_malformed_messages_total{kind="sparkplug_payload"}'), 8);
   });
 
   it('records apply results with a latency histogram, and buckets unknown results as "other"', async () => {

@@ -106,6 +106,36 @@ describe('observer (real mosquitto)', () => {
     assert.equal(observer.status().reconnects, 1);
   });
 
+  it('reconnects at once when told the broker is back (the supervisor restarted it), not after its backoff', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    const files = await writeBrokerFiles(t);
+    const broker = await startBroker(t, bin, files);
+    const bus = createLiveBus();
+    const silent = { info() {}, warn() {}, error() {}, debug() {} };
+    const observer = createObserver({
+      config: observerConfig(broker.port), serviceAccount: { username: SVC, password: SVC_PASSWORD }, bus,
+      clock: { now: () => new Date().toISOString() }, logger: silent, processors: [],
+      backoff: { initialMs: 60_000, maxMs: 60_000 }, // a retry would only come after a minute
+    });
+    t.after(() => observer.stop());
+    observer.start();
+    await waitFor(() => observer.connected(), 'the observer to connect');
+    observer.reconnectNow(); // up: nothing to do
+    assert.equal(observer.status().reconnects, 0);
+    await broker.stop();
+    await waitFor(() => observer.status().state === 'down', 'the observer to go down');
+    await startMosquitto(t, bin, {
+      dir: files.dir, port: broker.port,
+      lines: ['allow_anonymous false', `password_file ${files.passwd}`, `acl_file ${files.acl}`, 'sys_interval 1'],
+    });
+    const t0 = Date.now();
+    observer.reconnectNow();
+    await waitFor(() => observer.connected(), 'the observer to reconnect', 10_000);
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.equal(observer.status().reconnects, 1);
+  });
+
   it('stays down with the broker\'s reason when the password is wrong, and keeps retrying', async (t) => {
     const bin = requireMosquitto(t);
     if (!bin) return;

@@ -165,6 +165,21 @@ describe('createSchemaValidator', () => {
     assert.equal(h.validator.stats(good)?.valid_count, 1);
   });
 
+  it('does not evaluate an asynchronous schema ($async: true) already in the log: its rejected promise would end the process', async (t) => {
+    const h = setup(t);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown): void => { unhandled.push(e); };
+    process.on('unhandledRejection', onUnhandled);
+    t.after(() => { process.off('unhandledRejection', onUnhandled); });
+    // The HTTP and GitOps paths refuse it now; the core checks only the shape, so a log may hold one.
+    const id = h.attach('async', 'dev/#', { $async: true, type: 'object' });
+    h.send('dev/1', '5');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.match(h.validator.stats(id)?.compile_error ?? '', /\$async/);
+    assert.deepEqual([h.validator.stats(id)?.valid_count, h.validator.stats(id)?.invalid_count], [0, 0]);
+    assert.deepEqual(unhandled, []);
+  });
+
   it('compiles a definition once: later Schema* events for other schemas do not recompile it', (t) => {
     const db = openDatabase(':memory:');
     t.after(() => db.close());

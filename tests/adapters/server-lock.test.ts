@@ -89,6 +89,18 @@ describe('acquireServerLock [DESIGN §8: one writer per data dir]', () => {
     assert.equal((JSON.parse(readFileSync(lock.path, 'utf8')) as { pid: number }).pid, process.pid);
   });
 
+  it('removes the temp files of processes killed while taking the lock, and only theirs', async (t) => {
+    const dataDir = tempDir(t);
+    const live = liveProcess(t);
+    const dead = `server.lock.${await deadPid()}.0a1b2c3d4e5f.tmp`;
+    const alive = `server.lock.${live.pid}.0a1b2c3d4e5f.tmp`;
+    for (const name of [dead, alive, 'server.lock.notes.tmp']) writeFileSync(join(dataDir, name), '{}');
+    acquireServerLock(dataDir, { pid: process.pid, url: URL_A }).release();
+    assert.equal(existsSync(join(dataDir, dead)), false, 'a dead process\'s temp lock is removed');
+    assert.equal(existsSync(join(dataDir, alive)), true, 'a live process may still be linking it');
+    assert.equal(existsSync(join(dataDir, 'server.lock.notes.tmp')), true);
+  });
+
   it('replaces a lock naming this pid but written before this process started (a restarted container\'s pid 1)', (t) => {
     const dir = tempDir(t);
     writeLock(dir, { pid: process.pid, url: URL_A, started_at: new Date(performance.timeOrigin - 60_000).toISOString() });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -59,6 +59,19 @@ const waitFor = async (what: string, check: () => boolean, ms = 8000): Promise<v
 };
 
 const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+/** The pid of a running `<binary> -c <conf>` (by /proc), or 0. */
+const startingBroker = (binary: string, confPath: string): number => {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let cmd: string;
+    try { cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8'); } catch { continue; }
+    // `sh <script> -c <conf>` before the exec, `<binary> -c <conf>` after it.
+    const argv = cmd.split('\0');
+    if (argv.includes(binary) && argv.at(-3) === '-c' && argv.at(-2) === confPath) return Number(name);
+  }
+  return 0;
+};
 
 describe('broker log', () => {
   it('parses the timestamp prefix and keeps partial lines until they complete', () => {
@@ -132,6 +145,24 @@ describe('supervisor (real mosquitto)', () => {
     assert.deepEqual(delays, [100, 200, 400]);
   });
 
+  it('refuses to reload a broker that has just died, before its exit is handled (no SIGHUP to a zombie)', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    const s = await setup(t);
+    const sup = supervise(t, bin, s, { backoff: { initialMs: 60_000 } });
+    await sup.start();
+    const pid = sup.pid();
+    assert.ok(pid);
+    process.kill(pid, 'SIGKILL');
+    // Still this tick: the exit event cannot have been handled; wait for the kernel to make it a zombie.
+    const stateOf = (): string => { const st = readFileSync(`/proc/${pid}/stat`, 'utf8'); return st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3); };
+    const until = Date.now() + 2000;
+    while (stateOf() !== 'Z' && Date.now() < until) { /* spin: no await, so the exit stays unhandled */ }
+    assert.equal(stateOf(), 'Z');
+    assert.equal(sup.isUp(), true, 'the exit is not handled yet');
+    assert.throws(() => sup.reload(), /not running \(it has just exited\)/);
+  });
+
   it('refuses a port already in use with a message naming MCM_MQTT_PORT', async (t) => {
     const bin = requireMosquitto(t);
     if (!bin) return;
@@ -164,16 +195,22 @@ describe('supervisor (real mosquitto)', () => {
     if (!bin) return;
     const s = await setup(t);
     // A broker slow to report "running" (exec keeps the pid), so the kill lands inside the start.
+    // SIGPIPE ignored (inherited through exec) stands for a broker already past its own signal
+    // set-up: one killed earlier dies of SIGPIPE on its first log line to the dead MCM's pipe.
     const slow = join(s.dir, '..', 'slow-mosquitto');
-    writeFileSync(slow, `#!/bin/sh\nsleep 0.8\nexec ${bin} "$@"\n`, { mode: 0o755 });
+    writeFileSync(slow, `#!/bin/sh\ntrap '' PIPE\nsleep 0.8\nexec ${bin} "$@"\n`, { mode: 0o755 });
     const supervisorTs = new URL('../../adapters/mosquitto/supervisor.ts', import.meta.url).href;
     const script = `import { createSupervisor } from ${JSON.stringify(supervisorTs)};
       createSupervisor(${JSON.stringify({ binary: slow, confPath: s.confPath, host: '127.0.0.1', port: s.port, pidFile: s.pidFile })}).start();`;
     const mcm = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
     let orphanPid = 0;
-    t.after(() => { if (orphanPid && alive(orphanPid)) process.kill(orphanPid, 'SIGKILL'); });
-    await waitFor('the pid file', () => existsSync(s.pidFile) && readFileSync(s.pidFile, 'utf8').trim() !== '');
-    orphanPid = Number(readFileSync(s.pidFile, 'utf8').trim());
+    t.after(() => {
+      if (mcm.exitCode === null && mcm.signalCode === null) mcm.kill('SIGKILL');
+      for (const pid of [orphanPid, startingBroker(bin, s.confPath), startingBroker(slow, s.confPath)]) if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    const pidFileNames = (pid: number): boolean => { try { return readFileSync(s.pidFile, 'utf8').trim() === String(pid); } catch { return false; } };
+    await waitFor('the pid file to name the starting broker', () => (orphanPid = startingBroker(slow, s.confPath)) !== 0 && pidFileNames(orphanPid));
+    assert.ok(readFileSync(`/proc/${orphanPid}/cmdline`, 'utf8').includes(slow), 'named while still starting (before "running")');
     mcm.kill('SIGKILL'); // MCM dies while its broker is still starting
     // The orphan finishes starting on its own and holds the port.
     await waitFor('the orphan listening', () => {

@@ -106,6 +106,46 @@ describe('ws hub: slow consumers (DESIGN §7: coalesced updates and a drop count
   });
 });
 
+describe('ws hub: a burst fans out once per event-loop turn (found by bench/reliability/load.ts)', () => {
+  it('sends each client the latest message per topic of a burst, counts the rest as drops, and keeps every other message', async (t) => {
+    const live = await startLive(t, { dropsReportMs: 100 });
+    const clients = await Promise.all(Array.from({ length: 20 }, () => live.connect()));
+    // 20,000 messages in one turn, as the observer's read of a backed-up broker socket delivers
+    // them. One at a time that was 400,000 socket writes, and the live lag grew without bound.
+    const N = 20_000;
+    const small = (i: number): LiveMessage => ({
+      type: 'topic_message', topic: TOPICS[i % TOPICS.length]!, qos: 0, retain: false, bytes: 8,
+      preview: `${i}:x`, preview_kind: 'text', at: AT,
+    });
+    for (let i = 0; i < N; i++) {
+      live.bus.publish(small(i));
+      if (i === N / 2) live.bus.publish({ type: 'broker_log', line: 'half way', at: AT });
+    }
+    live.bus.publish({ type: 'broker_log', line: 'done', at: AT });
+    for (const c of clients) {
+      await c.waitFor((m) => m.type === 'drops' && m.total === N - TOPICS.length, 15_000);
+      const topicMessages = c.messages.filter((m) => m.type === 'topic_message');
+      assert.deepEqual(topicMessages.map(seqOf), TOPICS.map((_, k) => N - TOPICS.length + k), 'the latest of each topic, in publication order');
+      // Never coalesced, in order; the topic messages published before 'done' come before it.
+      assert.deepEqual(c.messages.filter((m) => m.type === 'broker_log').map((m) => m.line), ['half way', 'done']);
+      assert.ok(c.messages.findIndex((m) => m.type === 'broker_log' && m.line === 'done') > c.messages.findIndex((m) => m === topicMessages.at(-1)));
+    }
+    assert.equal(live.dropsCounted(), clients.length * (N - TOPICS.length), 'the metrics saw every drop');
+  });
+
+  it('drops nothing when messages come one turn at a time', async (t) => {
+    const live = await startLive(t, { dropsReportMs: 100 });
+    const c = await live.connect();
+    for (let i = 0; i < 200; i++) {
+      live.bus.publish(topicMessage(i));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await c.waitFor((m) => m.type === 'topic_message' && seqOf(m) === 199, 15_000);
+    assert.deepEqual(c.messages.filter((m) => m.type === 'topic_message').map(seqOf), Array.from({ length: 200 }, (_, i) => i));
+    assert.equal(live.dropsCounted(), 0);
+  });
+});
+
 describe('ws hub: garbage from a client closes that client only', () => {
   it('closes non-JSON and binary frames with 1003, oversized ones with 1009, and keeps serving the others', async (t) => {
     const live = await startLive(t, { maxPayloadBytes: 64 * 1024 });

@@ -4,6 +4,9 @@
  * Messages come from the LiveBus (the real-broker path is covered by the observer's tests).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import type { TestContext } from 'node:test';
 import { describe, it } from 'node:test';
 import { handleCommand } from '../../core/handle-command.ts';
@@ -11,7 +14,7 @@ import { JWT_SECRET_NAME } from '../../adapters/http/auth/services.ts';
 import { createTokenService } from '../../adapters/http/auth/jwt.ts';
 import { createLiveBus, type LiveBus, type LiveMessage } from '../../adapters/live/live-bus.ts';
 import { publishEventAppended } from '../../adapters/ws/event-appended.ts';
-import { createWsHub, type WsHub, type WsHubOptions } from '../../adapters/ws/hub.ts';
+import { CLOSE_GRACE_MS, createWsHub, type WsHub, type WsHubOptions } from '../../adapters/ws/hub.ts';
 import { wsAuthenticator } from '../../adapters/ws/ws-auth.ts';
 import { HASH_A } from '../helpers/decider-spec.ts';
 import { createTestApp, ROLE_USERS, type TestApp } from '../helpers/http.ts';
@@ -208,5 +211,34 @@ describe('ws hub: a token that stops being valid closes the socket (DESIGN §9)'
     h.clock.advance(h.config.auth.jwt_ttl_s + 1);
     const closed = await c.closed();
     assert.deepEqual(closed, { code: 4401, reason: 'token expired' });
+  });
+});
+
+describe('ws hub: a client that sends garbage and ignores the close', () => {
+  it('closes it with 1003 and cuts the socket after CLOSE_GRACE_MS, not ws\'s 30 s closeTimeout', async (t) => {
+    // Found by bench/reliability/hostile-ws.ts: such a peer kept its socket for 30 s (ws closeTimeout).
+    const { h } = await startLive(t);
+    const token = await h.tokenFor('viewer');
+    const socket = connect({ host: '127.0.0.1', port: Number(new URL(h.baseUrl).port) });
+    t.after(() => socket.destroy());
+    let received = Buffer.alloc(0);
+    socket.on('data', (b: Buffer) => { received = Buffer.concat([received, b]); });
+    await once(socket, 'connect');
+    socket.write([
+      'GET /api/v1/broker/events HTTP/1.1', 'Host: 127.0.0.1', 'Upgrade: websocket', 'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`, 'Sec-WebSocket-Version: 13',
+      `Sec-WebSocket-Protocol: mcm.v1, bearer.${token}`, '', '',
+    ].join('\r\n'));
+    while (!received.includes('\r\n\r\n')) await new Promise((r) => setTimeout(r, 10));
+    assert.match(received.toString('latin1'), /^HTTP\/1\.1 101 /);
+    // A masked binary frame (mask key 0, one byte): refused, and the close frame is never answered.
+    const started = Date.now();
+    const closed = once(socket, 'close');
+    socket.write(Buffer.from([0x82, 0x81, 0, 0, 0, 0, 0x01]));
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the socket was still open after 10 s')), 10_000).unref());
+    await Promise.race([closed, timeout]);
+    const ms = Date.now() - started;
+    assert.ok(received.includes(Buffer.from([0x88])) && received.includes(Buffer.from([0x03, 0xeb])), 'a close frame with 1003 came first');
+    assert.ok(ms >= CLOSE_GRACE_MS - 100 && ms < CLOSE_GRACE_MS + 2000, `cut off after ${ms} ms`);
   });
 });

@@ -4,7 +4,7 @@
  * enters the log (the core checks only its shape, core/decide/schemas.ts).
  */
 import type Router from '@koa/router';
-import { Ajv, type Options } from 'ajv';
+import { Ajv, type Options, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -66,10 +66,17 @@ export const compileJsonSchema = (schema: unknown): void => {
     : typeof dialect === 'string' && dialect.includes('2019-09') ? new Ajv2019(opts)
       : new Ajv(opts);
   addFormats.default(ajv);
+  let validate: ValidateFunction;
   try {
-    ajv.compile(schema as object | boolean);
+    validate = ajv.compile(schema as object | boolean);
   } catch (err) {
     throw new DomainError(ERROR_CODES.SCHEMA_INVALID, `schema does not compile: ${(err as Error).message}`, [{ field: 'schema' }]);
+  }
+  // `$async: true` compiles to a validator that returns a promise (ajv "Asynchronous
+  // validation"): the observer validates synchronously, and the rejected promise of a failing
+  // payload would go unhandled, which ends a Node process by default.
+  if ((validate as { $async?: unknown }).$async === true) {
+    throw new DomainError(ERROR_CODES.SCHEMA_INVALID, 'asynchronous schemas ($async: true) are not supported: payloads are validated synchronously', [{ field: 'schema' }]);
   }
 };
 
