@@ -4,6 +4,7 @@
  * Exit status 1 when a bench missed a stated target.
  */
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Bench, BenchTable } from './bench.ts';
@@ -24,6 +25,7 @@ const files = names.length
 
 let ok = true;
 mkdirSync(join(here, 'results'), { recursive: true });
+const latest: Record<string, unknown> = {};
 for (const file of files) {
   const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: Bench };
   const bench = mod.default;
@@ -35,5 +37,14 @@ for (const file of files) {
   writeFileSync(out, `${JSON.stringify(result.data, null, 2)}\n`);
   process.stdout.write(`saved ${out}${result.pass ? '' : '  (TARGET MISSED)'}\n`);
   ok &&= result.pass;
+  latest[bench.name] = { description: bench.description, pass: result.pass, table: result.table, notes: result.notes ?? [], data: result.data };
 }
+const latestPath = join(here, 'results', 'latest.json');
+writeFileSync(latestPath, `${JSON.stringify({
+  generated_at: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? null, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
+  pass: ok,
+  benches: latest,
+}, null, 2)}\n`);
+process.stdout.write(`saved ${latestPath}\n`);
 process.exitCode = ok ? 0 : 1;

@@ -9,6 +9,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
@@ -18,13 +19,17 @@ export const GZIP_TARGET_BYTES = 150 * 1024;
 
 export type UiBuild = { outDir: string; files: { name: string; bytes: number; gzipBytes: number }[]; gzipTotal: number };
 
-const indexHtml = (js: string, css: string): string => `<!doctype html>
+/** A small mark so browsers don't ask for /favicon.ico (a 404 on every page load). */
+const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#2f5fd0"/><path d="M7 23V9h3l6 8 6-8h3v14h-3V14l-6 8-6-8v9z" fill="#fff"/></svg>\n`;
+
+const indexHtml = (js: string, css: string, icon: string): string => `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>MCM — Mosquitto Control Manager</title>
+<link rel="icon" type="image/svg+xml" href="/assets/${icon}">
 <link rel="stylesheet" href="/assets/${css}">
 <script type="module" src="/assets/${js}"></script>
 </head>
@@ -56,8 +61,10 @@ export const buildUi = async (outDir: string = DEFAULT_UI_OUT): Promise<UiBuild>
   const js = outputs.find((n) => n.endsWith('.js'));
   const css = outputs.find((n) => n.endsWith('.css'));
   if (!js || !css) throw new Error(`esbuild produced ${outputs.join(', ')}: expected one .js and one .css`);
-  writeFileSync(join(tmp, 'index.html'), indexHtml(js, css));
-  const files = ['index.html', `assets/${js}`, `assets/${css}`].map((name) => {
+  const icon = `favicon-${createHash('sha256').update(FAVICON).digest('hex').slice(0, 8)}.svg`;
+  writeFileSync(join(tmp, 'assets', icon), FAVICON);
+  writeFileSync(join(tmp, 'index.html'), indexHtml(js, css, icon));
+  const files = ['index.html', `assets/${js}`, `assets/${css}`, `assets/${icon}`].map((name) => {
     const bytes = readFileSync(join(tmp, name));
     return { name, bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length };
   });

@@ -12,7 +12,7 @@
  * atomically (temp + rename) but not fsynced: it must survive the process, not the machine; after
  * a power loss the worst case is one spurious drift report.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { sha256 } from './broker-files.ts';
 
 export type WriteIntent = {
@@ -29,6 +29,8 @@ const KEEP = 4;
 export const createWriteIntent = (file: string | null): WriteIntent => {
   const byName = new Map<string, string[]>();
   if (file) {
+    // Left by a crash between writing and renaming it; created only by the one server of this data dir.
+    rmSync(`${file}.tmp`, { force: true });
     try {
       const parsed = JSON.parse(readFileSync(file, 'utf8')) as { files?: Record<string, unknown> };
       for (const [name, hashes] of Object.entries(parsed.files ?? {})) {

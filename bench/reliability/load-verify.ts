@@ -8,7 +8,7 @@
  */
 import mqtt from 'mqtt';
 import { readAll, type Api } from './load-api.ts';
-import type { Ack, WriterResult } from './load-writers.ts';
+import { USERS_PER_WRITER, type Ack, type WriterResult } from './load-writers.ts';
 
 export type LogCheck = {
   acks: number;
@@ -142,7 +142,7 @@ export const checkBroker = async (api: Api, token: string, port: number, writers
   let publishMismatches = 0;
   const candidates = writers.flatMap((w) => {
     const n = Number(/^load-op-(\d+)$/.exec(w.admin)?.[1]);
-    return Array.from({ length: 6 }, (_, k) => ({ w, username: `lw${n}-u${k}` }));
+    return Array.from({ length: USERS_PER_WRITER }, (_, k) => ({ w, username: `lw${n}-u${k}` }));
   });
   // Spread over the writers, deterministic.
   const step = Math.max(1, Math.floor(candidates.length / opts.sample));

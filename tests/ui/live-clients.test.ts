@@ -19,8 +19,9 @@ describe('ui/data live-clients', () => {
     m.disconnected('a', 'u-a', 'keepalive timeout', t(6));
     assert.deepEqual(m.rows().map((r) => r.client_id), ['b', 'c']);
     assert.equal(m.size(), 2);
+    // Seeded with the connects of the clients loaded and the recent disconnects, then live.
     assert.deepEqual(m.feed().map((f) => [f.kind, f.client_id, f.reason]), [
-      ['disconnected', 'a', 'keepalive timeout'], ['connected', 'c', null], ['disconnected', 'old', 'closed'],
+      ['disconnected', 'a', 'keepalive timeout'], ['connected', 'c', null], ['disconnected', 'old', 'closed'], ['connected', 'a', null], ['connected', 'b', null],
     ]);
     assert.equal(m.feed()[0]?.address, '127.0.0.1', 'a disconnect keeps the address the table knew');
   });
@@ -33,7 +34,12 @@ describe('ui/data live-clients', () => {
     // The answer was computed before both events.
     m.finishLoad([c('gone'), c('stay')], []);
     assert.deepEqual(m.rows().map((r) => r.client_id), ['new', 'stay']);
-    assert.equal(m.feed().length, 2, 'replaying adds no duplicate feed entries');
+    assert.deepEqual(m.feed().map((f) => `${f.kind} ${f.client_id}`), ['disconnected gone', 'connected new', 'connected stay', 'connected gone'],
+      'replaying adds no duplicate feed entries');
+    // A client's own live connect and its connected_at in a later load are one entry.
+    m.beginLoad();
+    m.finishLoad([c('new', t(2)), c('stay')], []);
+    assert.equal(m.feed().length, 4);
   });
 
   it('a snapshot during a load wins over the older answer', () => {

@@ -33,12 +33,34 @@ describe('ui/data rate-series', () => {
     assert.deepEqual(s.data(), [[10, 20, 30], [100, null, 100]]);
   });
 
+  it('a $SYS burst split over two samples a second apart is one point with the rate over the whole interval', () => {
+    const s = createRateSeries(MESSAGE_COUNTERS);
+    s.sample(0, { 'messages/received': 100, 'messages/sent': 100 });
+    // 10 s later: the uptime arrives first (counters still the old values), the counters a second after.
+    assert.equal(s.sample(10_000, { 'messages/received': 100, 'messages/sent': 100 }), true);
+    assert.deepEqual(s.latest(), { t: 10_000, rates: [0, 0] });
+    assert.equal(s.sample(11_000, { 'messages/received': 210, 'messages/sent': 155 }), true);
+    assert.equal(s.size(), 1);
+    assert.deepEqual(s.latest(), { t: 11_000, rates: [10, 5] });
+    s.sample(20_000, { 'messages/received': 210, 'messages/sent': 155 });
+    s.sample(21_000, { 'messages/received': 310, 'messages/sent': 255 });
+    assert.deepEqual(s.data(), [[11, 21], [10, 10], [5, 10]]);
+  });
+
+  it('the same values again within a second (GET /status, then the push of that update) add no point', () => {
+    const s = createRateSeries(MESSAGE_COUNTERS);
+    s.sample(0, { 'messages/received': 1, 'messages/sent': 1 });
+    assert.equal(s.sample(800, { 'messages/received': 1, 'messages/sent': 1 }), false);
+    assert.equal(s.sample(10_000, { 'messages/received': 11, 'messages/sent': 21 }), true);
+    assert.deepEqual(s.data(), [[10], [1], [2]]);
+  });
+
   it('keeps the last `capacity` points in order', () => {
     const s = createRateSeries(['messages/received'], 3);
-    for (let i = 0; i <= 5; i++) s.sample(i * 1000, { 'messages/received': i * i });
+    for (let i = 0; i <= 5; i++) s.sample(i * 10_000, { 'messages/received': i * i * 10 });
     assert.equal(s.size(), 3);
-    assert.deepEqual(s.data(), [[3, 4, 5], [5, 7, 9]]);
-    assert.deepEqual(s.latest(), { t: 5000, rates: [9] });
+    assert.deepEqual(s.data(), [[30, 40, 50], [5, 7, 9]]);
+    assert.deepEqual(s.latest(), { t: 50_000, rates: [9] });
     assert.throws(() => createRateSeries(['x'], 0), /capacity/);
   });
 });

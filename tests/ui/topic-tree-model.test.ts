@@ -28,27 +28,28 @@ describe('ui/data topic-tree-model', () => {
     m.setLevel('', [item('plant', 'plant', { topics: 2, messages: 5, bytes: 50 })]);
     m.expand('plant');
     m.setLevel('plant', [item('plant/a', 'a', { is_topic: true, has_children: false, topics: 1, messages: 3, bytes: 30 })]);
-    assert.equal(m.apply(msg('plant/a', '21.5')), true);
+    assert.equal(m.apply(msg('plant/a', '21.5')), 'updated');
     let rows = m.rows();
     assert.deepEqual([rows[0]?.node.messages, rows[0]?.node.bytes, rows[0]?.node.topics], [6, 54, 2]);
     assert.deepEqual([rows[1]?.node.messages, rows[1]?.node.preview, rows[1]?.node.lastSeen, rows[1]?.node.live], [4, '21.5', LATER, true]);
 
     // A new topic on a loaded level: a new row, and one more topic on its ancestors.
-    m.apply(msg('plant/c', '{"v":1}'));
+    assert.equal(m.apply(msg('plant/c', '{"v":1}')), 'new');
     rows = m.rows();
     assert.deepEqual(rows.map((r) => r.node.path), ['plant', 'plant/a', 'plant/c']);
     assert.equal(rows[0]?.node.topics, 3);
     assert.deepEqual([rows[2]?.node.isTopic, rows[2]?.node.topics, rows[2]?.node.messages], [true, 1, 1]);
 
     // Below a collapsed branch: the branch counts the message, but whether the topic is new is unknown.
-    m.apply(msg('plant/a/deep/x'));
+    assert.equal(m.apply(msg('plant/a/deep/x')), 'updated');
     rows = m.rows();
     assert.deepEqual([rows[0]?.node.topics, rows[0]?.node.messages, rows[1]?.node.hasChildren, rows[1]?.node.messages], [3, 8, true, 5]);
 
-    // A brand-new root: new row.
-    m.apply(msg('office/door'));
-    assert.equal(m.rows()[0]?.node.path, 'office');
-    assert.equal(m.rows()[0]?.node.hasChildren, true);
+    // A brand-new branch on a loaded level: a new row, and the topic below it is new too.
+    assert.equal(m.apply(msg('office/door')), 'new');
+    assert.deepEqual([m.rows()[0]?.node.path, m.rows()[0]?.node.hasChildren, m.rows()[0]?.node.topics], ['office', true, 1]);
+    m.clear();
+    assert.equal(m.apply(msg('x')), 'none', 'nothing loaded');
   });
 
   it('a reload replaces the counts but keeps the last previews; collapsing forgets the branch', () => {
