@@ -235,6 +235,7 @@ describe('web UI: account, audit, security events, admin users, webhooks', () =>
       assert.equal((await w.api('GET', '/admin-users/ui-new-admin')).body['role'], 'admin');
 
       await row.getByRole('combobox', { name: 'Role of ui-new-admin' }).selectOption('operator');
+      await row.getByRole('button', { name: 'Save role of ui-new-admin' }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Change role to operator' }).click();
       await row.locator('.badge[data-role="operator"]').waitFor(T);
       await row.getByRole('button', { name: 'Disable ui-new-admin' }).click();
@@ -295,6 +296,7 @@ describe('web UI: account, audit, security events, admin users, webhooks', () =>
       // ui-mfa is now the only active admin.
       const me = page.locator('tr[data-username="ui-mfa"]');
       await me.getByRole('combobox', { name: 'Role of ui-mfa' }).selectOption('viewer');
+      await me.getByRole('button', { name: 'Save role of ui-mfa' }).click();
       const dialog = page.getByRole('dialog');
       assert.match(await dialog.innerText(), /last active admin/);
       await dialog.getByRole('button', { name: 'Change role to viewer' }).click();
@@ -333,7 +335,7 @@ describe('web UI: account, audit, security events, admin users, webhooks', () =>
       assert.equal(old.status, 401, 'the old password is gone');
 
       // A row edited behind MCM's back: the chain check names the first broken seq, prominently.
-      w.server.db.prepare('UPDATE events SET data = ? WHERE seq = 2').run(JSON.stringify({ username: 'ui-mfa', role: 'viewer', passwordHash: 'x' }));
+      w.server.deps.db.prepare('UPDATE events SET data = ? WHERE seq = 2').run(JSON.stringify({ username: 'ui-mfa', role: 'viewer', passwordHash: 'x' }));
       await other.getByRole('button', { name: 'Verify again' }).click();
       const alert = other.getByTestId('chain-status').getByRole('alert');
       await alert.getByText('Hash chain BROKEN at seq 2').waitFor(T);

@@ -52,7 +52,18 @@ describe('ui/data topic-tree-model', () => {
     assert.equal(m.apply(msg('x')), 'none', 'nothing loaded');
   });
 
-  it('a reload replaces the counts but keeps the last previews; collapsing forgets the branch', () => {
+  it('replaying below a freshly loaded branch leaves the items above it alone', () => {
+    const m = createTopicTreeModel();
+    m.setLevel(null, [item('plant', 'plant', { messages: 5 })]);
+    m.expand('plant');
+    m.apply(msg('plant/a'));
+    m.setLevel('plant', [item('plant/a', 'a', { is_topic: true, has_children: false, messages: 1 })]);
+    assert.equal(m.apply(msg('plant/a', 'late'), 'plant'), 'updated');
+    assert.deepEqual(m.rows().map((r) => [r.node.path, r.node.messages]), [['plant', 6], ['plant/a', 2]]);
+    assert.equal(m.apply(msg('other/x'), 'plant'), 'none');
+  });
+
+    it('a reload replaces the counts but keeps the last previews; collapsing forgets the branch', () => {
     const m = createTopicTreeModel();
     m.setLevel(null, [item('a', 'a', { is_topic: true })]);
     m.apply(msg('a', 'hello'));

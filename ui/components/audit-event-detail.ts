@@ -29,7 +29,9 @@ const errorText = (err: unknown): string => {
 };
 
 export class McmAuditDetail extends LitElement {
-  static override styles = [shared, css`
+  static override styles = [shared, css`    /* .sr-only is absolutely positioned: without this it escapes the scroll box and widens the page. */
+    .table-wrap { position: relative; }
+
     .cols { display: grid; gap: .9rem; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem .8rem; margin: .3rem 0; }
     dt { color: var(--fg-muted); }

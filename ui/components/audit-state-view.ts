@@ -10,7 +10,9 @@ import { shared } from '../styles/theme.ts';
 const ROW_CAP = 500;
 
 export class McmAuditState extends LitElement {
-  static override styles = [shared, css`
+  static override styles = [shared, css`    /* .sr-only is absolutely positioned: without this it escapes the scroll box and widens the page. */
+    .table-wrap { position: relative; }
+
     section { margin-top: .9rem; }
     caption { text-align: left; font-weight: 600; padding: .3rem 0; }
     .files { display: grid; gap: .9rem; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); }

@@ -217,7 +217,7 @@ export class TopicDetail extends LitElement {
   override render() {
     if (!this.topic) return nothing;
     const d = this.detail;
-    const canDelete = this.services.can('operator');
+    const operator = this.services.can('operator');
     const why = this.services.whyNot('operator');
     const now = this.services.now();
     return html`<div class="head">
@@ -242,8 +242,8 @@ export class TopicDetail extends LitElement {
         <h3>Last payload <span class="small muted">${formatBytes(d.last.bytes)}${d.last.truncated ? ', cut' : ''}</span></h3>
         ${d.last.bytes === 0 ? html`<p class="muted">Empty payload.</p>` : html`<pre class="payload" data-testid="payload">${payloadText(d.last)}</pre>`}
         <div class="actions">
-          <button type="button" @click=${() => this.usePublish()}>Publish to this topic…</button>
-          ${d.retained ? html`<button type="button" class="danger" ?disabled=${!canDelete || this.deleting} title=${why ?? 'Clear the retained message on this topic'} @click=${() => this.deleteRetained()}>${this.deleting ? 'Deleting…' : 'Delete retained'}</button>` : nothing}
+          ${operator ? html`<button type="button" @click=${() => this.usePublish()}>Publish to this topic…</button>` : nothing}
+          ${d.retained ? html`<button type="button" class="danger" ?disabled=${!operator || this.deleting} title=${why ?? 'Clear the retained message on this topic'} @click=${() => this.deleteRetained()}>${this.deleting ? 'Deleting…' : 'Delete retained'}</button>` : nothing}
         </div>
         ${d.retained && why ? html`<p class="small muted">Deleting the retained message ${why}.</p>` : nothing}
         ${this.renderViolations()}

@@ -26,7 +26,9 @@ const ROLE_HELP: Readonly<Record<AdminRole, string>> = {
 };
 
 export class McmAdminUsers extends McmScreen {
-  static override styles = [...McmScreen.styles, css`
+  static override styles = [...McmScreen.styles, css`    /* .sr-only is absolutely positioned: without this it escapes the scroll box and widens the page. */
+    .table-wrap { position: relative; }
+
     section.card { margin-bottom: 1rem; }
     form.create { margin-top: .4rem; }
     tr.me > td:first-child { font-weight: 600; }
@@ -41,7 +43,7 @@ export class McmAdminUsers extends McmScreen {
     ...McmScreen.properties,
     users: { state: true }, loading: { state: true }, error: { state: true }, actionError: { state: true }, busy: { state: true },
     createUsername: { state: true }, createPassword: { state: true }, createRole: { state: true }, createTouched: { state: true }, createError: { state: true },
-    resetFor: { state: true }, resetPassword: { state: true }, resetError: { state: true },
+    resetFor: { state: true }, resetPassword: { state: true }, resetError: { state: true }, roleDrafts: { state: true },
   };
   declare users: AdminUser[];
   declare loading: boolean;
@@ -56,6 +58,7 @@ export class McmAdminUsers extends McmScreen {
   declare resetFor: string | null;
   declare resetPassword: string;
   declare resetError: string;
+  declare roleDrafts: Readonly<Record<string, AdminRole>>;
 
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -74,6 +77,7 @@ export class McmAdminUsers extends McmScreen {
     this.resetFor = null;
     this.resetPassword = '';
     this.resetError = '';
+    this.roleDrafts = {};
     new LiveController(this, () => this.services?.live, {
       event_appended: (m) => this.onAppended(m),
     }, () => this.scheduleReload());
@@ -152,6 +156,17 @@ export class McmAdminUsers extends McmScreen {
       done = true;
     });
     return done;
+  }
+
+  private dropDraft(username: string): void {
+    const { [username]: _, ...rest } = this.roleDrafts;
+    this.roleDrafts = rest;
+  }
+
+  private async saveRole(user: AdminUser, role: AdminRole): Promise<void> {
+    // Whatever the outcome (saved, cancelled, refused), the select shows the real role again.
+    await this.changeUser(user, { role }, `Change role to ${role}`, `${user.username} is now ${role}.`);
+    this.dropDraft(user.username);
   }
 
   private async deleteUser(user: AdminUser): Promise<void> {
@@ -236,16 +251,18 @@ export class McmAdminUsers extends McmScreen {
   private renderActions(u: AdminUser) {
     const busy = this.busy.startsWith(`${u.username}:`);
     const resetting = this.resetFor === u.username;
+    // A role picked in the select is a draft until saved: arrow keys on a closed select fire
+    // `change` at every step, and a confirmation per keypress would make it unusable by keyboard.
+    const draft = this.roleDrafts[u.username] ?? u.role;
     return html`
       <div class="actions">
-        <select aria-label="Role of ${u.username}" .value=${u.role} ?disabled=${busy}
-            @change=${async (e: Event) => {
-              const sel = e.target as HTMLSelectElement;
-              const role = sel.value as AdminRole;
-              if (!(await this.changeUser(u, { role }, `Change role to ${role}`, `${u.username} is now ${role}.`))) sel.value = u.role;
-            }}>
-            ${ADMIN_ROLES.map((r) => html`<option value=${r} ?selected=${r === u.role}>${r}</option>`)}
-          </select>
+        <select aria-label="Role of ${u.username}" .value=${draft} ?disabled=${busy}
+          @change=${(e: Event) => { this.roleDrafts = { ...this.roleDrafts, [u.username]: (e.target as HTMLSelectElement).value as AdminRole }; }}>
+          ${ADMIN_ROLES.map((r) => html`<option value=${r} ?selected=${r === draft}>${r}</option>`)}
+        </select>
+        ${draft !== u.role ? html`
+          <button type="button" class="primary" ?disabled=${busy} @click=${() => this.saveRole(u, draft)}>Save role<span class="sr-only"> of ${u.username}</span></button>
+          <button type="button" ?disabled=${busy} @click=${() => this.dropDraft(u.username)}>Undo<span class="sr-only"> role change of ${u.username}</span></button>` : nothing}
         <button type="button" ?disabled=${busy} @click=${() => this.changeUser(u, { disabled: !u.disabled }, u.disabled ? 'Enable' : 'Disable', `${u.username} ${u.disabled ? 'enabled' : 'disabled: their sessions ended'}.`)}>${u.disabled ? 'Enable' : 'Disable'}<span class="sr-only"> ${u.username}</span></button>
         <button type="button" ?disabled=${busy} aria-expanded=${resetting ? 'true' : 'false'}
           @click=${() => { this.resetFor = resetting ? null : u.username; this.resetPassword = ''; this.resetError = ''; }}>Reset password<span class="sr-only"> of ${u.username}</span></button>

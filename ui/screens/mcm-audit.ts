@@ -35,7 +35,9 @@ const etagSeq = (etag: string | null): number | null => {
 };
 
 export class McmAudit extends McmScreen {
-  static override styles = [...McmScreen.styles, css`
+  static override styles = [...McmScreen.styles, css`    /* .sr-only is absolutely positioned: without this it escapes the scroll box and widens the page. */
+    .table-wrap { position: relative; }
+
     .chain { display: flex; flex-wrap: wrap; align-items: center; gap: .6rem 1rem; }
     .chain .title { font-size: 1.05rem; font-weight: 600; }
     .chain.ok { border-color: var(--ok); background: var(--ok-bg); color: var(--fg); }

@@ -17,7 +17,9 @@ import {
 import { LiveController } from '../controllers/live-controller.ts';
 
 export class McmSecurityEvents extends McmScreen {
-  static override styles = [...McmScreen.styles, css`
+  static override styles = [...McmScreen.styles, css`    /* .sr-only is absolutely positioned: without this it escapes the scroll box and widens the page. */
+    .table-wrap { position: relative; }
+
     section.card { margin-bottom: 1rem; }
     form.filters { margin-bottom: .6rem; }
     tr.fresh > td:first-child { box-shadow: inset 3px 0 0 var(--accent); }

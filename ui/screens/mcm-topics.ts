@@ -93,8 +93,8 @@ export class McmTopics extends McmScreen {
 
   private readonly tree = createTopicTreeModel();
   private search: TopicSearchModel | null = null;
-  /** Messages that arrived while a load was in flight: replayed on top of its answer. */
-  private buffer: TopicMessage[] | null = null;
+  /** Per load in flight, the messages that arrived meanwhile: replayed on top of its answer. */
+  private readonly buffers = new Set<TopicMessage[]>();
   private loads = 0;
   private reconcileTimer: ReturnType<typeof setInterval> | null = null;
 
@@ -146,7 +146,7 @@ export class McmTopics extends McmScreen {
       return;
     }
     const msg = m as unknown as TopicMessage;
-    this.buffer?.push(msg);
+    for (const b of this.buffers) b.push(msg);
     let isNew = false;
     if (this.active) this.search?.apply(msg);
     else isNew = this.tree.apply(msg) === 'new';
@@ -154,12 +154,13 @@ export class McmTopics extends McmScreen {
     if (this.stats) this.stats = { ...this.stats, messages: this.stats.messages + 1, bytes: this.stats.bytes + msg.bytes, topics: this.stats.topics + (isNew ? 1 : 0) };
   }
 
-  /** Loads what is on screen: the search, or every loaded level of the tree. `quiet`: no spinner, no error flash. */
+  /** Loads what is on screen: the search, or every loaded level of the tree. `quiet`: no spinner. */
   private async reload(quiet = false): Promise<void> {
     const api = this.services.api;
     const seq = ++this.loads;
     if (!quiet) this.loading = true;
-    this.buffer = [];
+    const buffer: TopicMessage[] = [];
+    this.buffers.add(buffer);
     try {
       if (this.active) {
         const a = this.active;
@@ -167,7 +168,7 @@ export class McmTopics extends McmScreen {
         if (seq !== this.loads || a !== this.active) return;
         const model = this.search ?? createTopicSearchModel({ q: a.q, filter: a.filter }, SEARCH_LIMIT);
         model.set(res.items, res.total, res.truncated);
-        for (const m of this.buffer) model.apply(m);
+        for (const m of buffer) model.apply(m);
         this.search = model;
         this.stats = res.stats;
       } else {
@@ -178,19 +179,16 @@ export class McmTopics extends McmScreen {
           const a = answers[i];
           if (a) this.tree.setLevel(p, a.items, a.truncated);
         });
-        for (const m of this.buffer) this.tree.apply(m);
+        for (const m of buffer) this.tree.apply(m);
         const last = answers[answers.length - 1];
         if (last) this.stats = last.stats;
       }
       this.error = '';
     } catch (e) {
-      if (seq !== this.loads) return;
-      if (!quiet || !this.error) this.error = this.errorText(e);
+      if (seq === this.loads) this.error = this.errorText(e);
     } finally {
-      if (seq === this.loads) {
-        this.buffer = null;
-        this.loading = false;
-      }
+      this.buffers.delete(buffer);
+      if (seq === this.loads) this.loading = false;
       this.requestUpdate();
     }
   }
@@ -203,13 +201,18 @@ export class McmTopics extends McmScreen {
     }
     this.tree.expand(path);
     this.requestUpdate();
+    const buffer: TopicMessage[] = [];
+    this.buffers.add(buffer);
     try {
       const res = await this.services.api.get<BrowseResponse>(BASE, { prefix: path, depth: 1, limit: LEVEL_LIMIT });
       this.tree.setLevel(path, res.items, res.truncated);
+      for (const m of buffer) this.tree.apply(m, path);
       this.stats = res.stats;
     } catch (e) {
       this.tree.collapse(path);
       this.error = this.errorText(e);
+    } finally {
+      this.buffers.delete(buffer);
     }
     this.requestUpdate();
   }

@@ -21,7 +21,9 @@ type Deliveries = { items: Delivery[]; next: string | null; loading: boolean; er
 const DELIVERY_PAGE = 25;
 
 export class McmWebhooks extends McmScreen {
-  static override styles = [...McmScreen.styles, css`
+  static override styles = [...McmScreen.styles, css`    /* .sr-only is absolutely positioned: without this it escapes the scroll box and widens the page. */
+    .table-wrap { position: relative; }
+
     fieldset { border: 1px solid var(--border); border-radius: 8px; padding: .5rem .8rem; margin: 0; }
     legend { font-weight: 500; padding: 0 .3rem; }
     .events { display: grid; gap: .25rem 1rem; grid-template-columns: repeat(auto-fit, minmax(240px, 1fr)); }

@@ -62,7 +62,7 @@ export const shared = css`
   table { border-collapse: collapse; width: 100%; }
   th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--border); vertical-align: top; }
   th { font-weight: 600; color: var(--fg-muted); font-size: .85em; text-transform: uppercase; letter-spacing: .03em; }
-  .table-wrap { overflow-x: auto; }
+  .table-wrap { overflow-x: auto; position: relative; }
   .actions { display: flex; gap: .35rem; flex-wrap: wrap; }
   .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   .toolbar { display: flex; flex-wrap: wrap; gap: .6rem; align-items: center; margin-bottom: .75rem; }
