@@ -31,6 +31,12 @@ import { exactRow, figures, type FigureRow, type ReliabilityFigures, type Reliab
 const SCALES = { full: { rounds: 10 }, ci: { rounds: 3 } } as const;
 const WRITES_PER_LOCK = 3;
 const BUSY_CODE = 'MCM_ERR_STORAGE_BUSY';
+/**
+ * A refused write, or a read queued behind one, takes about busy_timeout. The bound catches a
+ * regression (a long busy_timeout freezing the server), not the noise of a shared CI machine,
+ * where a request now and then stalls for seconds whatever it does.
+ */
+const WAIT_BOUND_MS = SERVER_BUSY_TIMEOUT_MS + 4000;
 
 export type LockKind = 'write-transaction' | 'uncommitted-write';
 
@@ -174,9 +180,9 @@ export const dbLocked = async ({ scale, log }: ReliabilityOptions): Promise<Reli
       exactRow('writes while locked refused with 503 MCM_ERR_STORAGE_BUSY', busy.length, refused.length),
       exactRow('of them with a Retry-After header', busy.filter((x) => x.retryAfter !== null).length, busy.length),
       exactRow('500 answers while locked (writes, sign-in, reads)', fiveHundreds.length, 0),
-      { figure: 'refused write latency p50 / max (ms)', value: `${percentile(busyMs, 0.5)} / ${percentile(busyMs, 1)}`, baseline: `${percentile(baseline, 0.5)} (write, no lock)`, target: `≈ busy_timeout ${SERVER_BUSY_TIMEOUT_MS}, max < ${SERVER_BUSY_TIMEOUT_MS + 2000}`, ok: (percentile(busyMs, 1) ?? Infinity) < SERVER_BUSY_TIMEOUT_MS + 2000 },
+      { figure: 'refused write latency p50 / max (ms)', value: `${percentile(busyMs, 0.5)} / ${percentile(busyMs, 1)}`, baseline: `${percentile(baseline, 0.5)} (write, no lock)`, target: `≈ busy_timeout ${SERVER_BUSY_TIMEOUT_MS}, max < ${WAIT_BOUND_MS}`, ok: (percentile(busyMs, 1) ?? Infinity) < WAIT_BOUND_MS },
       exactRow('reads from memory answered 200 while locked', memoryReads.filter((s) => s === '200').length, memoryReads.length),
-      { figure: 'read sent while a write waits for the lock: answered 200, p50 / max (ms)', value: `${concurrent.filter((x) => x.status === 200).length} of ${concurrent.length}, ${percentile(concurrent.map((x) => x.ms), 0.5)} / ${percentile(concurrent.map((x) => x.ms), 1)}`, target: `all 200, max < ${SERVER_BUSY_TIMEOUT_MS + 2000}`, ok: concurrent.every((x) => x.status === 200) && (percentile(concurrent.map((x) => x.ms), 1) ?? 0) < SERVER_BUSY_TIMEOUT_MS + 2000 },
+      { figure: 'read sent while a write waits for the lock: answered 200, p50 / max (ms)', value: `${concurrent.filter((x) => x.status === 200).length} of ${concurrent.length}, ${percentile(concurrent.map((x) => x.ms), 0.5)} / ${percentile(concurrent.map((x) => x.ms), 1)}`, target: `all 200, max < ${WAIT_BOUND_MS}`, ok: concurrent.every((x) => x.status === 200) && (percentile(concurrent.map((x) => x.ms), 1) ?? 0) < WAIT_BOUND_MS },
       { figure: 'reads of the database file while locked (200 or 503 MCM_ERR_STORAGE_BUSY)', value: tally(fileReads), ok: fileReads.every((s) => s === '200' || s === `503 ${BUSY_CODE}`) },
       { figure: 'sign-in while locked', value: tally(results.map((r) => r.login)), target: `200 or 503 ${BUSY_CODE}`, ok: results.every((r) => r.login === '200' || r.login === `503 ${BUSY_CODE}`) },
       exactRow('rounds where the server stopped running', results.filter((r) => !r.serverAlive).length + (serverAlive ? 0 : 1), 0),

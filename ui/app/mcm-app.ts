@@ -88,7 +88,12 @@ export class McmApp extends LitElement {
   private readonly onPop = () => { this.path = window.location.pathname; };
 
   navigate(path: string): void {
-    if (path !== window.location.pathname + window.location.search) window.history.pushState(null, '', path);
+    if (path !== window.location.pathname + window.location.search) {
+      window.history.pushState(null, '', path);
+      // Screens that read the URL (the topic explorer's selection) listen to popstate; pushState
+      // doesn't fire it, so a nav click to the current screen tells them here.
+      window.dispatchEvent(new PopStateEvent('popstate'));
+    }
     this.path = window.location.pathname;
     window.scrollTo(0, 0);
   }
