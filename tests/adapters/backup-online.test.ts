@@ -111,12 +111,13 @@ describe('mcm backup create while the event log is being written', () => {
     const ackedBefore = writer.acked();
     const created = await mcm(['backup', 'create', '--output', 'live.tar', '--json'], src, cwd);
     assert.equal(created.code, 0, created.stderr);
-    const ackedAfter = writer.acked();
-    // Keep writing after the snapshot, so the source moves past it.
-    await writer.waitFor(ackedAfter + 20);
+    const { manifest } = JSON.parse(created.stdout) as { manifest: { seq: number; head_hash: string } };
+    // Keep writing after the snapshot, so the source moves past it. The writer reports its acks
+    // asynchronously, so under load the snapshot may hold commits it has not reported yet: wait
+    // for 20 beyond whichever is further.
+    await writer.waitFor(Math.max(writer.acked(), manifest.seq) + 20);
     await writer.stop();
 
-    const { manifest } = JSON.parse(created.stdout) as { manifest: { seq: number; head_hash: string } };
     assert.ok(manifest.seq >= ackedBefore, `snapshot seq ${manifest.seq} includes every commit acknowledged before the backup (${ackedBefore})`);
     const verifiedSource = await mcm(['events', 'verify', '--json'], src, cwd);
     assert.equal(verifiedSource.code, 0, verifiedSource.stderr);
