@@ -7,28 +7,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stopOrphan } from '../../adapters/mosquitto/supervisor.ts';
 import type { Cleanups } from './cleanups.ts';
+import { freePort } from '../../tests/helpers/ports.ts';
 
 const MCM_BIN = fileURLToPath(new URL('../../bin/mcm', import.meta.url));
 const OUTPUT_TAIL_CHARS = 64 * 1024;
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+export { freePort };
 
 export type FaultWorld = Readonly<{
   root: string;

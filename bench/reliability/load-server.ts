@@ -7,10 +7,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../tests/helpers/ports.ts';
 
 const MCM_BIN = fileURLToPath(new URL('../../bin/mcm', import.meta.url));
 const OUTPUT_TAIL_CHARS = 64 * 1024;
@@ -30,17 +30,7 @@ export type LoadServer = {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 };
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+export { freePort };
 
 /** VmRSS of a process in bytes (from /proc), or null when it is gone. */
 export const rssBytes = (pid: number): number | null => {
