@@ -1,0 +1,108 @@
+/**
+ * The dashboard's picture of the broker (no DOM): built from `GET /status`, replaced by the ws
+ * `snapshot`, then updated by `broker_status` (up/down with a reason), `broker_stats` (every
+ * `$SYS/broker/…` value) and `apply_status`. Each reducer returns a new object.
+ */
+
+export type ApplyStatus = Readonly<{
+  desired_seq: number;
+  applied_seq: number;
+  state: 'applied' | 'pending' | 'failed';
+  last: Readonly<{ seq: number; result: 'applied' | 'written' | 'failed'; latency_ms: number | null; at: string; reason?: string }> | null;
+  broker: Readonly<{ mode: string; up: boolean; reload?: string }>;
+}>;
+
+export type TopicTreeStats = Readonly<{ topics: number; max_topics: number; evicted: number; messages: number; bytes: number }>;
+
+export type BrokerView = Readonly<{
+  /** null: unknown (no observer on this server). */
+  up: boolean | null;
+  reason: string | null;
+  since: string | null;
+  mode: string | null;
+  version: string | null;
+  uptimeS: number | null;
+  stats: Readonly<Record<string, number | string>>;
+  statsAt: string | null;
+  topics: TopicTreeStats | null;
+  apply: ApplyStatus | null;
+}>;
+
+export const EMPTY_BROKER_VIEW: BrokerView = {
+  up: null, reason: null, since: null, mode: null, version: null, uptimeS: null, stats: {}, statsAt: null, topics: null, apply: null,
+};
+
+/** `GET /status` (docs/openapi.yaml BrokerStatus). */
+export type StatusResponse = Readonly<{
+  broker: Readonly<{ mode: string; up: boolean | null; version: string | null; uptime_s: number | null }>;
+  stats: Readonly<{ values: Readonly<Record<string, number | string>>; updated_at: string | null }> | null;
+  observer: Readonly<{ state: string; connected: boolean; since: string | null; reason: string | null }> | null;
+  clients: Readonly<{ connected: number; overflow: number; log_source: string }> | null;
+  topics: TopicTreeStats | null;
+  apply: ApplyStatus;
+}>;
+
+export const fromStatus = (s: StatusResponse): BrokerView => ({
+  up: s.broker.up,
+  reason: s.observer?.reason ?? null,
+  since: s.observer?.since ?? null,
+  mode: s.broker.mode,
+  version: s.broker.version,
+  uptimeS: s.broker.uptime_s,
+  stats: s.stats?.values ?? {},
+  statsAt: s.stats?.updated_at ?? null,
+  topics: s.topics,
+  apply: s.apply,
+});
+
+type Rec = Record<string, unknown>;
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The ws `snapshot`: {status: {broker: {up, version, uptime_s, since, reason}, topics, apply}, stats: {values, updated_at}}. */
+export const withSnapshot = (v: BrokerView, m: Rec): BrokerView => {
+  const status = isRec(m['status']) ? m['status'] : {};
+  const broker = isRec(status['broker']) ? status['broker'] : {};
+  const stats = isRec(m['stats']) ? m['stats'] : {};
+  return {
+    ...v,
+    up: typeof broker['up'] === 'boolean' ? broker['up'] : v.up,
+    reason: 'reason' in broker ? str(broker['reason']) : v.reason,
+    since: 'since' in broker ? str(broker['since']) : v.since,
+    version: str(broker['version']) ?? v.version,
+    uptimeS: numOrNull(broker['uptime_s']) ?? v.uptimeS,
+    stats: isRec(stats['values']) ? (stats['values'] as Record<string, number | string>) : v.stats,
+    statsAt: str(stats['updated_at']) ?? v.statsAt,
+    topics: isRec(status['topics']) ? (status['topics'] as TopicTreeStats) : v.topics,
+    apply: isRec(status['apply']) ? (status['apply'] as ApplyStatus) : v.apply,
+  };
+};
+
+/** `broker_status` {up, reason?, at}. */
+export const withBrokerStatus = (v: BrokerView, m: Rec): BrokerView => ({
+  ...v,
+  up: typeof m['up'] === 'boolean' ? m['up'] : v.up,
+  reason: str(m['reason']),
+  since: str(m['at']) ?? v.since,
+});
+
+/** `broker_stats` {stats: every $SYS value, at}. */
+export const withBrokerStats = (v: BrokerView, m: Rec): BrokerView => {
+  if (!isRec(m['stats'])) return v;
+  const stats = m['stats'] as Record<string, number | string>;
+  return {
+    ...v,
+    stats,
+    statsAt: str(m['at']) ?? v.statsAt,
+    version: typeof stats['version'] === 'string' ? stats['version'] : v.version,
+    uptimeS: numOrNull(stats['uptime']) ?? v.uptimeS,
+  };
+};
+
+/** `apply_status` {status, at}. */
+export const withApplyStatus = (v: BrokerView, m: Rec): BrokerView =>
+  (isRec(m['status']) ? { ...v, apply: m['status'] as ApplyStatus } : v);
+
+/** A stat as a number, or null (absent, or text). */
+export const statNumber = (v: BrokerView, key: string): number | null => numOrNull(v.stats[key]);
