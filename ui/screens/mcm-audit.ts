@@ -20,10 +20,11 @@ import {
   actorLabel, auditQuery, chainStatus, createStateCache, EVENT_TYPE_GROUPS, hasFilters, liveEventMatches, NO_AUDIT_FILTERS, seqProblem,
   type AuditFilters, type AuditRow, type EventAppended, type EventView, type StateView, type VerifyResult,
 } from '../data/audit-model.ts';
-import { appendOlder, fetchNewer, prependNewer, timeRangeProblem, type Page } from '../data/audit-paging.ts';
+import { timeRangeProblem, type Page } from '../data/audit-paging.ts';
 import { formatAgo, formatTime, truncate } from '../data/format.ts';
 import type { LiveMessage } from '../data/live-client.ts';
 import { LiveController } from '../controllers/live-controller.ts';
+import { LivePagedList } from '../controllers/live-paged-list.ts';
 import '../components/audit-event-detail.ts';
 import '../components/audit-state-view.ts';
 
@@ -60,8 +61,7 @@ export class McmAudit extends McmScreen {
     ...McmScreen.properties,
     verify: { state: true }, verifyError: { state: true }, verifying: { state: true }, verifiedAt: { state: true }, appendedSinceVerify: { state: true },
     filters: { state: true }, filterError: { state: true },
-    rows: { state: true }, next: { state: true }, loading: { state: true }, error: { state: true }, hole: { state: true },
-    head: { state: true }, openSeq: { state: true }, fresh: { state: true },
+    head: { state: true }, openSeq: { state: true },
     travel: { state: true }, travelInput: { state: true }, travelProblem: { state: true },
   };
   declare verify: VerifyResult | null;
@@ -71,25 +71,14 @@ export class McmAudit extends McmScreen {
   declare appendedSinceVerify: number;
   declare filters: AuditFilters;
   declare filterError: string;
-  declare rows: AuditRow[];
-  declare next: string | null;
-  declare loading: boolean;
-  declare error: string;
-  declare hole: boolean;
   declare head: number | null;
   declare openSeq: number | null;
-  declare fresh: ReadonlySet<number>;
   declare travel: Travel | null;
   declare travelInput: string;
   declare travelProblem: string;
 
-  /** The head seq the list's last fetch was decided on: every matching row up to it is loaded. */
-  private watermark = 0;
-  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
-  private refreshing = false;
-  private refreshAgain = false;
-  /** Bumped by every reload: answers to an older generation are dropped. */
-  private generation = 0;
+  /** The log, newest first; its watermark is the head seq its last fetch was decided on. */
+  private readonly list: LivePagedList<AuditRow>;
   private readonly states = createStateCache((seq) => this.services.api.get<StateView>('/state', { at: seq }));
 
   constructor() {
@@ -101,32 +90,25 @@ export class McmAudit extends McmScreen {
     this.appendedSinceVerify = 0;
     this.filters = NO_AUDIT_FILTERS;
     this.filterError = '';
-    this.rows = [];
-    this.next = null;
-    this.loading = false;
-    this.error = '';
-    this.hole = false;
     this.head = null;
     this.openSeq = null;
-    this.fresh = new Set();
     this.travel = null;
     this.travelInput = '';
     this.travelProblem = '';
+    this.list = new LivePagedList<AuditRow>(this, {
+      page: (cursor) => this.page(cursor),
+      key: (r) => r.seq,
+      errorText: (err) => this.errorText(err),
+    });
     new LiveController(this, () => this.services?.live, {
       event_appended: (m) => this.onAppended(m),
-    }, () => this.scheduleRefresh(0));
+    }, () => this.list.scheduleRefresh(0));
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     void this.runVerify();
-    void this.reload();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    this.refreshTimer = null;
+    void this.list.reload();
   }
 
   // ------------------------------------------------------------ chain
@@ -150,44 +132,9 @@ export class McmAudit extends McmScreen {
 
   private async page(cursor: string | undefined): Promise<Page<AuditRow> & { head: number | null }> {
     const res: ApiResponse<Page<AuditRow>> = await this.services.api.request('GET', '/audit-events', { query: auditQuery(this.filters, cursor) });
-    return { ...res.body, head: etagSeq(res.etag) };
-  }
-
-  private async reload(): Promise<void> {
-    const gen = ++this.generation;
-    this.loading = true;
-    this.error = '';
-    this.hole = false;
-    try {
-      const page = await this.page(undefined);
-      if (gen !== this.generation) return;
-      this.rows = page.items;
-      this.next = page.next ?? null;
-      this.watermark = page.head ?? page.items[0]?.seq ?? 0;
-      if (page.head !== null) this.head = Math.max(this.head ?? 0, page.head);
-      this.fresh = new Set();
-    } catch (err) {
-      if (gen === this.generation) this.error = this.errorText(err);
-    } finally {
-      if (gen === this.generation) this.loading = false;
-    }
-  }
-
-  private async loadOlder(): Promise<void> {
-    const cursor = this.next;
-    if (!cursor) return;
-    const gen = this.generation;
-    this.loading = true;
-    try {
-      const page = await this.page(cursor);
-      if (gen !== this.generation) return;
-      this.rows = appendOlder(this.rows, page.items, (r) => r.seq);
-      this.next = page.next ?? null;
-    } catch (err) {
-      if (gen === this.generation) this.error = this.errorText(err);
-    } finally {
-      if (gen === this.generation) this.loading = false;
-    }
+    const head = etagSeq(res.etag);
+    if (head !== null) this.head = Math.max(this.head ?? 0, head);
+    return { ...res.body, head };
   }
 
   private onAppended(m: LiveMessage): void {
@@ -195,45 +142,7 @@ export class McmAudit extends McmScreen {
     if (typeof e.seq !== 'number') return;
     this.head = Math.max(this.head ?? 0, e.seq);
     this.appendedSinceVerify += 1;
-    if (e.seq > this.watermark && liveEventMatches(e, this.filters)) this.scheduleRefresh(150);
-  }
-
-  /** Coalesces a burst of live events into one fetch; one fetch at a time. */
-  private scheduleRefresh(delay: number): void {
-    if (this.refreshTimer) return;
-    this.refreshTimer = setTimeout(() => {
-      this.refreshTimer = null;
-      void this.fetchNewRows();
-    }, delay);
-  }
-
-  private async fetchNewRows(): Promise<void> {
-    if (this.refreshing) { this.refreshAgain = true; return; }
-    // A reload in flight decides its own watermark: look again once it is done.
-    if (this.loading) { this.scheduleRefresh(300); return; }
-    this.refreshing = true;
-    const gen = this.generation;
-    const since = this.watermark;
-    try {
-      let head: number | null = null;
-      const newer = await fetchNewer(async (cursor) => {
-        const page = await this.page(cursor);
-        if (cursor === undefined) head = page.head;
-        return page;
-      }, (r) => r.seq <= since);
-      if (gen !== this.generation) return;
-      if (newer.items.length > 0) {
-        this.rows = prependNewer(this.rows, newer.items, (r) => r.seq);
-        this.fresh = new Set([...this.fresh, ...newer.items.map((r) => r.seq)]);
-      }
-      if (!newer.complete) this.hole = true;
-      this.watermark = Math.max(this.watermark, head ?? 0, newer.items[0]?.seq ?? 0);
-    } catch (err) {
-      if (gen === this.generation) this.error = this.errorText(err);
-    } finally {
-      this.refreshing = false;
-      if (this.refreshAgain) { this.refreshAgain = false; this.scheduleRefresh(0); }
-    }
+    if (e.seq > this.list.watermark && liveEventMatches(e, this.filters)) this.list.scheduleRefresh(150);
   }
 
   private applyFilters(e: SubmitEvent): void {
@@ -250,7 +159,7 @@ export class McmAudit extends McmScreen {
     if (problem) return;
     this.filters = f;
     this.openSeq = null;
-    void this.reload();
+    void this.list.reload();
   }
 
   private clearFilters(): void {
@@ -258,7 +167,7 @@ export class McmAudit extends McmScreen {
     this.filterError = '';
     const form = this.renderRoot.querySelector('form.filters') as HTMLFormElement | null;
     form?.reset();
-    void this.reload();
+    void this.list.reload();
   }
 
   // ------------------------------------------------------------ time travel
@@ -356,9 +265,9 @@ export class McmAudit extends McmScreen {
   }
 
   private renderRows() {
-    if (this.rows.length === 0) {
-      if (this.loading) return html`<p class="muted" role="status">Loading the log…</p>`;
-      if (this.error) return nothing;
+    if (this.list.rows.length === 0) {
+      if (this.list.loading) return html`<p class="muted" role="status">Loading the log…</p>`;
+      if (this.list.error) return nothing;
       return html`<p class="muted">${hasFilters(this.filters)
         ? 'No event matches these filters. Widen the time range, or clear the filters.'
         : 'The log is empty. Every change made through the UI, the API, the CLI or GitOps will be listed here.'}</p>`;
@@ -367,11 +276,11 @@ export class McmAudit extends McmScreen {
       <div class="table-wrap"><table data-testid="audit-table">
         <caption class="sr-only">Recorded events, newest first</caption>
         <thead><tr><th scope="col">Seq</th><th scope="col">Time (UTC)</th><th scope="col">Actor</th><th scope="col">Type</th><th scope="col">Entity</th><th scope="col">Summary</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-        <tbody>${this.rows.map((r) => {
+        <tbody>${this.list.rows.map((r) => {
           const open = this.openSeq === r.seq;
           return html`
-            <tr class="${open ? 'open' : ''} ${this.fresh.has(r.seq) ? 'fresh' : ''}" data-seq=${r.seq}>
-              <td>${r.seq}${this.fresh.has(r.seq) ? html` <span class="badge">new</span>` : nothing}</td>
+            <tr class="${open ? 'open' : ''} ${this.list.fresh.has(r.seq) ? 'fresh' : ''}" data-seq=${r.seq}>
+              <td>${r.seq}${this.list.fresh.has(r.seq) ? html` <span class="badge">new</span>` : nothing}</td>
               <td>${formatTime(r.at)}</td>
               <td>${actorLabel(r.actor)}</td>
               <td>${r.action}</td>
@@ -398,14 +307,14 @@ export class McmAudit extends McmScreen {
         <div class="toolbar">
           <h2 id="log-h">Event log</h2>
           <span class="spacer"></span>
-          <span class="muted small" role="status">${this.rows.length} shown${this.next ? ', more below' : ''}${hasFilters(this.filters) ? ' (filtered)' : ''}</span>
-          <button type="button" @click=${() => this.reload()} ?disabled=${this.loading}>Reload</button>
+          <span class="muted small" role="status">${this.list.rows.length} shown${this.list.next ? ', more below' : ''}${hasFilters(this.filters) ? ' (filtered)' : ''}</span>
+          <button type="button" @click=${() => this.list.reload()} ?disabled=${this.list.loading}>Reload</button>
         </div>
         ${this.renderFilters()}
-        ${this.error ? html`<p class="banner error" role="alert">${this.error}</p>` : nothing}
-        ${this.hole ? html`<p class="banner warn" role="status">More events arrived than this page can add at once: <button type="button" class="link" @click=${() => this.reload()}>reload the log</button> to see them all.</p>` : nothing}
+        ${this.list.error ? html`<p class="banner error" role="alert">${this.list.error}</p>` : nothing}
+        ${this.list.hole ? html`<p class="banner warn" role="status">More events arrived than this page can add at once: <button type="button" class="link" @click=${() => this.list.reload()}>reload the log</button> to see them all.</p>` : nothing}
         ${this.renderRows()}
-        ${this.next ? html`<p><button type="button" @click=${() => this.loadOlder()} ?disabled=${this.loading}>Load older events</button></p>` : nothing}
+        ${this.list.next ? html`<p><button type="button" @click=${() => this.list.loadOlder()} ?disabled=${this.list.loading}>Load older events</button></p>` : nothing}
       </section>`;
   }
 }

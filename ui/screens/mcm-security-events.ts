@@ -7,7 +7,7 @@
  */
 import { css, html, nothing } from 'lit';
 import { McmScreen } from '../app/mcm-screen.ts';
-import { appendOlder, fetchNewer, prependNewer, timeRangeProblem, type Page } from '../data/audit-paging.ts';
+import { timeRangeProblem, type Page } from '../data/audit-paging.ts';
 import { formatTime } from '../data/format.ts';
 import type { LiveMessage } from '../data/live-client.ts';
 import {
@@ -15,6 +15,7 @@ import {
   type SecurityEvent, type SecurityFilters, type SecurityLive, type Severity,
 } from '../data/security-model.ts';
 import { LiveController } from '../controllers/live-controller.ts';
+import { LivePagedList } from '../controllers/live-paged-list.ts';
 
 export class McmSecurityEvents extends McmScreen {
   static override styles = [...McmScreen.styles, css`    /* .sr-only is absolutely positioned: without this it escapes the scroll box and widens the page. */
@@ -32,120 +33,33 @@ export class McmSecurityEvents extends McmScreen {
   static override properties = {
     ...McmScreen.properties,
     filters: { state: true }, filterError: { state: true },
-    rows: { state: true }, next: { state: true }, loading: { state: true }, error: { state: true }, hole: { state: true }, fresh: { state: true },
   };
   declare filters: SecurityFilters;
   declare filterError: string;
-  declare rows: SecurityEvent[];
-  declare next: string | null;
-  declare loading: boolean;
-  declare error: string;
-  declare hole: boolean;
-  declare fresh: ReadonlySet<number>;
-
-  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
-  private refreshing = false;
-  private refreshAgain = false;
-  private generation = 0;
+  private readonly list: LivePagedList<SecurityEvent>;
 
   constructor() {
     super();
     this.filters = NO_SECURITY_FILTERS;
     this.filterError = '';
-    this.rows = [];
-    this.next = null;
-    this.loading = false;
-    this.error = '';
-    this.hole = false;
-    this.fresh = new Set();
+    // Ids grow with time: the list's watermark is the newest id loaded.
+    this.list = new LivePagedList<SecurityEvent>(this, {
+      page: (cursor) => this.services.api.get<Page<SecurityEvent>>('/security/events', securityQuery(this.filters, cursor)),
+      key: (r) => r.id,
+      errorText: (err) => this.errorText(err),
+    });
     new LiveController(this, () => this.services?.live, {
       security_event: (m) => this.onSecurityEvent(m),
-    }, () => this.scheduleRefresh(0));
+    }, () => this.list.scheduleRefresh(0));
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
-    void this.reload();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    this.refreshTimer = null;
-  }
-
-  private page(cursor: string | undefined): Promise<Page<SecurityEvent>> {
-    return this.services.api.get<Page<SecurityEvent>>('/security/events', securityQuery(this.filters, cursor));
-  }
-
-  private async reload(): Promise<void> {
-    const gen = ++this.generation;
-    this.loading = true;
-    this.error = '';
-    this.hole = false;
-    try {
-      const page = await this.page(undefined);
-      if (gen !== this.generation) return;
-      this.rows = page.items;
-      this.next = page.next ?? null;
-      this.fresh = new Set();
-    } catch (err) {
-      if (gen === this.generation) this.error = this.errorText(err);
-    } finally {
-      if (gen === this.generation) this.loading = false;
-    }
-  }
-
-  private async loadOlder(): Promise<void> {
-    const cursor = this.next;
-    if (!cursor) return;
-    const gen = this.generation;
-    this.loading = true;
-    try {
-      const page = await this.page(cursor);
-      if (gen !== this.generation) return;
-      this.rows = appendOlder(this.rows, page.items, (r) => r.id);
-      this.next = page.next ?? null;
-    } catch (err) {
-      if (gen === this.generation) this.error = this.errorText(err);
-    } finally {
-      if (gen === this.generation) this.loading = false;
-    }
+    void this.list.reload();
   }
 
   private onSecurityEvent(m: LiveMessage): void {
-    if (liveSecurityMatches(m as unknown as SecurityLive, this.filters)) this.scheduleRefresh(150);
-  }
-
-  private scheduleRefresh(delay: number): void {
-    if (this.refreshTimer) return;
-    this.refreshTimer = setTimeout(() => {
-      this.refreshTimer = null;
-      void this.fetchNewRows();
-    }, delay);
-  }
-
-  private async fetchNewRows(): Promise<void> {
-    if (this.refreshing) { this.refreshAgain = true; return; }
-    if (this.loading) { this.scheduleRefresh(300); return; }
-    this.refreshing = true;
-    const gen = this.generation;
-    // Ids grow with time: everything up to the top row is loaded.
-    const top = this.rows[0]?.id ?? 0;
-    try {
-      const newer = await fetchNewer((cursor) => this.page(cursor), (r) => r.id <= top);
-      if (gen !== this.generation) return;
-      if (newer.items.length > 0) {
-        this.rows = prependNewer(this.rows, newer.items, (r) => r.id);
-        this.fresh = new Set([...this.fresh, ...newer.items.map((r) => r.id)]);
-      }
-      if (!newer.complete) this.hole = true;
-    } catch (err) {
-      if (gen === this.generation) this.error = this.errorText(err);
-    } finally {
-      this.refreshing = false;
-      if (this.refreshAgain) { this.refreshAgain = false; this.scheduleRefresh(0); }
-    }
+    if (liveSecurityMatches(m as unknown as SecurityLive, this.filters)) this.list.scheduleRefresh(150);
   }
 
   private applyFilters(e: SubmitEvent): void {
@@ -162,14 +76,14 @@ export class McmSecurityEvents extends McmScreen {
     this.filterError = problem ?? '';
     if (problem) return;
     this.filters = f;
-    void this.reload();
+    void this.list.reload();
   }
 
   private clearFilters(): void {
     this.filters = NO_SECURITY_FILTERS;
     this.filterError = '';
     (this.renderRoot.querySelector('form.filters') as HTMLFormElement | null)?.reset();
-    void this.reload();
+    void this.list.reload();
   }
 
   private renderFilters() {
@@ -195,9 +109,9 @@ export class McmSecurityEvents extends McmScreen {
   }
 
   private renderRows() {
-    if (this.rows.length === 0) {
-      if (this.loading) return html`<p class="muted" role="status">Loading security events…</p>`;
-      if (this.error) return nothing;
+    if (this.list.rows.length === 0) {
+      if (this.list.loading) return html`<p class="muted" role="status">Loading security events…</p>`;
+      if (this.list.error) return nothing;
       return html`<p class="muted">${hasSecurityFilters(this.filters)
         ? 'No security event matches these filters. Widen the time range, or clear the filters.'
         : 'No security events yet. Failed sign-ins, lockouts, failed applies and drift will be listed here as they happen.'}</p>`;
@@ -206,9 +120,9 @@ export class McmSecurityEvents extends McmScreen {
       <div class="table-wrap"><table data-testid="security-table">
         <caption class="sr-only">Security events, newest first</caption>
         <thead><tr><th scope="col">Time (UTC)</th><th scope="col">Severity</th><th scope="col">Category</th><th scope="col">Message</th><th scope="col">Who</th><th scope="col">Address</th><th scope="col">Details</th></tr></thead>
-        <tbody>${this.rows.map((r) => html`
-          <tr class="${this.fresh.has(r.id) ? 'fresh' : ''} ${r.severity === 'critical' ? 'critical' : ''}" data-id=${r.id}>
-            <td>${formatTime(r.at)}${this.fresh.has(r.id) ? html` <span class="badge">new</span>` : nothing}</td>
+        <tbody>${this.list.rows.map((r) => html`
+          <tr class="${this.list.fresh.has(r.id) ? 'fresh' : ''} ${r.severity === 'critical' ? 'critical' : ''}" data-id=${r.id}>
+            <td>${formatTime(r.at)}${this.list.fresh.has(r.id) ? html` <span class="badge">new</span>` : nothing}</td>
             <td><span class="badge ${severityTone(r.severity)}">${r.severity}</span></td>
             <td class="mono" title=${categoryMeaning(r.category)}>${r.category}</td>
             <td>${r.message}</td>
@@ -228,14 +142,14 @@ export class McmSecurityEvents extends McmScreen {
         <div class="toolbar">
           <h2 id="sec-h">Events</h2>
           <span class="spacer"></span>
-          <span class="muted small" role="status">${this.rows.length} shown${this.next ? ', more below' : ''}${hasSecurityFilters(this.filters) ? ' (filtered)' : ''}</span>
-          <button type="button" @click=${() => this.reload()} ?disabled=${this.loading}>Reload</button>
+          <span class="muted small" role="status">${this.list.rows.length} shown${this.list.next ? ', more below' : ''}${hasSecurityFilters(this.filters) ? ' (filtered)' : ''}</span>
+          <button type="button" @click=${() => this.list.reload()} ?disabled=${this.list.loading}>Reload</button>
         </div>
         ${this.renderFilters()}
-        ${this.error ? html`<p class="banner error" role="alert">${this.error}</p>` : nothing}
-        ${this.hole ? html`<p class="banner warn" role="status">More events arrived than this page can add at once: <button type="button" class="link" @click=${() => this.reload()}>reload</button> to see them all.</p>` : nothing}
+        ${this.list.error ? html`<p class="banner error" role="alert">${this.list.error}</p>` : nothing}
+        ${this.list.hole ? html`<p class="banner warn" role="status">More events arrived than this page can add at once: <button type="button" class="link" @click=${() => this.list.reload()}>reload</button> to see them all.</p>` : nothing}
         ${this.renderRows()}
-        ${this.next ? html`<p><button type="button" @click=${() => this.loadOlder()} ?disabled=${this.loading}>Load older events</button></p>` : nothing}
+        ${this.list.next ? html`<p><button type="button" @click=${() => this.list.loadOlder()} ?disabled=${this.list.loading}>Load older events</button></p>` : nothing}
       </section>`;
   }
 }
