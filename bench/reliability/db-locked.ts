@@ -26,7 +26,7 @@ import { createCleanups, type Cleanups } from './cleanups.ts';
 import { checkLog, checkRenderedFiles, runEventsVerify, waitApplied, type AckedWrite } from './fault-checks.ts';
 import { canLogin, createAdminClient, errorCodeOf, rawCall, type AdminClient, type ApiResponse } from './fault-clients.ts';
 import { brokersOf, createFaultWorld, percentile, sleep, spawnServer, type FaultWorld } from './fault-server.ts';
-import { exactRow, figures, type FigureRow, type ReliabilityFigures, type ReliabilityOptions } from './figures.ts';
+import { exactRow, figures, type FigureRow, type ReliabilityFigures, type ReliabilityOptions, runStandalone, tally } from './figures.ts';
 
 const SCALES = { full: { rounds: 10 }, ci: { rounds: 3 } } as const;
 const WRITES_PER_LOCK = 3;
@@ -204,17 +204,5 @@ export const dbLocked = async ({ scale, log }: ReliabilityOptions): Promise<Reli
   }
 };
 
-const tally = (xs: readonly string[]): string => {
-  const m = new Map<string, number>();
-  for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
-  return [...m].map(([k, n]) => `${k} ×${n}`).join(', ');
-};
 
-if (import.meta.main) {
-  const scale = process.argv[2] === 'full' ? 'full' : 'ci';
-  const result = await dbLocked({ scale, log: (l) => process.stderr.write(`${l}\n`) });
-  for (const r of result.rows) process.stdout.write(`${r.ok ? ' ' : '✗'} ${r.figure}: ${r.value}${r.baseline === undefined ? '' : ` (baseline ${r.baseline})`}${r.target === undefined ? '' : ` [target ${r.target}]`}\n`);
-  process.stdout.write(`${result.pass ? 'PASS' : 'FAIL'}\n`);
-  if (!result.pass) process.stdout.write(`${String(result.data['server_output_tail'])}\n`);
-  process.exitCode = result.pass ? 0 : 1;
-}
+if (import.meta.main) await runStandalone(dbLocked, (r) => r.pass ? [] : [String(r.data['server_output_tail'])]);

@@ -56,3 +56,27 @@ export const atLeastRow = (figure: string, value: number, min: number): FigureRo
 /** Builds the result; `pass` is derived from the rows. */
 export const figures = (name: string, rows: FigureRow[], data: Record<string, unknown>): ReliabilityFigures =>
   ({ name, rows, data, pass: rows.every((r) => r.ok) });
+
+/** "503 ×3, 200 ×1": how often each answer came. */
+export const tally = (xs: readonly string[]): string => {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+  return [...m].map(([k, n]) => `${k} ×${n}`).join(', ');
+};
+
+/**
+ * `node bench/reliability/<scenario>.ts [ci|full]` (else MCM_RELIABILITY_SCALE): runs one
+ * scenario on its own, prints its rows (and `extra` lines when it failed or asks for them),
+ * exit 1 when a target was missed.
+ */
+export const runStandalone = async (scenario: ReliabilityScenario, extra: (result: ReliabilityFigures) => string[] = () => []): Promise<void> => {
+  const arg = process.argv[2];
+  const scale: ReliabilityScale = arg === 'full' || arg === 'ci' ? arg : scaleFromEnv();
+  const result = await scenario({ scale, log: (l) => process.stderr.write(`${l}\n`) });
+  for (const r of result.rows) {
+    process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.figure}: ${r.value}${r.baseline === undefined ? '' : ` (baseline ${r.baseline})`}${r.target === undefined ? '' : ` [target ${r.target}]`}\n`);
+  }
+  for (const line of extra(result)) process.stdout.write(`${line}\n`);
+  process.stdout.write(`${result.pass ? 'PASS' : 'FAIL'}\n`);
+  process.exitCode = result.pass ? 0 : 1;
+};

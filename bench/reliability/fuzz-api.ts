@@ -14,7 +14,6 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import { maxHeaderSize } from 'node:http';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
 import { fold } from '../../core/evolve.ts';
@@ -23,7 +22,7 @@ import { JWT_SECRET_NAME } from '../../adapters/http/auth/services.ts';
 import { allRoutes, type MountedRoute } from '../../adapters/http/routes/index.ts';
 import { openApiDocument } from '../../adapters/http/validate.ts';
 import { createCleanups } from './cleanups.ts';
-import { atLeastRow, exactRow, figures, scaleFromEnv, type FigureRow, type ReliabilityFigures, type ReliabilityOptions } from './figures.ts';
+import { atLeastRow, exactRow, figures, type FigureRow, type ReliabilityFigures, type ReliabilityOptions, runStandalone } from './figures.ts';
 import { bodyBytes, caseArb, type FuzzCase, type GarbageAuth, type OperationInfo } from './fuzz-cases.ts';
 import { FIXTURES, ROLE_USERS, startFuzzApp, type FuzzApp, type RawResponse } from './fuzz-api-app.ts';
 import type { JsonSchema, SchemaIndex } from './fuzz-values.ts';
@@ -270,10 +269,4 @@ export const fuzzApi = async (options: FuzzApiOptions): Promise<ReliabilityFigur
   }
 };
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const result = await fuzzApi({ scale: scaleFromEnv(), log: (l) => console.log(l) });
-  for (const r of result.rows) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.figure}: ${r.value}${r.target ? ` (target ${r.target})` : ''}`);
-  const failures = result.data['failures'] as FuzzFailure[];
-  for (const f of failures.slice(0, 20)) console.log(`  #${f.index} ${f.kind} ${f.status ?? ''}: ${f.request}\n    → ${f.answer}`);
-  process.exitCode = result.pass ? 0 : 1;
-}
+if (import.meta.main) await runStandalone(fuzzApi, (r) => (r.data['failures'] as FuzzFailure[]).slice(0, 20).map((f) => `  #${f.index} ${f.kind} ${f.status ?? ''}: ${f.request}\n    → ${f.answer}`));

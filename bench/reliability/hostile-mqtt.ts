@@ -15,14 +15,13 @@
  *   node bench/reliability/hostile-mqtt.ts          (MCM_RELIABILITY_SCALE=ci for the short run)
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { createSparkplugDecoder, hostOnline } from '../../adapters/observer/sparkplug-payload.ts';
 import { classifySparkplugTopic, inSparkplugNamespace } from '../../adapters/observer/sparkplug-topic.ts';
 import { createCleanups } from './cleanups.ts';
-import { exactRow, figures, scaleFromEnv, type FigureRow, type ReliabilityFigures, type ReliabilityOptions } from './figures.ts';
+import { exactRow, figures, type FigureRow, type ReliabilityFigures, type ReliabilityOptions, runStandalone } from './figures.ts';
 import { requireBroker, startHostileServer, until, type HostileServer } from './hostile-server.ts';
 import { connectPacket, field, packet, publishPacket, rawSession, type RawOutcome } from './mqtt-raw.ts';
 
@@ -280,9 +279,4 @@ export const hostileMqtt = async (options: HostileMqttOptions): Promise<Reliabil
   }
 };
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const result = await hostileMqtt({ scale: scaleFromEnv(), log: (l) => console.log(l) });
-  for (const r of result.rows) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.figure}: ${r.value}${r.target ? ` (target ${r.target})` : ''}`);
-  console.log(JSON.stringify(result.data['raw']));
-  process.exitCode = result.pass ? 0 : 1;
-}
+if (import.meta.main) await runStandalone(hostileMqtt, (r) => [JSON.stringify(r.data['raw'])]);

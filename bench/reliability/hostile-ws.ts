@@ -15,12 +15,11 @@
  *
  *   node bench/reliability/hostile-ws.ts          (MCM_RELIABILITY_SCALE=ci for the short run)
  */
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { CLOSE_CODES, CLOSE_GRACE_MS, DEFAULT_WS_HUB_OPTIONS, WS_PATH } from '../../adapters/ws/hub.ts';
 import { createCleanups } from './cleanups.ts';
-import { exactRow, figures, scaleFromEnv, type FigureRow, type ReliabilityFigures, type ReliabilityOptions } from './figures.ts';
+import { exactRow, figures, type FigureRow, type ReliabilityFigures, type ReliabilityOptions, runStandalone } from './figures.ts';
 import { requireBroker, startHostileServer, until } from './hostile-server.ts';
 import { frame, handshake, rawWs, type FrameSpec, type RawWsOutcome } from './ws-raw.ts';
 
@@ -241,9 +240,4 @@ export const hostileWs = async (options: HostileWsOptions): Promise<ReliabilityF
   }
 };
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const result = await hostileWs({ scale: scaleFromEnv(), log: (l) => console.log(l) });
-  for (const r of result.rows) console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${r.figure}: ${r.value}${r.target ? ` (target ${r.target})` : ''}`);
-  for (const n of [...(result.data['named'] as { ok: boolean }[]), ...(result.data['upgrades'] as { ok: boolean }[])]) if (!n.ok) console.log('  ', JSON.stringify(n));
-  process.exitCode = result.pass ? 0 : 1;
-}
+if (import.meta.main) await runStandalone(hostileWs, (r) => [...(r.data['named'] as { ok: boolean }[]), ...(r.data['upgrades'] as { ok: boolean }[])].filter((n) => !n.ok).map((n) => `   ${JSON.stringify(n)}`));

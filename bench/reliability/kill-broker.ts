@@ -22,7 +22,7 @@ import { createCleanups } from './cleanups.ts';
 import { checkLog, checkRenderedFiles, runEventsVerify, waitApplied, type AckedWrite } from './fault-checks.ts';
 import { canLogin, createAdminClient, errorCodeOf, type AdminClient } from './fault-clients.ts';
 import { brokerPid, brokersOf, createFaultWorld, percentile, sleep, spawnServer, waitUntil, type FaultWorld } from './fault-server.ts';
-import { exactRow, figures, type FigureRow, type ReliabilityFigures, type ReliabilityOptions } from './figures.ts';
+import { exactRow, figures, type FigureRow, type ReliabilityFigures, type ReliabilityOptions, runStandalone } from './figures.ts';
 
 const SCALES = { full: { kills: 20 }, ci: { kills: 6 } } as const;
 /** The supervisor's restart backoff (adapters/mosquitto/supervisor.ts defaults). */
@@ -196,10 +196,4 @@ export const killBroker = async ({ scale, log }: ReliabilityOptions): Promise<Re
   }
 };
 
-if (import.meta.main) {
-  const scale = process.argv[2] === 'full' ? 'full' : 'ci';
-  const result = await killBroker({ scale, log: (l) => process.stderr.write(`${l}\n`) });
-  for (const r of result.rows) process.stdout.write(`${r.ok ? ' ' : '✗'} ${r.figure}: ${r.value}${r.target === undefined ? '' : ` [target ${r.target}]`}\n`);
-  process.stdout.write(`${result.pass ? 'PASS' : 'FAIL'}\n`);
-  process.exitCode = result.pass ? 0 : 1;
-}
+if (import.meta.main) await runStandalone(killBroker);

@@ -25,7 +25,7 @@ import { checkLog, checkRenderedFiles, runEventsVerify, waitApplied } from './fa
 import { createAdminClient } from './fault-clients.ts';
 import { brokersOf, createFaultWorld, percentile, sleep, spawnServer, type ServerProcess } from './fault-server.ts';
 import { checkUsersEnforced, seededRandom, startWriters } from './fault-writers.ts';
-import { atLeastRow, exactRow, figures, type FigureRow, type ReliabilityFigures, type ReliabilityOptions } from './figures.ts';
+import { atLeastRow, exactRow, figures, type FigureRow, type ReliabilityFigures, type ReliabilityOptions, runStandalone } from './figures.ts';
 
 const SCALES = { full: { kills: 20 }, ci: { kills: 6 } } as const;
 const WRITERS = 4;
@@ -153,10 +153,4 @@ export const killMcm = async ({ scale, log }: ReliabilityOptions): Promise<Relia
   }
 };
 
-if (import.meta.main) {
-  const scale = process.argv[2] === 'full' ? 'full' : 'ci';
-  const result = await killMcm({ scale, log: (l) => process.stderr.write(`${l}\n`) });
-  for (const r of result.rows) process.stdout.write(`${r.ok ? ' ' : '✗'} ${r.figure}: ${r.value}${r.target === undefined ? '' : ` [target ${r.target}]`}\n`);
-  process.stdout.write(`${JSON.stringify(result.data, null, 1).slice(0, 3000)}\n${result.pass ? 'PASS' : 'FAIL'}\n`);
-  process.exitCode = result.pass ? 0 : 1;
-}
+if (import.meta.main) await runStandalone(killMcm, (r) => [JSON.stringify(r.data, null, 1).slice(0, 3000)]);

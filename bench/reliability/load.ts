@@ -24,7 +24,7 @@
  *
  *   node bench/reliability/load.ts [ci|full]      run and print the figures
  */
-import { atLeastRow, exactRow, figures, type FigureRow, type ReliabilityFigures, type ReliabilityOptions } from './figures.ts';
+import { atLeastRow, exactRow, figures, type FigureRow, type ReliabilityFigures, type ReliabilityOptions, runStandalone } from './figures.ts';
 import { createApi, type Api } from './load-api.ts';
 import { rssBytes, startLoadServer, type LoadServer } from './load-server.ts';
 import { mib, newHistogram, record, summary, trend, type Histogram, type RssSample } from './load-stats.ts';
@@ -364,10 +364,4 @@ const countBy = (xs: readonly string[]): Record<string, number> => {
   return out;
 };
 
-if (import.meta.main) {
-  const scale = process.argv[2] === 'full' ? 'full' : 'ci';
-  const result = await loadScenario({ scale, log: (l) => process.stderr.write(`${l}\n`) });
-  for (const r of result.rows) process.stdout.write(`${r.ok ? ' ' : '✗'} ${r.figure}: ${r.value}${r.baseline === undefined ? '' : ` (baseline ${r.baseline})`}${r.target === undefined ? '' : ` [target ${r.target}]`}\n`);
-  process.stdout.write(`${result.pass ? 'PASS' : 'FAIL'}\n`);
-  process.exitCode = result.pass ? 0 : 1;
-}
+if (import.meta.main) await runStandalone(loadScenario);
