@@ -5,6 +5,7 @@
  * `http` hook. `stop()` shuts down in reverse order: the in-flight apply finishes, the child
  * broker is stopped, the database closed.
  */
+import { randomBytes } from 'node:crypto';
 import { chownSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
@@ -15,17 +16,20 @@ import { createBrokerFiles, type FileSpec } from './apply/broker-files.ts';
 import { createWriteIntent } from './apply/write-intent.ts';
 import type { Config } from './config/config.ts';
 import { watchFiles, type FileWatch } from './files/watch.ts';
-import { preservedOwnership } from './files/write-rendered-file.ts';
+import { brokerFileOwnership } from './files/write-rendered-file.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { createBrokerLog, type BrokerLog } from './mosquitto/broker-log.ts';
 import { createMosquittoHasher } from './mosquitto/password-hash.ts';
-import { assertReachable, brokerAccountWhenRoot, isRoot, prepareBrokerDirs, supervisedFileOwnership, type BrokerAccount } from './mosquitto/permissions.ts';
+import { assertReachable, brokerAccountWhenRoot, isRoot, lookupAccount, prepareBrokerDirs, supervisedFileOwnership, type BrokerAccount } from './mosquitto/permissions.ts';
+import { brokerLineOf, defaultPluginDir, detectBinaryVersion, parseBrokerVersion } from './mosquitto/broker-version.ts';
+import { handleCommand } from '../core/handle-command.ts';
 import { openProbeSession, probeBroker, type ProbeTarget } from './mosquitto/probe.ts';
 import { createExternalReloader, createSupervisedReloader, type Reloader } from './mosquitto/reloaders.ts';
 import { loadServiceAccount, type ServiceAccount } from './mosquitto/service-account.ts';
 import { createSupervisor, type Supervisor } from './mosquitto/supervisor.ts';
 import { createSecretStore, type SecretStore } from './secrets/secret-store.ts';
 import { acquireServerLock, type ServerLock } from './cli/server-lock.ts';
+import { writeServerSettings } from './cli/server-settings.ts';
 import { watchGitopsDir } from './gitops/watch.ts';
 import { issueCliToken } from './http/auth/cli-token.ts';
 import { createLiveBus, type LiveBus } from './live/live-bus.ts';
@@ -37,7 +41,7 @@ import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
 import { publishEventAppended } from './ws/event-appended.ts';
 import { relaySecurityEvents } from './ws/security-event-relay.ts';
 import { createApplyResults, type ApplyResults } from './sqlite/apply-results.ts';
-import { createSqliteEventStore, type SqliteEventStore } from './sqlite/event-store.ts';
+import { createSqliteEventStore, SNAPSHOT_KEY_NAME, type SqliteEventStore } from './sqlite/event-store.ts';
 import { openDatabase, SERVER_BUSY_TIMEOUT_MS } from './sqlite/open-database.ts';
 import { createSecurityEventLog, type SecurityEventLog } from './sqlite/security-events.ts';
 
@@ -78,6 +82,11 @@ export type StartServerOptions = Readonly<{
   logger?: Logger;
   http?: (deps: ServerDeps) => Promise<{ close(): Promise<void> }>;
   clock?: Clock;
+  /**
+   * `mcm server --force-takeover`: the foreign broker files found at start are adopted
+   * (TakeOverBrokerFiles, actor system) and replaced; each original is kept as `<file>.pre-mcm`.
+   */
+  forceTakeover?: boolean;
   /** Test-only knobs; never set from configuration. */
   testing?: Readonly<{
     beforeReload?: () => void | Promise<void>;
@@ -123,6 +132,23 @@ const prepareDataDir = (dataDir: string, account: BrokerAccount | null): void =>
   }
 };
 
+/**
+ * `--force-takeover` (DESIGN §10): adopts the foreign files on disk now through the one command
+ * path, so the first apply replaces them (keeping each original as `<file>.pre-mcm`).
+ */
+const takeOver = (applyLoop: ApplyLoop, store: SqliteEventStore, clock: Clock, logger: Logger): void => {
+  const foreign = applyLoop.foreignFiles();
+  if (foreign.length === 0) {
+    logger.info({}, '--force-takeover: no foreign broker files to take over');
+    return;
+  }
+  handleCommand({ store, clock }, {
+    type: 'TakeOverBrokerFiles',
+    data: { files: foreign.map((f) => ({ file: f.file, sha256: f.sha256, path: f.path })) },
+  }, { actor: { kind: 'system', id: 'force-takeover' } });
+  logger.warn({ files: foreign }, `--force-takeover: taking over ${foreign.map((f) => `${f.file} ${f.path}`).join(' and ')}; the originals are kept as <file>.pre-mcm`);
+};
+
 export const startServer = async (opts: StartServerOptions): Promise<RunningServer> => {
   const { config } = opts;
   const logger = opts.logger ?? createLogger({ level: config.log_level });
@@ -143,30 +169,53 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     throw e;
   }
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release(), () => db.close()];
+  // For CLI tools run from another shell (mcm doctor): this server's effective settings, no secrets.
+  cleanups.push(writeServerSettings(dataDir, config));
   const cleanup = async (): Promise<void> => {
     for (const c of cleanups.splice(0).reverse()) {
       try { await c(); } catch (e) { logger.error({ err: (e as Error).message }, 'shutdown step failed'); }
     }
   };
   try {
-    const store = createSqliteEventStore({ db, onListenerError: (e) => logger.error({ err: String(e) }, 'append listener failed') });
+    const secrets = createSecretStore(dataDir);
+    // Snapshots are trusted only with a matching HMAC (key in secrets/); an edited one is refused.
+    const rejectedSnapshots: { seq: number; reason: string }[] = [];
+    const store = createSqliteEventStore({
+      db,
+      onListenerError: (e) => logger.error({ err: String(e) }, 'append listener failed'),
+      snapshotKey: secrets.getOrCreate(SNAPSHOT_KEY_NAME, () => randomBytes(32)),
+      onSnapshotRejected: (seq, reason) => rejectedSnapshots.push({ seq, reason }),
+    });
     const bus = createLiveBus((e) => logger.error({ err: String(e) }, 'live bus listener failed'));
     // Wrapped first so every security event (apply, drift, auth) also reaches ws, metrics, webhooks.
-    const securityLog = relaySecurityEvents(createSecurityEventLog({ db, clock }), bus);
+    const se = config.security_events;
+    const rawSecurityLog = createSecurityEventLog({ db, clock, retention: { retentionDays: se.retention_days, maxRows: se.max_rows, aggregateWindowS: se.aggregate_window_s } });
+    cleanups.push(() => rawSecurityLog.close());
+    const securityLog = relaySecurityEvents(rawSecurityLog, bus);
+    for (const r of rejectedSnapshots) {
+      securityLog.record({ category: 'integrity.snapshot_rejected', severity: 'critical', message: `the snapshot at seq ${r.seq} was ignored: ${r.reason}; the state was folded from the event log instead`, details: { seq: r.seq } });
+    }
     const metrics = createMetrics({ bus, processMetrics: true, sources: { headSeq: () => store.headSeq() } });
     cleanups.push(() => metrics.stop());
     cleanups.push(publishEventAppended({ store, bus }));
     const applyResults = createApplyResults({ db });
-    const secrets = createSecretStore(dataDir);
     issueCliToken(secrets); // new at every start (DESIGN §8)
     const mqttHasher = createMosquittoHasher();
     const serviceAccount = await loadServiceAccount({ secrets, hasher: mqttHasher, username: config.mqtt.service_account.username });
 
     const paths = brokerPaths(config, dataDir);
     let supervisor: Supervisor | null = null;
+    const loopRef: { current: ApplyLoop | null } = { current: null };
     let brokerLog: BrokerLog | null = null;
     let reloader: Reloader;
-    let spec = (name: FileSpec['name'], path: string): FileSpec => ({ name, path, ownership: () => preservedOwnership(path) });
+    // External: never world-readable; the broker keeps the group it read the old file through.
+    const brokerGid = lookupAccount('mosquitto')?.gid ?? null;
+    let spec = (name: FileSpec['name'], path: string): FileSpec => ({ name, path, ownership: () => brokerFileOwnership(path, brokerGid) });
+    // Supervised: the binary says its version; external: $SYS/broker/version (the observer, below).
+    const binaryVersion = supervised ? detectBinaryVersion(config.mosquitto.binary) : null;
+    let observedVersion: () => string | null = () => null;
+    const brokerVersion = (): string | null => binaryVersion ?? observedVersion();
+    if (supervised) logger.info({ version: binaryVersion, binary: config.mosquitto.binary }, 'mosquitto version');
     if (supervised) {
       prepareBrokerDirs({ dir: paths.brokerDir, persistenceDir: paths.persistenceDir }, account);
       for (const p of [paths.passwordFile, paths.aclFile]) if (account) assertReachable(resolve(p, '..'), account);
@@ -182,6 +231,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
         logger,
         log: brokerLog,
         ...(opts.testing?.backoff ? { backoff: opts.testing.backoff } : {}),
+        // 2.1 exits with code 3 on a bad reload and refuses the file at start (reference §8).
+        beforeRestart: (exit) => loopRef.current?.brokerExited(exit.code) ?? Promise.resolve(),
       });
       reloader = createSupervisedReloader(supervisor);
     } else {
@@ -202,6 +253,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
             port: config.mqtt.port,
             websocketsPort: config.mqtt.websockets_port,
             persistenceDir: paths.persistenceDir,
+            // A 2.1 binary gets the plugin form (reference §8).
+            pluginDir: brokerLineOf(binaryVersion) === '2.1' ? (config.mosquitto.plugin_dir ?? defaultPluginDir(config.mosquitto.binary)) : null,
           },
         }
         : null,
@@ -228,17 +281,24 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       debounceMs: config.mosquitto.debounce_ms,
       brokerLog,
       brokerRunning: sup ? () => sup.isUp() : null,
+      brokerExit: sup ? () => sup.lastExit() : null,
+      brokerVersion,
       writeIntent: createWriteIntent(join(dataDir, 'apply-intent.json')),
       logger,
       beforeReload: opts.testing?.beforeReload ?? null,
       onStatus: (status) => bus.publish({ type: 'apply_status', status, at: clock.now() }),
     });
-    cleanups.push(applyLoop.onOutcome((o) => metrics.recordApply(o.result, o.latencyMs)));
+    loopRef.current = applyLoop;
+    // An apply held back for adoption sent nothing to the broker: not an apply result.
+    cleanups.push(applyLoop.onOutcome((o) => { if (o.result !== 'adoption_required') metrics.recordApply(o.result, o.latencyMs); }));
+    if (opts.forceTakeover) takeOver(applyLoop, store, clock, logger);
 
     const webhooks = createWebhookDispatcher({
       db, store, bus, secrets, clock, config,
       logger: logger.child({ component: 'webhooks' }),
       metrics: { webhookDelivery: (result) => metrics.recordWebhookDelivery(result) },
+      maxPendingPerWebhook: config.webhooks.max_pending,
+      retentionMs: config.webhooks.retention_days * 86_400_000,
     });
     webhooks.start();
     cleanups.push(() => webhooks.stop());
@@ -270,6 +330,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       processors: [metrics.processor, schemaValidator, sparkplug],
     });
     await observation.start();
+    observedVersion = () => parseBrokerVersion(observation.observer.stats().version);
     cleanups.push(() => observation.stop());
     // A restarted broker is up now: the observer need not sit out its backoff (up to 30 s) to
     // notice, or /status would say "down" long after the broker is back.
@@ -315,6 +376,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       supervisor, brokerLog, probeTarget,
       readiness: () => {
         const st = applyLoop.status();
+        if (st.adoption) return { ready: false, reasons: [`adoption required: ${st.adoption.message}`] };
         return st.broker.up
           ? { ready: true, reasons: [] }
           : { ready: false, reasons: [sup ? 'the supervised mosquitto is not running' : `the broker at ${config.mqtt.host}:${config.mqtt.port} did not answer the last probe`] };

@@ -21,7 +21,8 @@ export type AclEntry = { access: Access; topic: string; sources: AclSource[] };
 export type AclModel = {
   anonymous: AclEntry[];
   /**
-   * Sorted by username; only enabled users with at least one rule, plus the service account.
+   * Sorted by username; only enabled users with at least one rule or without a password line,
+   * plus the service account.
    * Read-only: users with the same roles and no direct rules share one list.
    */
   users: Map<string, AclEntry[]>;
@@ -39,7 +40,7 @@ const compareEntries = (a: AclEntry, b: AclEntry): number =>
   compareText(a.topic, b.topic) || ACCESS_ORDER[a.access] - ACCESS_ORDER[b.access];
 
 /** True when an allow with access `a` grants everything one with access `b` grants. */
-const accessCovers = (a: Access, b: Access): boolean => a === b || a === 'readwrite';
+export const accessCovers = (a: Access, b: Access): boolean => a === b || a === 'readwrite';
 
 const hasSubstitution = (topic: string): boolean => topic.includes('%c') || topic.includes('%u');
 
@@ -49,7 +50,7 @@ const hasSubstitution = (topic: string): boolean => topic.includes('%c') || topi
  * Safe cases: no substitution in either; identical text; `P/#` against `P` or `P/…` (same text
  * prefix, so the same substituted prefix); `#` against a topic whose first character is fixed.
  */
-const patternCovers = (a: string, b: string): boolean => {
+export const patternCovers = (a: string, b: string): boolean => {
   if (!hasSubstitution(a) && !hasSubstitution(b)) return filterCovers(a, b);
   if (a === b) return true;
   if (a === '#') return !b.startsWith('$') && !b.startsWith('%c') && !b.startsWith('%u');
@@ -58,7 +59,7 @@ const patternCovers = (a: string, b: string): boolean => {
   return prefix.length > 0 && (b === prefix || b.startsWith(`${prefix}/`));
 };
 
-type Covers = (a: string, b: string) => boolean;
+export type Covers = (a: string, b: string) => boolean;
 
 /** A trie over topic levels: finds the entries that could cover a filter without trying them all. */
 type TrieNode = { entries: AclEntry[]; children: Map<string, TrieNode> };
@@ -144,6 +145,30 @@ export const reduceList = (sources: readonly AclSource[], covers: Covers = filte
   return [...denies.sort(compareEntries), ...allows.sort(compareEntries)];
 };
 
+/**
+ * For a reduced list (reduceList's output): whether adding the line `access topic` to the list
+ * it came from would leave the reduction unchanged — a deny under a deny, an allow under a deny
+ * (it never applies), or an allow under a broader allow. Strictly: a line that covers its coverer
+ * back (`#` and `+/#`) counts only when it is the very same line, so which of two equivalent
+ * lines survives never depends on the extra one. The import keeps such lines and removes others.
+ */
+export const redundancyIn = (reduced: readonly AclEntry[], covers: Covers = filterCovers): ((access: Access, topic: string) => boolean) => {
+  const denyTrie = buildTrie(reduced.filter((e) => e.access === 'deny'));
+  const allowTrie = buildTrie(reduced.filter((e) => e.access !== 'deny'));
+  return (access, topic) => {
+    const levels = topic.split('/');
+    const denies: AclEntry[] = [];
+    candidates(denyTrie, levels, 0, denies);
+    const strictly = (e: AclEntry, mutual: boolean): boolean => (e.topic === topic && e.access === access) || !mutual;
+    if (access === 'deny') return denies.some((d) => covers(d.topic, topic) && strictly(d, covers(topic, d.topic)));
+    if (denies.some((d) => covers(d.topic, topic))) return true;
+    const allows: AclEntry[] = [];
+    candidates(allowTrie, levels, 0, allows);
+    return allows.some((a) => accessCovers(a.access, access) && covers(a.topic, topic)
+      && strictly(a, accessCovers(access, a.access) && covers(topic, a.topic)));
+  };
+};
+
 /** The service account's lines (DESIGN §6): observe everything, publish anywhere, probe. */
 export const serviceAccountSources = (serviceAccount: string, generation: number): AclSource[] => {
   const principal: Principal = `user:${serviceAccount}`;
@@ -195,7 +220,7 @@ export const buildAclModel = (state: BrokerConfig, opts: BuildAclModelOptions): 
     const key = roles.join('\u0000');
     const shared = direct.length === 0 ? byRoleSet.get(key) : undefined;
     if (shared) {
-      if (shared.length > 0) users.set(name, shared);
+      if (shared.length > 0 || user.passwordHash === '') users.set(name, shared);
       continue;
     }
     const sources = direct.map((r) => toSource(r, 'direct'));
@@ -205,7 +230,9 @@ export const buildAclModel = (state: BrokerConfig, opts: BuildAclModelOptions): 
     const list = reduceList(sources);
     if (direct.length === 0) byRoleSet.set(key, list);
     // A user without rules gets no block: the broker treats that exactly like an empty one [ref §2.2].
-    if (list.length > 0) users.set(name, list);
+    // A user without a password line keeps even an empty block: it is how the file says the user
+    // exists (imported from a `user` line alone), so importing the render again changes nothing.
+    if (list.length > 0 || user.passwordHash === '') users.set(name, list);
   }
 
   return {

@@ -5,6 +5,7 @@
  */
 import type { Access, Principal } from './acl-types.ts';
 import type { AdminRole } from './state.ts';
+import type { ImportInput } from './import/import-types.ts';
 
 export type RuleSpec = { topic: string; access: Access; description?: string };
 
@@ -34,9 +35,14 @@ export type Command =
   | { type: 'UpdateAdminUser'; data: { username: string; role?: AdminRole | string; disabled?: boolean; passwordHash?: string } }
   | { type: 'DeleteAdminUser'; data: { username: string } }
   | { type: 'StartMfaEnrolment'; data: { username: string; secretCiphertext: string; recoveryCodeHashes: string[] } }
-  | { type: 'EnableMfa'; data: { username: string } }
+  /**
+   * `secretCiphertext`: the pending enrolment whose code the adapter verified. decide enables only
+   * that one: a second setup started meanwhile is not enabled by a code from the first.
+   */
+  | { type: 'EnableMfa'; data: { username: string; secretCiphertext: string } }
   | { type: 'DisableMfa'; data: { username: string } }
-  | { type: 'UseRecoveryCode'; data: { username: string; index: number } }
+  /** `codeHash`: the stored hash the adapter matched at `index`; decide spends it only if it is still there, unused. */
+  | { type: 'UseRecoveryCode'; data: { username: string; index: number; codeHash: string } }
   /** Recorded for the audit view; the adapter publishes as the service account after appending. */
   | { type: 'PublishMessage'; data: { topic: string; qos: number; retain: boolean; bytes: number; payloadSha256: string } }
   | { type: 'ClearRetained'; data: { topic: string } }
@@ -44,7 +50,15 @@ export type Command =
   | { type: 'CreateWebhook'; data: { url: string; events: string[]; secretCiphertext: string; enabled?: boolean; description?: string } }
   | { type: 'UpdateWebhook'; data: { id: number; url?: string; events?: string[]; enabled?: boolean; description?: string } }
   | { type: 'RotateWebhookSecret'; data: { id: number; secretCiphertext: string } }
-  | { type: 'DeleteWebhook'; data: { id: number } };
+  | { type: 'DeleteWebhook'; data: { id: number } }
+  /**
+   * Makes MCM's users and rules decide exactly as the given files do (issue "Adopt an existing
+   * Mosquitto"), as one batch, and records the files as adopted. Refused whole, with line
+   * numbers, when any line is malformed or cannot be represented.
+   */
+  | { type: 'ImportBrokerFiles'; data: ImportInput }
+  /** `--force-takeover`: MCM may replace these foreign files without importing them (originals kept as .pre-mcm). */
+  | { type: 'TakeOverBrokerFiles'; data: { files: { file: 'password_file' | 'acl_file'; sha256: string; path: string | null }[] } };
 
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;

@@ -19,6 +19,7 @@ import { attachSchema, changeSchema, detachSchema } from './decide/schemas.ts';
 import { changeSettings } from './decide/settings.ts';
 import { clearRetained, publishMessage } from './decide/broker-actions.ts';
 import { createWebhook, deleteWebhook, rotateWebhookSecret, updateWebhook } from './decide/webhooks.ts';
+import { importBrokerFiles, takeOverBrokerFiles } from './decide/broker-files.ts';
 import { show } from './decide/guards.ts';
 
 export const decide = (command: Command, state: BrokerConfig): DomainEvent[] => {
@@ -56,6 +57,8 @@ export const decide = (command: Command, state: BrokerConfig): DomainEvent[] => 
     case 'UpdateWebhook': return updateWebhook(command, state);
     case 'RotateWebhookSecret': return rotateWebhookSecret(command, state);
     case 'DeleteWebhook': return deleteWebhook(command, state);
+    case 'ImportBrokerFiles': return importBrokerFiles(command, state);
+    case 'TakeOverBrokerFiles': return takeOverBrokerFiles(command, state);
     default: {
       // Reached only when a caller bypasses the types (e.g. a hand-built CLI or GitOps command).
       const never: never = command;

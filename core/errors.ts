@@ -56,6 +56,11 @@ export const ERROR_CODES = {
   /** A GitOps bundle (YAML files or JSON) that is malformed or inconsistent; details list every problem. */
   GITOPS_INVALID: 'MCM_ERR_GITOPS_INVALID',
   /**
+   * Broker files given to import (issue 11) hold lines the broker would refuse or misread, or that
+   * MCM cannot represent; details list every problem `{file, line, message}` (at most 1,000).
+   */
+  IMPORT_INVALID: 'MCM_ERR_IMPORT_INVALID',
+  /**
    * Raised by EventStore adapters, not by decide: the disk holding the event log is full. Nothing
    * was appended; the same command succeeds once space is freed.
    */

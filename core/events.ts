@@ -8,7 +8,7 @@ import type { Access, Principal } from './acl-types.ts';
 import type { AdminRole } from './state.ts';
 
 export type Actor = Readonly<{
-  kind: 'admin' | 'cli' | 'gitops' | 'system';
+  kind: 'admin' | 'cli' | 'gitops' | 'import' | 'system';
   id: string;
   ip?: string;
   request_id?: string;
@@ -60,7 +60,10 @@ export type DomainEvent =
   | { type: 'WebhookCreated'; data: { id: number; url: string; events: string[]; secretCiphertext: string; enabled: boolean; description: string } }
   | { type: 'WebhookChanged'; data: { id: number; url: string; events: string[]; enabled: boolean; description: string } }
   | { type: 'WebhookSecretRotated'; data: { id: number; secretCiphertext: string } }
-  | { type: 'WebhookDeleted'; data: { id: number } };
+  | { type: 'WebhookDeleted'; data: { id: number } }
+  // Ownership of an operator's existing broker files (DESIGN §10): MCM may replace the file whose
+  // bytes hash to `sha256` (the text an import planned on, or what a takeover found on disk)
+  | { type: 'BrokerFilesAdopted'; data: { files: { file: 'password_file' | 'acl_file'; sha256: string; path: string | null }[]; how: 'import' | 'takeover' } };
 
 export type EventType = DomainEvent['type'];
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
@@ -88,6 +91,7 @@ export const EVENT_VERSION: Readonly<Record<EventType, number>> = {
   MfaEnrolmentStarted: 1, MfaEnabled: 1, MfaDisabled: 1, MfaRecoveryCodeUsed: 1,
   BrokerMessagePublished: 1, RetainedMessageCleared: 1,
   WebhookCreated: 1, WebhookChanged: 1, WebhookSecretRotated: 1, WebhookDeleted: 1,
+  BrokerFilesAdopted: 1,
 };
 
 export const isEventType = (t: string): t is EventType => Object.hasOwn(EVENT_VERSION, t);
@@ -101,4 +105,6 @@ export const BROKER_FILE_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
   'RoleDeleted', 'RoleGranted', 'RoleRevoked',
   'AclRuleAdded', 'AclRuleChanged', 'AclRuleRemoved',
   'AnonymousAccessChanged',
+  // Moves the generation so the apply loop runs and may now replace the adopted files.
+  'BrokerFilesAdopted',
 ]);

@@ -46,6 +46,11 @@ export const evolve = (state: BrokerConfig, event: Recorded): BrokerConfig => {
     case 'WebhookCreated': case 'WebhookChanged': case 'WebhookSecretRotated': case 'WebhookDeleted':
       evolveWebhook(state, event, at);
       break;
+    case 'BrokerFilesAdopted': {
+      const adopted = (state.adoptedFiles ??= {});
+      for (const f of event.data.files) adopted[f.file] = { sha256: f.sha256, path: f.path, how: event.data.how, seq: event.seq };
+      break;
+    }
     default: {
       const never: never = event;
       throw new Error(`evolve: unknown event ${JSON.stringify(never)}`);

@@ -68,24 +68,22 @@ export type BatchContext = Readonly<{
 }>;
 
 /**
- * Reads the state, decides the whole batch and appends it in one transaction, synchronously (no
- * await between reading and appending, STYLE principle 3). An empty result appends nothing.
+ * Decides the whole batch and appends it inside the store's write transaction (EventStore.transact),
+ * synchronously (STYLE principle 3). An empty result appends nothing.
  */
 export const handleBatch = (
   deps: Readonly<{ store: EventStore; clock: Clock }>,
   commands: readonly Command[],
   ctx: BatchContext,
 ): CommandResult => {
-  const state = deps.store.state();
-  const head = deps.store.headSeq();
-  // A batch touches many streams, so it is stale when anything at all moved since it was planned.
-  if (ctx.expectedSeq !== undefined && head > ctx.expectedSeq) {
-    throw new DomainError(ERROR_CODES.STALE_STREAM, `the configuration changed after seq ${ctx.expectedSeq} (now seq ${head}); plan again`, [
-      { stream: '*', expected_seq: ctx.expectedSeq, current_seq: head },
-    ]);
-  }
-  const events = decideBatch(commands, state);
-  if (events.length === 0) return { seq: head, events: [] };
-  const recorded = deps.store.append(events, { actor: ctx.actor, at: deps.clock.now() });
+  const recorded = deps.store.transact((view) => {
+    // A batch touches many streams, so it is stale when anything at all moved since it was planned.
+    if (ctx.expectedSeq !== undefined && view.headSeq > ctx.expectedSeq) {
+      throw new DomainError(ERROR_CODES.STALE_STREAM, `the configuration changed after seq ${ctx.expectedSeq} (now seq ${view.headSeq}); plan again`, [
+        { stream: '*', expected_seq: ctx.expectedSeq, current_seq: view.headSeq },
+      ]);
+    }
+    return decideBatch(commands, view.state);
+  }, { actor: ctx.actor, at: deps.clock.now() });
   return { seq: recorded[recorded.length - 1]?.seq ?? deps.store.headSeq(), events: recorded };
 };

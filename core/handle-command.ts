@@ -1,7 +1,7 @@
 /**
  * The one path for every change (STYLE principle 2): read state → decide → append, synchronous,
- * with no await between reading and appending (principle 3), so with DatabaseSync the step is
- * atomic in this process.
+ * with no await between reading and appending (principle 3), inside the store's write
+ * transaction, so the step is atomic across processes too (EventStore.transact).
  */
 import type { Command } from './commands.ts';
 import { decide } from './decide.ts';
@@ -18,21 +18,17 @@ export const handleCommand = (
   command: Command,
   ctx: CommandContext,
 ): CommandResult => {
-  const state = deps.store.state();
-  const stream = targetStream(command, state);
-  // Stale is checked before deciding so an outdated client gets 412, not a confusing 404/409.
-  if (ctx.expectedSeq !== undefined && deps.store.lastSeqOf(stream) > ctx.expectedSeq) {
-    throw new DomainError(ERROR_CODES.STALE_STREAM, `${stream} changed after seq ${ctx.expectedSeq}`, [
-      { stream, expected_seq: ctx.expectedSeq, current_seq: deps.store.lastSeqOf(stream) },
-    ]);
-  }
-  const events = decide(command, state);
-  if (events.length === 0) return { seq: deps.store.headSeq(), events: [] };
-  const recorded = deps.store.append(events, {
-    actor: ctx.actor,
-    at: deps.clock.now(),
-    ...(ctx.expectedSeq === undefined ? {} : { expectedSeq: ctx.expectedSeq }),
-    targetStream: stream,
-  });
+  // Decided inside the store's write transaction, on the state with every other writer's events
+  // folded in: a second process on the same data dir can't decide on a state that moved under it.
+  const recorded = deps.store.transact((view) => {
+    const stream = targetStream(command, view.state);
+    // Stale is checked before deciding so an outdated client gets 412, not a confusing 404/409.
+    if (ctx.expectedSeq !== undefined && view.lastSeqOf(stream) > ctx.expectedSeq) {
+      throw new DomainError(ERROR_CODES.STALE_STREAM, `${stream} changed after seq ${ctx.expectedSeq}`, [
+        { stream, expected_seq: ctx.expectedSeq, current_seq: view.lastSeqOf(stream) },
+      ]);
+    }
+    return decide(command, view.state);
+  }, { actor: ctx.actor, at: deps.clock.now() });
   return { seq: recorded[recorded.length - 1]?.seq ?? deps.store.headSeq(), events: recorded };
 };

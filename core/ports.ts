@@ -15,6 +15,13 @@ export type AppendMeta = Readonly<{
   targetStream?: string;
 }>;
 
+/** What a decision inside the store's write transaction may read (see EventStore.transact). */
+export type StoreView = Readonly<{
+  state: BrokerConfig;
+  headSeq: number;
+  lastSeqOf(stream: string): number;
+}>;
+
 export type ReadQuery = Readonly<{ after?: number; to?: number; stream?: string; limit?: number }>;
 
 export interface EventStore {
@@ -29,6 +36,14 @@ export interface EventStore {
    * into the state, then notify listeners. Throws DomainError MCM_ERR_STALE_STREAM when stale.
    */
   append(events: readonly DomainEvent[], meta: AppendMeta): EventEnvelope[];
+  /**
+   * Decides and appends in ONE write transaction (one writer per database, not per process): takes
+   * the database's write lock, folds in what other connections appended since, calls `decide` on
+   * that state and appends what it returns. Two processes deciding on the same data dir are
+   * serialised, so neither decides on a state the other has already changed (two `mcm acl add`
+   * can't both take rule id 7). A throwing `decide` appends nothing; [] appends nothing.
+   */
+  transact(decide: (view: StoreView) => readonly DomainEvent[], meta: Omit<AppendMeta, 'expectedSeq' | 'targetStream'>): EventEnvelope[];
   /** Envelopes in seq order, upcast to the current payload versions. */
   read(query?: ReadQuery): EventEnvelope[];
   /** Called synchronously after each committed append. Returns an unsubscribe function. */

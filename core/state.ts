@@ -10,7 +10,12 @@ export type AdminRole = (typeof ADMIN_ROLES)[number];
 
 export type MqttUser = {
   username: string;
-  /** Mosquitto hash field, e.g. `$7$101$<salt b64>$<hash b64>`; never a plaintext password. */
+  /**
+   * Mosquitto hash field, e.g. `$7$101$<salt b64>$<hash b64>`; never a plaintext password. Imported
+   * hashes are kept byte for byte (`$6$`, `$7$` with any salt length, argon2id). The empty string
+   * means the user has no password line (imported from an acl_file `user` block alone): its ACL
+   * block is rendered, its password line is not.
+   */
   passwordHash: string;
   description: string;
   disabled: boolean;
@@ -78,6 +83,13 @@ export type BrokerSettings = {
   hashIterations: number;
 };
 
+/**
+ * A file MCM did not write that it may now replace (DESIGN §10 "Ownership"): recorded by an import
+ * or an explicit takeover with the sha256 of the exact bytes planned on. The apply loop replaces a
+ * foreign file only when its bytes still hash to this (keeping the original as `<file>.pre-mcm`).
+ */
+export type AdoptedFile = { sha256: string; path: string | null; how: 'import' | 'takeover'; seq: number };
+
 export type BrokerConfig = {
   /** Seq of the last event folded in (0 for the empty log). */
   seq: number;
@@ -96,6 +108,8 @@ export type BrokerConfig = {
   /** Keyed by String(id). */
   webhooks: Record<string, Webhook>;
   nextWebhookId: number;
+  /** Keyed by 'password_file' | 'acl_file'. Absent in snapshots written before adoption existed. */
+  adoptedFiles?: Partial<Record<'password_file' | 'acl_file', AdoptedFile>>;
 };
 
 export const DEFAULT_HASH_ITERATIONS = 101;
@@ -113,6 +127,7 @@ export const initialState = (): BrokerConfig => ({
   adminUsers: {},
   webhooks: {},
   nextWebhookId: 1,
+  adoptedFiles: {},
 });
 
 /** Deep copy (the state is plain JSON): for time travel and for callers that keep an old state. */

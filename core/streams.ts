@@ -12,6 +12,8 @@ export const webhookStream = (id: number): string => `webhook:${id}`;
 export const SETTINGS_STREAM = 'settings';
 /** Operator actions on the live broker (publish, clear retained). */
 export const BROKER_STREAM = 'broker';
+/** Adoption of the operator's broker files (import, takeover). */
+export const BROKER_FILES_STREAM = 'broker-files';
 
 /** The stream an event is recorded on. Grants belong to the user they change. */
 export const streamOf = (event: DomainEvent): string => {
@@ -36,6 +38,8 @@ export const streamOf = (event: DomainEvent): string => {
       return BROKER_STREAM;
     case 'WebhookCreated': case 'WebhookChanged': case 'WebhookSecretRotated': case 'WebhookDeleted':
       return webhookStream(event.data.id);
+    case 'BrokerFilesAdopted':
+      return BROKER_FILES_STREAM;
     default: {
       const never: never = event;
       throw new Error(`no stream for ${JSON.stringify(never)}`);
@@ -73,6 +77,8 @@ export const targetStream = (command: Command, state: BrokerConfig): string => {
       return webhookStream(state.nextWebhookId);
     case 'UpdateWebhook': case 'RotateWebhookSecret': case 'DeleteWebhook':
       return webhookStream(command.data.id);
+    case 'ImportBrokerFiles': case 'TakeOverBrokerFiles':
+      return BROKER_FILES_STREAM;
     default: {
       const never: never = command;
       throw new Error(`no target stream for ${JSON.stringify(never)}`);

@@ -82,6 +82,9 @@ export const topicFilterProblem = (filter: unknown): string | null => {
   return null;
 };
 
+/** A filter whose first level is `$mcm`: MCM's own tree (the enforcement probe, DESIGN §6), never an ACL rule's. */
+export const isReservedTopic = (filter: string): boolean => filter === '$mcm' || filter.startsWith('$mcm/');
+
 /** Null when `topic` is a valid concrete topic (no wildcards), else the rule it breaks. */
 export const topicNameProblem = (topic: unknown): string | null => {
   if (typeof topic !== 'string') return RULES.notString;

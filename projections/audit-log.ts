@@ -25,6 +25,32 @@ export const redactSecrets = (value: unknown): unknown => {
   return out;
 };
 
+export type RedactOptions = Readonly<{
+  /**
+   * Webhook URLs often carry a token in the path or query (`https://hooks.example/T0/B1/xyz`): only
+   * admins (who manage webhooks) see them whole; everyone else sees the origin.
+   */
+  fullWebhookUrls: boolean;
+}>;
+
+/** `https://hooks.example:8443/services/T0/B1/xyz?token=…` → `https://hooks.example:8443`. */
+export const urlOrigin = (url: string): string => {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? REDACTED : origin;
+  } catch {
+    return REDACTED;
+  }
+};
+
+/** An event's payload as a reader with these options may see it: secrets redacted, webhook URLs cut to their origin. */
+export const redactEventData = (e: Pick<EventEnvelope, 'type' | 'data'>, opts: RedactOptions): unknown => {
+  const data = redactSecrets(e.data);
+  if (opts.fullWebhookUrls || (e.type !== 'WebhookCreated' && e.type !== 'WebhookChanged')) return data;
+  const d = data as Record<string, unknown>;
+  return typeof d['url'] === 'string' ? { ...d, url: urlOrigin(d['url']) } : data;
+};
+
 export type AuditRow = {
   seq: number;
   at: string;
@@ -81,6 +107,10 @@ export const summarize = (e: EventEnvelope): string => {
     case 'WebhookChanged': return `webhook ${e.data.id} changed`;
     case 'WebhookSecretRotated': return `signing secret of webhook ${e.data.id} rotated`;
     case 'WebhookDeleted': return `webhook ${e.data.id} deleted`;
+    case 'BrokerFilesAdopted': {
+      const files = e.data.files.map((f) => (f.path === null ? f.file : `${f.file} ${q(f.path)}`)).join(', ');
+      return `${e.data.how === 'import' ? 'imported' : 'took over'} broker files: ${files}`;
+    }
     default: {
       const never: never = e;
       return `event ${(never as { type: string }).type}`;
@@ -88,7 +118,7 @@ export const summarize = (e: EventEnvelope): string => {
   }
 };
 
-export const auditRow = (e: EventEnvelope): AuditRow => ({
+export const auditRow = (e: EventEnvelope, opts: RedactOptions = { fullWebhookUrls: false }): AuditRow => ({
   seq: e.seq,
   at: e.at,
   actor: e.actor,
@@ -96,7 +126,7 @@ export const auditRow = (e: EventEnvelope): AuditRow => ({
   resource: e.stream,
   result: 'ok',
   summary: summarize(e),
-  data: redactSecrets(e.data),
+  data: redactEventData(e, opts),
 });
 
 export type AuditFilter = Readonly<{

@@ -4,13 +4,12 @@
  * The runner calls this before anything reaches disk; a render with problems is never written.
  */
 
+import { checkHashField, paddedBase64Length } from '../core/import/hash-forms.ts';
+
 /** One finding, with its 1-based line number. */
 export type Problem = Readonly<{ line: number; message: string }>;
 
 const MAX_FIELD_BYTES = 65535; // broker and mosquitto_passwd limit (reference §1.1 item 5, §1.3)
-const SALT_BYTES = 12; // reference §1.2
-const HASH_BYTES = 64; // reference §1.2
-const INT_MAX = 2147483647; // the iterations field is read with atoi into an int
 
 /** UTF-8 byte length; null when the string holds a lone surrogate (not valid UTF-8). */
 export const utf8Length = (s: string): number | null => {
@@ -40,12 +39,7 @@ const isCSpace = (ch: string | undefined): boolean => ch !== undefined && ' \t\n
  * Decoded length of STRICT standard padded base64, or null. OpenSSL's BIO decoder (what the
  * broker uses) rejected unpadded and URL-safe input (reference §1.2), so both are null here.
  */
-export const strictBase64Length = (s: string): number | null => {
-  if (s.length === 0 || s.length % 4 !== 0) return null;
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(s)) return null;
-  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
-  return (s.length / 4) * 3 - pad;
-};
+export const strictBase64Length = paddedBase64Length;
 
 /** Problems with a username as the broker would read it (reference §1.1 items 1, 3, 5, 6; §1.3). */
 const usernameProblems = (raw: string): string[] => {
@@ -61,38 +55,16 @@ const usernameProblems = (raw: string): string[] => {
   return out;
 };
 
-/** Problems with the hash field (reference §1.1 decoding table, §1.2). */
+/**
+ * Problems with the hash field (reference §1.1 decoding table, §1.2, §8): every form an import
+ * keeps byte for byte is accepted (core/import/hash-forms.ts) — `$7$` with any salt length and
+ * argon2id lines are dropped by a 2.0 broker, which only locks out that user, as it already did
+ * before the import. What no broker reads (plain text, a field that does not decode) is refused.
+ */
 const hashProblems = (field: string): string[] => {
-  if (field === '') return ['empty password hash: the broker removes the entry'];
   if (field !== field.trim()) return ['password hash has surrounding whitespace'];
-  const tokens = field.split('$');
-  if (tokens[0] !== '') return ['password hash must start with "$": the broker removes the entry (invalid hash type)'];
-  const type = tokens[1];
-  if (type !== '6' && type !== '7') {
-    return [`hash type "${type ?? ''}" is not $6$ or $7$: the broker removes the entry`];
-  }
-  const rest = tokens.slice(2);
-  const expected = type === '7' ? 3 : 2;
-  if (rest.length !== expected || rest.some((t) => t === '')) {
-    return [`malformed $${type}$ hash: expected ${type === '7' ? '$7$<iterations>$<salt>$<hash>' : '$6$<salt>$<hash>'}`];
-  }
-  const out: string[] = [];
-  if (type === '7') {
-    const iter = rest[0] ?? '';
-    // atoi() reads a leading integer; render and accept only a plain positive decimal.
-    if (!/^[0-9]+$/.test(iter) || Number(iter) < 1 || Number(iter) > INT_MAX) {
-      out.push(`invalid hash iterations "${iter}": must be a decimal integer >= 1 (the broker removes the entry)`);
-    }
-  }
-  const salt = rest[expected - 2] ?? '';
-  const hash = rest[expected - 1] ?? '';
-  if (strictBase64Length(salt) !== SALT_BYTES) {
-    out.push(`salt does not decode to ${SALT_BYTES} bytes of standard padded base64: the broker removes the entry`);
-  }
-  if (strictBase64Length(hash) !== HASH_BYTES) {
-    out.push(`hash does not decode to ${HASH_BYTES} bytes of standard padded base64: the broker removes the entry`);
-  }
-  return out;
+  const check = checkHashField(field);
+  return check.ok ? [] : [check.problem];
 };
 
 export const checkPasswordFile = (text: string): Problem[] => {

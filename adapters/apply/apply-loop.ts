@@ -40,6 +40,10 @@ export type ApplyLoopDeps = Readonly<{
   brokerLog?: BrokerLog | null;
   /** Supervised: whether the child runs. External: undefined (reachability comes from probes). */
   brokerRunning?: (() => boolean) | null;
+  /** Supervised: how the child last exited (its code names a 2.1 exit on a bad reload, reference §8). */
+  brokerExit?: (() => { code: number | null } | null) | null;
+  /** The broker's version ("2.0.11"), null while unknown; shown in the apply status. */
+  brokerVersion?: (() => string | null) | null;
   logger?: Logger;
   onStatus?: (status: ApplyStatus) => void;
   /** Where MCM notes what it is about to write, so its own unconfirmed writes are never taken for drift. Default: in memory. */
@@ -64,6 +68,10 @@ export type ApplyLoop = {
   fileChanged(path: string): Promise<void>;
   /** The supervised broker was restarted: re-apply and re-probe. */
   brokerRestarted(): Promise<ApplyOutcome | null>;
+  /** The supervised broker exited unexpectedly: runs (queued) before it is restarted. */
+  brokerExited(code: number | null): Promise<void>;
+  /** Foreign broker files on disk now (DESIGN §10): what `--force-takeover` adopts at start. */
+  foreignFiles(): { file: 'password_file' | 'acl_file'; path: string; sha256: string }[];
   onOutcome(listener: (o: ApplyOutcome) => void): () => void;
   stats(): { applies: number; writes: number; reloads: number };
   /** Finishes the in-flight work, then stops reacting. */
@@ -101,6 +109,8 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
     mode: deps.mode,
     up: worker.brokerUp(),
     reload: deps.reloader.strategy,
+    version: deps.brokerVersion?.() ?? null,
+    adoption: worker.adoption(),
   });
 
   let lastOutcome: ApplyOutcome | null = null;
@@ -217,9 +227,14 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
       try { deps.onStatus?.(status()); } catch { /* ignore */ }
       return r;
     }),
-    fileChanged: (path) => serial(async () => {
-      if (!stopped) await worker.fileChanged(path);
+    fileChanged: async (path) => {
+      const again = await serial(async () => !stopped && await worker.fileChanged(path));
+      if (again) await queueApply(false);
+    },
+    brokerExited: (code) => serial(async () => {
+      if (!stopped) worker.brokerExited(code);
     }),
+    foreignFiles: () => worker.foreignNow(),
     brokerRestarted: async () => {
       // After an apply that failed because of its files, the broker restarted on the restored
       // ones: prove those, and leave the change to the next change or an explicit retry (a file

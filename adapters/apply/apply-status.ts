@@ -9,14 +9,31 @@ export type ApplyStatus = {
   desired_seq: number;
   /** The generation last applied (or, with reload strategy none, written). */
   applied_seq: number;
-  state: 'applied' | 'pending' | 'failed';
+  /**
+   * `adoption_required`: a configured broker file exists that MCM did not write (DESIGN §10
+   * "Ownership"); MCM writes nothing until `mcm import` (or `--force-takeover`) adopts it.
+   */
+  state: 'applied' | 'pending' | 'failed' | 'adoption_required';
   last: { seq: number; result: ApplyResultKind; latency_ms: number | null; at: string; reason?: string } | null;
-  broker: { mode: 'supervised' | 'external'; up: boolean; reload: string };
+  /** `version`: the broker's version ("2.0.11"), null until known (supervised: the binary; external: `$SYS/broker/version`). */
+  broker: { mode: 'supervised' | 'external'; up: boolean; reload: string; version: string | null };
+  /** Present with state `adoption_required`: the foreign files, as found on disk. */
+  adoption?: { files: ForeignFile[]; message: string };
 };
+
+/** A broker file MCM did not write, found where it would write (adoption_required). */
+export type ForeignFile = { file: 'password_file' | 'acl_file'; path: string; sha256: string };
+
+/** The one text the log line, the security event, `/readyz` and `mcm status` use. */
+export const adoptionMessage = (files: readonly ForeignFile[]): string =>
+  `${files.map((f) => `${f.file} ${f.path}`).join(' and ')} ${files.length === 1 ? 'was' : 'were'} not written by MCM: ` +
+  'MCM writes nothing over them. Run `mcm import` to adopt their users and rules ' +
+  '(or start `mcm server --force-takeover` to replace them, keeping each original as <file>.pre-mcm)';
 
 export type ApplyOutcome = Readonly<{
   generation: number;
-  result: ApplyResultKind;
+  /** `adoption_required`: foreign broker files on disk, nothing written (not recorded as a result). */
+  result: ApplyResultKind | 'adoption_required';
   reason?: string;
   latencyMs: number;
   /** Files written / reload sent by this attempt (coalescing is observable through these). */
@@ -41,10 +58,13 @@ export const buildApplyStatus = (args: Readonly<{
   mode: 'supervised' | 'external';
   up: boolean;
   reload: string;
+  version?: string | null;
+  adoption?: readonly ForeignFile[] | null;
 }>): ApplyStatus => {
   const applied = args.lastSuccess?.generation ?? 0;
   const last = args.last;
-  const state = applied >= args.desired ? 'applied' : last?.result === 'failed' ? 'failed' : 'pending';
+  const adoption = args.adoption?.length ? [...args.adoption] : null;
+  const state = adoption ? 'adoption_required' : applied >= args.desired ? 'applied' : last?.result === 'failed' ? 'failed' : 'pending';
   return {
     desired_seq: args.desired,
     applied_seq: applied,
@@ -58,6 +78,7 @@ export const buildApplyStatus = (args: Readonly<{
         ...(last.reason ? { reason: last.reason } : {}),
       }
       : null,
-    broker: { mode: args.mode, up: args.up, reload: args.reload },
+    broker: { mode: args.mode, up: args.up, reload: args.reload, version: args.version ?? null },
+    ...(adoption ? { adoption: { files: adoption, message: adoptionMessage(adoption) } } : {}),
   };
 };

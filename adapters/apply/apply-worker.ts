@@ -5,9 +5,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ProbeResult } from '../mosquitto/probe.ts';
-import { readTextOrNull, removeStaleTempFiles } from '../files/write-rendered-file.ts';
-import type { ApplyOutcome } from './apply-status.ts';
-import { aclGeneration, contentKey, sha256, type FileName, type FileSpec } from './broker-files.ts';
+import { fileSha256, readTextOrNull, removeStaleTempFiles } from '../files/write-rendered-file.ts';
+import { adoptionMessage, type ApplyOutcome, type ForeignFile } from './apply-status.ts';
+import { aclGeneration, contentKey, sameContent, sha256, type FileName, type FileSpec, type RenderedFiles } from './broker-files.ts';
 import type { ApplyLoopDeps } from './apply-loop.ts';
 import { createBrokerIo, truncate, type Failure } from './broker-io.ts';
 import { createGoodFiles } from './good-files.ts';
@@ -27,6 +27,13 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
   const isGood = goodFiles.isGood;
   /** Drift already reported, so one outside edit is one security event. */
   const reported = new Map<string, string>();
+  /**
+   * Foreign files found at start (DESIGN §10 "Ownership"): while set, MCM writes nothing to the
+   * broker's files — no apply, no restore, no drift repair — and sends no reload or probe.
+   */
+  let adoption: ForeignFile[] | null = null;
+  /** Contents already reported as needing adoption: one security event per content. */
+  const adoptionReported = new Set<string>();
 
   const security = (category: string, severity: 'info' | 'warning' | 'critical', message: string, details: Record<string, unknown> = {}): void => {
     try { deps.security.record({ category, severity, message, details }); } catch (e) {
@@ -38,10 +45,19 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
 
   /** Puts the last-known-good files back, reloads, re-probes. Returns null when enforcement is back. */
   const restore = async (why: string): Promise<Failure | null> => {
+    if (adoption) return { reason: 'not restoring: the broker files on disk were not written by MCM (adoption required)', failOpen: false };
     const good = loadGood();
     if (good.generation === null) return { reason: 'no last-known-good files to restore', failOpen: false };
     // Rewritten even when the bytes match: a changed mode or owner (an unreadable file) fails open too.
     writeAll(good.files, readDisk(), true);
+    const gone = io.brokerGone();
+    if (gone !== null) {
+      // Nothing to reload: the broker reads the restored files when it starts again (supervised:
+      // the supervisor restarts it; external: whoever runs it, reference §8).
+      security('broker.exited', 'critical', `${gone}; the last-known-good files of generation ${good.generation} are restored (${why})` +
+        `${deps.brokerRunning ? '; restarting the broker on them' : '; start the broker again'}`, { generation: good.generation });
+      return null;
+    }
     const mark = deps.brokerLog?.mark() ?? null;
     const f = (await reload()) ?? (await confirm(good.generation, good.allowAnonymous, mark));
     if (f) security(f.failOpen ? 'apply.fail_open' : 'apply.restore_failed', 'critical', `restoring the last-known-good files (${why}) did not bring enforcement back: ${f.reason}`, { generation: good.generation });
@@ -85,6 +101,53 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     });
   };
 
+  /**
+   * The password_file / acl_file on disk that MCM did not write (DESIGN §10): not the last-known-good
+   * bytes, not MCM's own unconfirmed write, not what it would render now, and not adopted (sha256
+   * in state.adoptedFiles). An empty or missing file holds nothing to lose.
+   */
+  const foreignFiles = (disk: ReadonlyMap<FileName, string | null>, candidate: RenderedFiles | null): ForeignFile[] => {
+    const good = loadGood();
+    const adopted = deps.store.state().adoptedFiles ?? {};
+    const out: ForeignFile[] = [];
+    for (const s of files.specs) {
+      if (s.name === 'mosquitto_conf') continue;
+      const now = disk.get(s.name);
+      if (now === null || now === undefined || now.length === 0) continue;
+      if (isGood(good, s.name, now) || io.ownWrite(s.name, now) || sameContent(s.name, now, candidate?.get(s.name))) continue;
+      const h = fileSha256(s.path) ?? sha256(now);
+      if (adopted[s.name]?.sha256 === h) continue;
+      out.push({ file: s.name, path: s.path, sha256: h });
+    }
+    return out;
+  };
+
+  /** An import or takeover adopted exactly these bytes: replacing them is the point, not drift. */
+  const isAdopted = (spec: FileSpec, content: string | null | undefined): boolean => {
+    if (spec.name === 'mosquitto_conf' || content === null || content === undefined) return false;
+    const adopted = deps.store.state().adoptedFiles?.[spec.name];
+    return adopted !== undefined && (fileSha256(spec.path) ?? sha256(content)) === adopted.sha256;
+  };
+
+  const setAdoption = (foreign: ForeignFile[], when: string): void => {
+    if (foreign.length === 0) {
+      if (adoption) deps.logger?.info({ files: adoption.map((f) => f.file) }, 'the foreign broker files are adopted or gone: MCM writes the broker files again');
+      adoption = null;
+      return;
+    }
+    adoption = foreign;
+    const key = foreign.map((f) => `${f.file}:${f.sha256}`).join(',');
+    if (adoptionReported.has(key)) return;
+    adoptionReported.add(key);
+    security('files.adoption_required', 'warning', `${adoptionMessage(foreign)} (${when})`, { files: foreign, action: 'mcm import' });
+  };
+
+  /** An apply that wrote nothing because foreign files are on disk. */
+  const adoptionOutcome = (generation: number, started: number): ApplyOutcome => ({
+    generation, result: 'adoption_required', reason: adoptionMessage(adoption ?? []),
+    latencyMs: performance.now() - started, wrote: false, reloaded: false,
+  });
+
   const applyOnce = async ({ force, since }: { force: boolean; since: number | null }): Promise<ApplyOutcome> => {
     const started = since ?? performance.now();
     const phases: Record<string, number> = {};
@@ -101,8 +164,13 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
       // Never hand the broker a file its grammar rejects (DESIGN §6, reference §3.4 rule 1).
       return failed(generation, { reason: `render failed validation: ${problems.slice(0, 5).join('; ')}`, failOpen: false }, started, false);
     }
-    const good = loadGood();
     const disk = readDisk();
+    if (adoption) {
+      // Found at start: still foreign unless an import or takeover adopted it, or it is gone.
+      setAdoption(foreignFiles(disk, candidate), 'apply');
+      if (adoption) return adoptionOutcome(generation, started);
+    }
+    const good = loadGood();
     const sameAsGood = good.complete && files.specs.every((s) => {
       const c = candidate.get(s.name);
       return c !== undefined && contentKey(s.name, c) === good.keys.get(s.name);
@@ -111,7 +179,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     if (good.complete) {
       for (const s of files.specs) {
         const now = disk.get(s.name);
-        if (!isGood(good, s.name, now) && now !== candidate.get(s.name) && !io.ownWrite(s.name, now)) reportDrift(s, now ?? null, 'found at apply');
+        if (!isGood(good, s.name, now) && now !== candidate.get(s.name) && !io.ownWrite(s.name, now) && !isAdopted(s, now)) reportDrift(s, now ?? null, 'found at apply');
       }
     }
     mark('compare');
@@ -176,8 +244,10 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
   };
 
   /**
-   * Start-up (DESIGN §6): files that differ from what was last confirmed are drift, unless they
-   * are exactly the current render (a crash between write and checkpoint).
+   * Start-up (DESIGN §6, §10): a password_file or acl_file that is not the last file MCM wrote
+   * and confirmed (nor its own unconfirmed write after a crash, nor the current render) is
+   * foreign: adoption is required and nothing is written. A removed or emptied file, or a
+   * changed mosquitto.conf, is drift.
    */
   let startupChecked = false;
   const reportStartupDrift = (): void => {
@@ -189,18 +259,23 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
       if (removed.length) deps.logger?.info({ files: removed }, 'removed temp files an interrupted write left behind');
     }
     const good = loadGood();
-    if (!good.complete) return;
     const disk = readDisk();
     const state = deps.store.state();
     const candidate = files.render(state, state.generation);
+    const foreign = foreignFiles(disk, candidate);
+    setAdoption(foreign, 'found at start-up');
+    if (!good.complete) return;
     for (const s of files.specs) {
       const now = disk.get(s.name) ?? null;
+      if (foreign.some((f) => f.file === s.name)) continue;
       // A crash between MCM's own write and its checkpoint leaves files that are neither.
       if (!isGood(good, s.name, now) && now !== candidate.get(s.name) && !io.ownWrite(s.name, now)) reportDrift(s, now, 'found at start-up');
     }
   };
 
   const checkEnforcement = async (reason: string): Promise<ProbeResult | null> => {
+    // The broker runs on the operator's files: MCM's probe account is not in them (no alarms).
+    if (adoption) return null;
     const good = loadGood();
     if (good.generation === null || !reloader.confirms) return null;
     const probe = await deps.probe({ generation: good.generation, allowAnonymous: good.allowAnonymous });
@@ -219,30 +294,49 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     return probe;
   };
 
-  const fileChanged = async (path: string): Promise<void> => {
+  /** Returns true when an apply should run (a foreign file changed: it may be adoptable now). */
+  const fileChanged = async (path: string): Promise<boolean> => {
+    if (adoption) return files.byPath(path) !== undefined;
     const spec = files.byPath(path);
     const want = expected.get(path);
-    if (!spec || want === undefined) return;
+    if (!spec || want === undefined) return false;
     const now = readTextOrNull(path);
-    if (now === want) return;
+    if (now === want) return false;
     reportDrift(spec, now, 'seen by the file watcher');
     if (deps.drift === 'report') {
       // Leave the file, but make sure the broker is not left open by it (DESIGN §6).
       await checkEnforcement('after drift');
-      return;
+      return false;
     }
     write(spec, want);
     counters.writes++;
     reported.delete(path);
     // The broker may have reloaded the edited file meanwhile: reload the restored one and prove it.
     const good = loadGood();
-    if (!reloader.confirms || good.generation === null) return;
+    if (!reloader.confirms || good.generation === null) return false;
     const mark = deps.brokerLog?.mark() ?? null;
     const f = (await reload()) ?? (await confirm(good.generation, good.allowAnonymous, mark));
     if (f) {
       security(f.failOpen ? 'apply.fail_open' : 'apply.restore_failed', 'critical', `restoring ${spec.name} after drift did not confirm: ${f.reason}`);
       await restore('after drift');
     }
+    return false;
+  };
+
+  /**
+   * The broker exited on its own (supervised, before it is restarted). Code 3 is what 2.1 does
+   * when a reload meets a bad file, and it refuses the same file at start (reference §8): put the
+   * last-known-good files back so the restart does not loop. An apply that caused it has already
+   * restored them (this runs after it, on the loop's queue).
+   */
+  const brokerExited = (code: number | null): void => {
+    if (adoption || code !== 3) return;
+    const good = loadGood();
+    if (!good.complete) return;
+    const disk = readDisk();
+    if (files.specs.every((s) => disk.get(s.name) === good.files.get(s.name))) return;
+    writeAll(good.files, disk, true);
+    security('broker.exited', 'critical', `the broker exited with code 3 (Mosquitto 2.1 does on a reload that meets a bad file, reference §8): the last-known-good files of generation ${good.generation} are restored before it restarts`, { generation: good.generation });
   };
 
   return {
@@ -253,10 +347,24 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     reportStartupDrift,
     checkEnforcement,
     fileChanged,
+    brokerExited,
+    /** The foreign files while adoption is required, else null. */
+    adoption: (): readonly ForeignFile[] | null => adoption,
+    /** The foreign files on disk now (for `--force-takeover` before the first apply). */
+    foreignNow: (): ForeignFile[] => {
+      const state = deps.store.state();
+      return foreignFiles(readDisk(), files.render(state, state.generation));
+    },
 
     /** Supervised start-up: valid files on disk before the broker reads them (it exits on bad ones, reference §3.4). */
     prepare(): void {
       reportStartupDrift();
+      if (adoption) {
+        // The broker starts on the operator's files, untouched; only MCM's own mosquitto.conf is written.
+        const conf = files.renderConf(deps.store.state().settings.allowAnonymous);
+        if (conf !== null) writeAll(new Map<FileName, string>([['mosquitto_conf', conf]]), readDisk());
+        return;
+      }
       const good = loadGood();
       if (!good.complete) {
         const state = deps.store.state();

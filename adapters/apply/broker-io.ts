@@ -5,14 +5,19 @@
  */
 import { isBrokerErrorLine } from '../mosquitto/broker-log.ts';
 import type { ProbeSession } from '../mosquitto/probe.ts';
-import { readTextOrNull, writeRenderedFile } from '../files/write-rendered-file.ts';
+import { existsSync } from 'node:fs';
+import { fileSha256, keepOriginal, PRE_MCM_SUFFIX, readTextOrNull, writeRenderedFile } from '../files/write-rendered-file.ts';
 import type { FileName, FileSpec } from './broker-files.ts';
 import type { ApplyLoopDeps } from './apply-loop.ts';
 import type { Files } from './good-files.ts';
 import { createWriteIntent } from './write-intent.ts';
 
-/** `retryable`: the broker was down before MCM asked it to reload, so the files are not to blame. */
-export type Failure = { reason: string; failOpen: boolean; unreachable?: boolean; retryable?: boolean };
+/**
+ * `retryable`: the broker was down before MCM asked it to reload, so the files are not to blame.
+ * `exited`: the broker process is gone after the reload (Mosquitto 2.1 exits with code 3 when a
+ * reload meets a bad file, reference §8).
+ */
+export type Failure = { reason: string; failOpen: boolean; unreachable?: boolean; retryable?: boolean; exited?: boolean };
 
 export const truncate = (s: string, n = 500): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 
@@ -27,9 +32,23 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
 
   const readDisk = (): Map<FileName, string | null> => new Map(files.specs.map((s) => [s.name, readTextOrNull(s.path)]));
 
+  /**
+   * The first time MCM replaces a foreign file it was allowed to adopt (an import or a takeover
+   * recorded its sha256), the original is kept as `<file>.pre-mcm` BEFORE the rename (DESIGN §10).
+   * Once that copy exists it is never touched again, so the check is one stat afterwards.
+   */
+  const keepAdoptedOriginal = (spec: FileSpec): void => {
+    if (spec.name === 'mosquitto_conf') return;
+    const adopted = deps.store.state().adoptedFiles?.[spec.name];
+    if (!adopted || existsSync(`${spec.path}${PRE_MCM_SUFFIX}`) || fileSha256(spec.path) !== adopted.sha256) return;
+    const copy = keepOriginal(spec.path);
+    if (copy) deps.logger?.info({ file: spec.name, path: spec.path, copy }, `kept the original ${spec.name} as ${copy} before replacing it`);
+  };
+
   const write = (spec: FileSpec, content: string, intended = false): void => {
     expected.set(spec.path, content);
     if (!intended) intent.add(new Map([[spec.name, content]]));
+    keepAdoptedOriginal(spec);
     writeRenderedFile(spec.path, content, spec.ownership());
   };
 
@@ -59,6 +78,22 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
     }
   };
 
+  /**
+   * Why the broker process is gone, or null when it runs (or MCM cannot tell: reload strategies
+   * without a process to look at). A 2.1 broker exits with code 3 when a reload meets a bad file
+   * (reference §8); 2.0 keeps running and fails open instead (§3.4).
+   */
+  const brokerGone = (): string | null => {
+    if (deps.brokerRunning) {
+      if (deps.brokerRunning()) return null;
+      const code = deps.brokerExit?.()?.code;
+      return `the broker exited after the reload${code === null || code === undefined ? '' : ` with code ${code}`}` +
+        `${code === 3 ? ' (Mosquitto 2.1 exits with code 3 when a reload meets a bad file, reference §8)' : ''}`;
+    }
+    const alive = reloader.alive?.() ?? null;
+    return alive === false ? 'the broker process is gone after the reload (Mosquitto 2.1 exits with code 3 when a reload meets a bad file, reference §8)' : null;
+  };
+
   /** Probe + (supervised) the broker's own error lines since `mark` (reference §3.4 rule 4). */
   const confirm = async (generation: number, allowAnonymous: boolean, mark: number | null, session: ProbeSession | null = null): Promise<Failure | null> => {
     const probe = await deps.probe({ generation, allowAnonymous, session });
@@ -66,6 +101,14 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
     const errors = mark === null ? [] : (deps.brokerLog?.since(mark) ?? []).filter(isBrokerErrorLine);
     if (!probe.ok) {
       const log = errors.length ? ` (broker log: ${errors.map((l) => l.message).join(' | ')})` : '';
+      // A broker that exits on the reload (2.1, reference §8) drops the probe's connection a
+      // moment before its exit is seen: give the exit that moment before blaming the files.
+      let gone = brokerGone();
+      for (let i = 0; gone === null && probe.unreachable && i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        gone = brokerGone();
+      }
+      if (gone !== null) return { reason: truncate(`${gone}${log}`), failOpen: false, unreachable: true, exited: true };
       return { reason: truncate(probe.reason + log), failOpen: probe.failOpen, unreachable: probe.unreachable };
     }
     if (errors.length) return { reason: truncate(`broker reported: ${errors.map((l) => l.message).join(' | ')}`), failOpen: false };
@@ -83,6 +126,7 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
     writeAll,
     reload,
     confirm,
+    brokerGone,
     /** Whether the last probe reached the broker. */
     reachable: (): boolean => reachable,
     setReachable: (r: boolean): void => { reachable = r; },

@@ -32,6 +32,12 @@ export type Config = {
     mode: 'supervised' | 'external';
     /** Binary for supervised mode. */
     binary: string;
+    /**
+     * Supervised mode with Mosquitto 2.1+: the directory of `mosquitto_password_file.so` and
+     * `mosquitto_acl_file.so` (mosquitto.conf then uses the plugin form, reference §8); null = the
+     * `lib` directory beside the binary's prefix (/usr/sbin/mosquitto → /usr/lib).
+     */
+    plugin_dir: string | null;
     /** Absolute paths of the rendered files; null = `<data_dir>/mosquitto/{passwd,acl}`. */
     password_file: string | null;
     acl_file: string | null;
@@ -55,7 +61,9 @@ export type Config = {
   };
   metrics: { token: string | null };
   gitops: { watch_dir: string | null };
-  webhooks: { allow_private: boolean; max_attempts: number };
+  webhooks: { allow_private: boolean; max_attempts: number; retention_days: number; max_pending: number };
+  /** Retention and aggregation of security events (issue "second hardening round"). */
+  security_events: { retention_days: number; max_rows: number; aggregate_window_s: number };
   /** log_file: a broker log to follow for connection lines (external brokers with `log_dest file`). */
   observer: { max_topics: number; history_depth: number; log_file: string | null };
   /** Set from the environment only (DESIGN §8), used once to create the first admin. */

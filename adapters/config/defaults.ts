@@ -84,6 +84,7 @@ export const defaultConfig = (options: DefaultConfigOptions = {}): Config => {
     mosquitto: {
       mode: supervised ? 'supervised' : 'external',
       binary: binary ?? 'mosquitto',
+      plugin_dir: null,
       password_file: null,
       acl_file: null,
       reload: {
@@ -104,7 +105,8 @@ export const defaultConfig = (options: DefaultConfigOptions = {}): Config => {
     },
     metrics: { token: null },
     gitops: { watch_dir: null },
-    webhooks: { allow_private: false, max_attempts: 8 },
+    webhooks: { allow_private: false, max_attempts: 8, retention_days: 7, max_pending: 10_000 },
+    security_events: { retention_days: 90, max_rows: 100_000, aggregate_window_s: 60 },
     observer: { max_topics: 10000, history_depth: 20, log_file: null },
     bootstrap_admin: { username: null, password: null },
   };

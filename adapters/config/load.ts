@@ -97,6 +97,7 @@ const resolvePaths = (c: Config, cwd: string): void => {
   // A bare binary name is looked up on PATH when spawned; a path is made absolute.
   if (c.mosquitto.binary.includes('/') && !isAbsolute(c.mosquitto.binary)) c.mosquitto.binary = abs(c.mosquitto.binary);
   c.mosquitto.password_file = absOrNull(c.mosquitto.password_file);
+  c.mosquitto.plugin_dir = absOrNull(c.mosquitto.plugin_dir);
   c.mosquitto.acl_file = absOrNull(c.mosquitto.acl_file);
   c.mosquitto.reload.pid_file = absOrNull(c.mosquitto.reload.pid_file);
   c.mosquitto.reload.docker.socket = abs(c.mosquitto.reload.docker.socket);

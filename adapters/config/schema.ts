@@ -51,6 +51,7 @@ export const configFileSchema = {
     mosquitto: obj({
       mode: { enum: ['supervised', 'external'] },
       binary: str,
+      plugin_dir: nullableStr,
       password_file: nullableStr,
       acl_file: nullableStr,
       reload: obj({
@@ -75,7 +76,8 @@ export const configFileSchema = {
       token: { type: ['string', 'null'], minLength: 16 },
     }),
     gitops: obj({ watch_dir: nullableStr }),
-    webhooks: obj({ allow_private: bool, max_attempts: int(1, 100) }),
+    webhooks: obj({ allow_private: bool, max_attempts: int(1, 100), retention_days: int(1, 3650), max_pending: int(100, 10_000_000) }),
+    security_events: obj({ retention_days: int(1, 36_500), max_rows: int(1000, 100_000_000), aggregate_window_s: int(0, 86_400) }),
     observer: obj({ max_topics: int(1), history_depth: int(0, 10_000), log_file: nullableStr }),
   }),
 } as const;

@@ -4,7 +4,8 @@
  * wrong permissions: temp file in the same directory, fchmod/fchown, fsync, rename, directory
  * fsync (reference §1.4 recommendation, §3.4 rule 2).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import type { FileOwnership } from '../mosquitto/permissions.ts';
 import { writeFileAtomicSync } from './atomic-write-sync.ts';
 
@@ -19,15 +20,52 @@ export const readTextOrNull = (path: string): string | null => {
 };
 
 /**
- * Ownership for an operator's existing file (external mode): keep its mode and owner ("owner
- * preserved", DESIGN §6); a new file gets 0640.
+ * Ownership for a rendered file at `path` (external mode; DESIGN §6, issue "never world-readable"):
+ * never readable by "other", whatever the old file's mode. The broker keeps reading it through the
+ * group it read the old one through: group read → 0640 with that group; only "other" read → 0640
+ * with the group of the broker's account (`mosquitto`) when MCM may give it that group (root, or a
+ * member); otherwise 0600. Root keeps the old owner. A new file gets 0640.
  */
-export const preservedOwnership = (path: string, fallback: FileOwnership = { mode: 0o640 }): FileOwnership => {
+export const brokerFileOwnership = (path: string, brokerGid: number | null): FileOwnership => {
+  let st;
+  try { st = statSync(path); } catch { return { mode: 0o640 }; }
+  const root = process.getuid?.() === 0;
+  const mayUse = (gid: number): boolean => root || gid === process.getgid?.() || (process.getgroups?.() ?? []).includes(gid);
+  const owner = root ? { uid: st.uid } : {};
+  if ((st.mode & 0o040) !== 0) return { mode: 0o640, ...owner, ...(mayUse(st.gid) ? { gid: st.gid } : {}) };
+  if ((st.mode & 0o004) !== 0 && brokerGid !== null && mayUse(brokerGid)) return { mode: 0o640, ...owner, gid: brokerGid };
+  return { mode: 0o600, ...owner, ...(root ? { gid: st.gid } : {}) };
+};
+
+/** Suffix of the copy of a foreign file MCM keeps the first time it replaces it (DESIGN §10). */
+export const PRE_MCM_SUFFIX = '.pre-mcm';
+
+/**
+ * Copies `path`'s current bytes to `<path>.pre-mcm`, mode 0600, created exclusively: an existing
+ * copy is never overwritten (it is the operator's original). Returns the copy's path, or null when
+ * one already existed. Throws on any other error: the original must be safe before it is replaced.
+ */
+export const keepOriginal = (path: string): string | null => {
+  const bytes = readFileSync(path);
+  const copy = `${path}${PRE_MCM_SUFFIX}`;
+  let fd: number;
   try {
-    const st = statSync(path);
-    // Only root can give a file to someone else; anyone else keeps the mode and owns the result.
-    return process.getuid?.() === 0 ? { mode: st.mode & 0o777, uid: st.uid, gid: st.gid } : { mode: st.mode & 0o777 };
-  } catch {
-    return fallback;
+    fd = openSync(copy, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return null;
+    throw e;
   }
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return copy;
+};
+
+/** sha256 of the file's bytes, or null when it cannot be read. */
+export const fileSha256 = (path: string): string | null => {
+  try { return createHash('sha256').update(readFileSync(path)).digest('hex'); } catch { return null; }
 };

@@ -30,19 +30,90 @@ export const isJsonContentType = (header: string | undefined): boolean => {
 const tooLarge = (limit: number): HttpError =>
   new HttpError(413, HTTP_ERROR_CODES.BODY_TOO_LARGE, `request body is larger than ${limit} bytes`, [{ limit_bytes: limit }]);
 
-const readLimited = async (req: IncomingMessage, limit: number): Promise<Buffer> => {
+/**
+ * A refused body is read and thrown away up to this many bytes (and this long) before the answer
+ * goes out: a client still sending when the server closes gets EPIPE/ECONNRESET instead of the
+ * 413 it should read. Past the bound the connection is closed (a client sending more than this
+ * to a JSON API is not one to wait for).
+ */
+export const DRAIN_MAX_BYTES = 64 * 2 ** 20;
+export const DRAIN_MAX_MS = 10_000;
+
+const drain = (req: IncomingMessage, alreadyRead: number): Promise<void> => new Promise((resolve) => {
+  if (req.readableEnded || req.destroyed) return resolve();
+  let seen = alreadyRead;
+  const done = (): void => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.off('end', done);
+    req.off('error', done);
+    req.off('close', done);
+    resolve();
+  };
+  const onData = (chunk: Buffer): void => {
+    seen += chunk.length;
+    if (seen > DRAIN_MAX_BYTES) done();
+  };
+  const timer = setTimeout(done, DRAIN_MAX_MS);
+  timer.unref();
+  req.on('data', onData);
+  req.once('end', done);
+  req.once('error', done);
+  req.once('close', done);
+  req.resume();
+});
+
+class BodyTooLarge extends Error {
+  constructor() {
+    super('body too large');
+  }
+}
+
+/**
+ * The body, or BodyTooLarge once it passes `limit` — after the rest was drained (see drain). Read
+ * with 'data' events, not `for await`: leaving an async iterator early destroys the request, and
+ * with it the socket the 413 must go out on.
+ */
+const readLimited = (req: IncomingMessage, limit: number): Promise<Buffer> => new Promise((resolve, reject) => {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    const buf = chunk as Buffer;
-    size += buf.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks, size);
-};
+  const cleanup = (): void => {
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+  };
+  const onData = (chunk: Buffer): void => {
+    size += chunk.length;
+    if (size <= limit) {
+      chunks.push(chunk);
+      return;
+    }
+    cleanup();
+    chunks.length = 0;
+    void drain(req, size).then(() => reject(new BodyTooLarge()));
+  };
+  const onEnd = (): void => { cleanup(); resolve(Buffer.concat(chunks, size)); };
+  const onError = (err: Error): void => { cleanup(); reject(err); };
+  req.on('data', onData);
+  req.once('end', onEnd);
+  req.once('error', onError);
+});
 
-export const jsonBody = (limitBytes: number): Koa.Middleware => async (ctx, next) => {
+export type JsonBodyOptions = Readonly<{
+  /**
+   * Requests whose route reads its own body, with its own limit, after authentication and the
+   * role check (`deferredJsonBody`): a large limit is then offered to admins only, and no
+   * anonymous client can make the server read megabytes.
+   */
+  deferred?: (ctx: Koa.Context) => boolean;
+}>;
+
+export const jsonBody = (limitBytes: number, opts: JsonBodyOptions = {}): Koa.Middleware => async (ctx, next) => {
+  if (opts.deferred?.(ctx)) {
+    ctx.state.bodyDeferred = true;
+    await next();
+    return;
+  }
   if (!hasBody(ctx.req)) {
     ctx.request.body = undefined;
     await next();
@@ -55,8 +126,17 @@ export const jsonBody = (limitBytes: number): Koa.Middleware => async (ctx, next
       ]);
     }
     const declared = Number(ctx.get('Content-Length') || 0);
-    if (declared > limitBytes) throw tooLarge(limitBytes);
-    const raw = await readLimited(ctx.req, limitBytes);
+    if (declared > limitBytes) {
+      // Read (and drop) what the client is sending so it can read the answer; a huge one is cut.
+      if (declared <= DRAIN_MAX_BYTES) await drain(ctx.req, 0);
+      throw tooLarge(limitBytes);
+    }
+    let raw: Buffer;
+    try {
+      raw = await readLimited(ctx.req, limitBytes);
+    } catch (err) {
+      throw err instanceof BodyTooLarge ? tooLarge(limitBytes) : err;
+    }
     let text: string;
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
@@ -75,4 +155,17 @@ export const jsonBody = (limitBytes: number): Koa.Middleware => async (ctx, next
     throw err;
   }
   await next();
+};
+
+/** The body of a request `jsonBody` deferred (see JsonBodyOptions), read with `limitBytes`. */
+export const deferredJsonBody = (limitBytes: number): Koa.Middleware => {
+  const read = jsonBody(limitBytes);
+  return async (ctx, next) => {
+    if (ctx.state.bodyDeferred === true) {
+      ctx.state.bodyDeferred = false;
+      await read(ctx, next);
+      return;
+    }
+    await next();
+  };
 };

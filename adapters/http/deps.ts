@@ -35,9 +35,11 @@ export type ApplyResult = 'applied' | 'written' | 'failed';
 export type ApplyStatus = {
   desired_seq: number;
   applied_seq: number;
-  state: 'applied' | 'pending' | 'failed';
+  state: 'applied' | 'pending' | 'failed' | 'adoption_required';
   last: { seq: number; result: ApplyResult; latency_ms: number | null; at: string; reason?: string } | null;
-  broker: { mode: string; up: boolean };
+  broker: { mode: string; up: boolean; version?: string | null };
+  /** With state `adoption_required`: the broker files MCM did not write (issue 11). */
+  adoption?: { files: { file: string; path: string; sha256: string }[]; message: string };
 };
 
 export type HttpDeps = {

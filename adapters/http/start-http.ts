@@ -74,7 +74,8 @@ export const startHttp = async (deps: ServerDeps): Promise<RunningHttp> => {
   const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
   const url = `${scheme}://${host}:${addr.port}`;
   deps.lock.setUrl(url);
-  deps.logger.info({ url }, `HTTP API listening on ${url}/api/v1`);
+  // The first thing a new operator needs: where to open the UI.
+  deps.logger.info({ url, ui: `${url}/`, api: `${url}/api/v1` }, `web UI at ${url}/ (API at ${url}/api/v1)`);
   return {
     url,
     close: async () => {

@@ -4,6 +4,7 @@
  * request headers that carry credentials are too.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -24,7 +25,23 @@ export type LoggerOptions = Readonly<{
   name?: string;
   /** Where lines go (tests pass a stream); default stdout. */
   destination?: DestinationStream;
+  /**
+   * `pretty`: one readable line per entry (pino-pretty); `json`: one JSON object per line.
+   * Default: pretty when stdout is a terminal (a person reads it), JSON otherwise (a log
+   * collector, systemd's journal, a file). MCM_LOG_FORMAT overrides it.
+   */
+  format?: 'pretty' | 'json';
 }>;
+
+/** The format for this process: MCM_LOG_FORMAT, else pretty on a terminal and JSON elsewhere. */
+export const logFormat = (env: NodeJS.ProcessEnv = process.env, tty: boolean = process.stdout.isTTY === true): 'pretty' | 'json' => {
+  const v = env['MCM_LOG_FORMAT'];
+  if (v === 'pretty' || v === 'json') return v;
+  return tty ? 'pretty' : 'json';
+};
+
+const prettyStream = (): DestinationStream =>
+  pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname,name' });
 
 export const createLogger = (opts: LoggerOptions = {}): Logger =>
   pino(
@@ -35,5 +52,5 @@ export const createLogger = (opts: LoggerOptions = {}): Logger =>
       timestamp: pino.stdTimeFunctions.isoTime,
       base: { pid: process.pid },
     },
-    opts.destination ?? pino.destination({ dest: 1, sync: true }),
+    opts.destination ?? ((opts.format ?? logFormat()) === 'pretty' ? prettyStream() : pino.destination({ dest: 1, sync: true })),
   );

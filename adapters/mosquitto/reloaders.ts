@@ -4,9 +4,10 @@
  * re-reads the config, password and ACL files within ~100 ms). Errors name what to fix.
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import type { ReloadStrategy } from '../config/config.ts';
+import { isAlive } from './supervisor.ts';
 
 export type Reloader = Readonly<{
   strategy: ReloadStrategy;
@@ -16,6 +17,12 @@ export type Reloader = Readonly<{
    */
   confirms: boolean;
   reload(): Promise<void>;
+  /**
+   * Whether the broker process still runs, when the strategy can tell (signal: the pid in the pid
+   * file); null or absent otherwise. Used after a reload that lost the broker (2.1 exits on a bad
+   * file, reference §8).
+   */
+  alive?: () => boolean | null;
 }>;
 
 /** Supervised mode: SIGHUP the child. */
@@ -25,10 +32,27 @@ export const createSupervisedReloader = (supervisor: { reload(): void }): Reload
   reload: async () => { supervisor.reload(); },
 });
 
+/** The pid in `pidFile`, or null when it cannot be read. */
+const readPid = (pidFile: string | null): number | null => {
+  if (!pidFile) return null;
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 1 ? pid : null;
+  } catch {
+    return null;
+  }
+};
+
 /** `signal`: SIGHUP the pid in a pid file (both processes in one PID namespace). */
 export const createSignalReloader = ({ pidFile }: { pidFile: string | null }): Reloader => ({
   strategy: 'signal',
   confirms: true,
+  alive: () => {
+    // A broker that exits cleanly removes its pid file.
+    if (pidFile && !existsSync(pidFile)) return false;
+    const pid = readPid(pidFile);
+    return pid === null ? null : isAlive(pid);
+  },
   reload: async () => {
     if (!pidFile) throw new Error('reload strategy "signal" needs mosquitto.reload.pid_file');
     let text: string;

@@ -27,6 +27,12 @@ export type SupervisorOptions = Readonly<{
   /** First restart delay; doubles up to maxMs, reset after the broker stayed up for stableMs. */
   backoff?: { initialMs?: number; maxMs?: number; stableMs?: number };
   startTimeoutMs?: number;
+  /**
+   * Awaited before each restart after an unexpected exit: the apply loop puts the last-known-good
+   * files back first when the broker exited because of its files (2.1 exits with code 3 when a
+   * reload meets a bad file and refuses the same file at start, reference §8).
+   */
+  beforeRestart?: (exit: BrokerExit) => Promise<void>;
 }>;
 
 export type BrokerExit = Readonly<{ code: number | null; signal: string | null; expected: boolean }>;
@@ -40,6 +46,8 @@ export type Supervisor = {
   isUp(): boolean;
   pid(): number | null;
   restarts(): number;
+  /** How the broker last exited (null while it never did). */
+  lastExit(): BrokerExit | null;
   /** Called after every successful (re)start, including the first. */
   onStarted(listener: (info: { restarts: number; pid: number }) => void): () => void;
   onExit(listener: (exit: BrokerExit) => void): () => void;
@@ -70,7 +78,7 @@ const processCmdline = (pid: number): string | null => {
  * True while `pid` runs. An orphan that exited stays a zombie until init reaps it, and kill(pid, 0)
  * still succeeds on a zombie: its state in /proc/<pid>/stat ('Z') says it is gone (and its port free).
  */
-const isAlive = (pid: number): boolean => {
+export const isAlive = (pid: number): boolean => {
   try { process.kill(pid, 0); } catch { return false; }
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -93,7 +101,7 @@ export const stopOrphan = async (pidFile: string, confPath: string, logger: Supe
   if (!Number.isInteger(pid) || pid <= 1) return false;
   const cmd = processCmdline(pid);
   if (cmd === null || !cmd.includes('mosquitto') || !cmd.includes(confPath)) return false;
-  logger.warn({ pid }, 'stopping a supervised mosquitto left over from a previous run');
+  logger.warn({ broker_pid: pid }, 'stopping a supervised mosquitto left over from a previous run');
   try { process.kill(pid, 'SIGTERM'); } catch { return false; }
   for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(50);
   if (isAlive(pid)) {
@@ -121,6 +129,7 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
   let upSince = 0;
   let restartTimer: NodeJS.Timeout | null = null;
   let exitPromise: Promise<void> = Promise.resolve();
+  let lastExit: BrokerExit | null = null;
 
   const spawnOnce = (): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -172,10 +181,16 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
               : `mosquitto exited during start (code ${code}, signal ${signal}):\n${lines.slice(-20).join('\n')}`));
           }
           const expected = stopping;
+          lastExit = { code, signal, expected };
           for (const l of [...exited]) l({ code, signal, expected });
           if (!expected && wasUp) {
             logger.error({ code, signal }, 'supervised mosquitto exited; restarting');
-            scheduleRestart();
+            const exit = lastExit;
+            if (opts.beforeRestart) {
+              opts.beforeRestart(exit).catch((e: Error) => logger.error({ err: e.message }, 'preparing the broker restart failed')).finally(scheduleRestart);
+            } else {
+              scheduleRestart();
+            }
           }
           done();
         });
@@ -194,7 +209,7 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
       restartCount++;
       spawnOnce().then(
         () => {
-          logger.info({ restarts: restartCount, pid: child?.pid }, 'supervised mosquitto restarted');
+          logger.info({ restarts: restartCount, broker_pid: child?.pid }, 'supervised mosquitto restarted');
           for (const l of [...started]) l({ restarts: restartCount, pid: child?.pid ?? -1 });
         },
         (e: Error) => {
@@ -212,7 +227,7 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
       await stopOrphan(opts.pidFile, opts.confPath, logger);
       await assertPortFree(opts.host, opts.port);
       await spawnOnce();
-      logger.info({ pid: child?.pid, port: opts.port }, 'supervised mosquitto started');
+      logger.info({ broker_pid: child?.pid, port: opts.port }, 'supervised mosquitto started');
       for (const l of [...started]) l({ restarts: restartCount, pid: child?.pid ?? -1 });
     },
     reload() {
@@ -226,6 +241,7 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
     isUp: () => up,
     pid: () => (up ? child?.pid ?? null : null),
     restarts: () => restartCount,
+    lastExit: () => lastExit,
     onStarted(listener) {
       started.add(listener);
       return () => { started.delete(listener); };

@@ -3,13 +3,13 @@
  * head in `chain_head`, optimistic concurrency per stream, snapshots as a start-up cache, and the
  * folded BrokerConfig kept in memory.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import { canonicalJson } from '../../core/canonical-json.ts';
 import { DomainError, ERROR_CODES } from '../../core/errors.ts';
 import { EVENT_VERSION, isEventType, type Actor, type DomainEvent, type EventEnvelope } from '../../core/events.ts';
 import { evolve } from '../../core/evolve.ts';
-import type { AppendMeta, EventStore, ReadQuery } from '../../core/ports.ts';
+import type { AppendMeta, EventStore, ReadQuery, StoreView } from '../../core/ports.ts';
 import { initialState, type BrokerConfig } from '../../core/state.ts';
 import { streamOf } from '../../core/streams.ts';
 import { upcast } from '../../core/upcast.ts';
@@ -24,6 +24,33 @@ export const GENESIS_HASH = '0'.repeat(64);
  */
 // 2: BrokerConfig gained webhooks/nextWebhookId. 3: AdminUser.mfa gained `pending`.
 export const SNAPSHOT_FORMAT = 3;
+
+/** The secrets/ file holding the snapshots' HMAC key (DESIGN §4: secrets never in the database). */
+export const SNAPSHOT_KEY_NAME = 'snapshot.key';
+
+/**
+ * HMAC-SHA256 over a snapshot's seq, the hash of the event it was taken at, and its text: an
+ * edited snapshot (an admin added to the state) no longer matches, and is ignored.
+ */
+export const snapshotMac = (key: Buffer, seq: number, eventHash: string, stateText: string): string =>
+  createHmac('sha256', key).update(`${seq}\n${eventHash}\n`).update(stateText).digest('hex');
+
+const sameHex = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+export type SnapshotCheck = { checked: number; bad: { seq: number; reason: string }[] };
+
+/** Every snapshot's HMAC (`mcm events verify`): a snapshot is only a cache, but an edited one is an attack. */
+export const verifySnapshots = (db: DatabaseSync, key: Buffer | null): SnapshotCheck => {
+  const rows = db.prepare('SELECT s.seq AS seq, s.state AS state, s.event_hash AS event_hash, s.mac AS mac, e.hash AS hash FROM snapshots s LEFT JOIN events e ON e.seq = s.seq ORDER BY s.seq').all() as unknown as
+    { seq: number; state: string; event_hash: string; mac: string | null; hash: string | null }[];
+  const bad: { seq: number; reason: string }[] = [];
+  for (const r of rows) {
+    if (r.hash !== r.event_hash) bad.push({ seq: r.seq, reason: 'taken at an event that is not in the log (stale: ignored at start)' });
+    else if (key === null) bad.push({ seq: r.seq, reason: `cannot be checked: secrets/${SNAPSHOT_KEY_NAME} is missing or unreadable` });
+    else if (r.mac === null || !sameHex(r.mac, snapshotMac(key, r.seq, r.event_hash, r.state))) bad.push({ seq: r.seq, reason: 'its content does not match its HMAC: it was edited' });
+  }
+  return { checked: rows.length, bad };
+};
 
 export type VerifyFailureReason =
   | 'hash mismatch' | 'broken link' | 'missing seq' | 'unexpected seq' | 'malformed row'
@@ -94,6 +121,20 @@ const walkChain = (db: DatabaseSync): VerifyResult => {
   return { ok: true, count: last, head: last, head_hash: prev };
 };
 
+/** A stored row as the envelope callers see: payload upcast to its type's current version. */
+export const toEnvelope = (row: Row): EventEnvelope => {
+  const data = upcast(row.type, row.version, JSON.parse(row.data));
+  // After upcasting, the payload is at its type's current version, and the envelope says so.
+  const version = isEventType(row.type) ? EVENT_VERSION[row.type] : row.version;
+  const { seq, stream, type, at, prev_hash, hash } = row;
+  return { type, data, seq, stream, version, actor: JSON.parse(row.actor) as Actor, at, prev_hash, hash } as EventEnvelope;
+};
+
+/** Envelopes with seq <= `to`, in order, read one at a time (a fold of a big log never holds it all). */
+export const iterateEnvelopes = function* (db: DatabaseSync, to: number): Generator<EventEnvelope> {
+  for (const raw of db.prepare(`SELECT ${COLUMNS} FROM events WHERE seq <= ? ORDER BY seq`).iterate(to)) yield toEnvelope(raw as unknown as Row);
+};
+
 export type SqliteEventStoreDeps = Readonly<{
   db: DatabaseSync;
   /** Write a snapshot each time the head crosses a multiple of this; 0 = never write snapshots. */
@@ -104,6 +145,13 @@ export type SqliteEventStoreDeps = Readonly<{
   onListenerError?: (err: unknown) => void;
   /** A failed snapshot write is reported here; it never fails the append. */
   onSnapshotError?: (err: unknown) => void;
+  /**
+   * The snapshots' HMAC key (secrets/snapshot.key). Without it snapshots are neither written nor
+   * trusted: the state is folded from the log (slower start, same result).
+   */
+  snapshotKey?: Buffer | null;
+  /** A snapshot whose HMAC does not match (edited) was ignored: a security event for the server. */
+  onSnapshotRejected?: (seq: number, reason: string) => void;
 }>;
 
 export type SqliteEventStore = EventStore & { verify(): VerifyResult };
@@ -123,20 +171,14 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
   const streamRangeStmt = db.prepare(`SELECT ${COLUMNS} FROM events WHERE stream = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`);
   // A snapshot counts only when the event it was taken at is still the one in the log.
   const snapshotsStmt = db.prepare(
-    'SELECT s.seq AS seq, s.state AS state FROM snapshots s JOIN events e ON e.seq = s.seq AND e.hash = s.event_hash WHERE s.seq <= ? ORDER BY s.seq DESC',
+    'SELECT s.seq AS seq, s.state AS state, s.event_hash AS event_hash, s.mac AS mac FROM snapshots s JOIN events e ON e.seq = s.seq AND e.hash = s.event_hash WHERE s.seq <= ? ORDER BY s.seq DESC',
   );
-  const putSnapshotStmt = db.prepare('INSERT OR REPLACE INTO snapshots (seq, state, event_hash) VALUES (?, ?, ?)');
+  const putSnapshotStmt = db.prepare('INSERT OR REPLACE INTO snapshots (seq, state, event_hash, mac) VALUES (?, ?, ?, ?)');
+  const snapshotKey = deps.snapshotKey ?? null;
   const pruneSnapshotsStmt = db.prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)');
 
   const readHead = (): Head => (headStmt.get() as Head | undefined) ?? { seq: 0, hash: GENESIS_HASH };
 
-  const toEnvelope = (row: Row): EventEnvelope => {
-    const data = upcast(row.type, row.version, JSON.parse(row.data));
-    // After upcasting, the payload is at its type's current version, and the envelope says so.
-    const version = isEventType(row.type) ? EVENT_VERSION[row.type] : row.version;
-    const { seq, stream, type, at, prev_hash, hash } = row;
-    return { type, data, seq, stream, version, actor: JSON.parse(row.actor) as Actor, at, prev_hash, hash } as EventEnvelope;
-  };
 
   const rows = (after: number, to: number): Iterable<Row> =>
     rangeStmt.iterate(after, to, -1) as unknown as Iterable<Row>;
@@ -146,8 +188,15 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
     const head = readHead();
     let state = initialState();
     let from = 0;
-    for (const raw of snapshotsStmt.iterate(head.seq)) {
-      const snap = raw as { seq: number; state: string };
+    // Without the key nothing vouches for a snapshot's content: fold from the log.
+    for (const raw of snapshotKey === null ? [] : snapshotsStmt.iterate(head.seq)) {
+      const snap = raw as { seq: number; state: string; event_hash: string; mac: string | null };
+      // One written before snapshots carried an HMAC is just not trusted; a wrong HMAC is an edit.
+      if (snap.mac === null) continue;
+      if (!sameHex(snap.mac, snapshotMac(snapshotKey as Buffer, snap.seq, snap.event_hash, snap.state))) {
+        deps.onSnapshotRejected?.(snap.seq, 'its content does not match its HMAC: it was edited');
+        continue;
+      }
       try {
         const parsed = JSON.parse(snap.state) as { format?: unknown; state?: BrokerConfig };
         if (parsed.format !== SNAPSHOT_FORMAT || typeof parsed.state !== 'object' || parsed.state === null) continue;
@@ -196,7 +245,8 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
     try {
       db.exec('BEGIN IMMEDIATE');
       try {
-        putSnapshotStmt.run(head.seq, JSON.stringify({ format: SNAPSHOT_FORMAT, state }), head.hash);
+        const text = JSON.stringify({ format: SNAPSHOT_FORMAT, state });
+        putSnapshotStmt.run(head.seq, text, head.hash, snapshotMac(snapshotKey as Buffer, head.seq, head.hash, text));
         pruneSnapshotsStmt.run(Math.max(1, keepSnapshots));
         db.exec('COMMIT');
       } catch (err) {
@@ -208,8 +258,12 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
     }
   };
 
-  const append = (events: readonly DomainEvent[], meta: AppendMeta): EventEnvelope[] => {
-    if (events.length === 0) return [];
+  /**
+   * The one write path: BEGIN IMMEDIATE (the database's write lock, so writers in other processes
+   * are serialised), fold in what other connections appended, let `decideEvents` decide on that
+   * state, append its events to the chain, fold them, COMMIT. Anything thrown rolls back.
+   */
+  const write = (decideEvents: (view: StoreView) => readonly DomainEvent[], meta: Omit<AppendMeta, 'expectedSeq' | 'targetStream'>): EventEnvelope[] => {
     const before = head.seq;
     let foreign: EventEnvelope[] = [];
     const recorded: EventEnvelope[] = [];
@@ -219,13 +273,19 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
     try {
       const dbHead = readHead();
       if (dbHead.seq !== head.seq || dbHead.hash !== head.hash) {
-        // Another connection appended (e.g. the CLI on the data dir): catch up so the state the
-        // chain extends is the state in memory. The design has one writer; this keeps it honest.
+        // Another connection appended (e.g. the CLI on the data dir): catch up so the decision
+        // and the chain extend the state the database holds, not the one this process last saw.
         stateTouched = true;
         foreign = [...rows(head.seq, dbHead.seq)].map(toEnvelope);
         for (const env of foreign) state = evolve(state, env);
+        head = dbHead;
       }
-      checkStale(events, meta);
+      const events = decideEvents({ state, headSeq: dbHead.seq, lastSeqOf });
+      if (events.length === 0) {
+        db.exec('COMMIT');
+        if (foreign.length > 0) notify(foreign);
+        return [];
+      }
       const actorText = canonicalJson(meta.actor);
       const actor = JSON.parse(actorText) as Actor;
       let seq = dbHead.seq;
@@ -260,10 +320,18 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
       if (stateTouched) ({ state, head } = load());
       throw storageErrorOf(err, 'the event log') ?? err;
     }
-    if (snapshotEvery > 0 && Math.floor(head.seq / snapshotEvery) > Math.floor(before / snapshotEvery)) writeSnapshot();
+    if (snapshotEvery > 0 && snapshotKey !== null && Math.floor(head.seq / snapshotEvery) > Math.floor(before / snapshotEvery)) writeSnapshot();
     if (foreign.length > 0) notify(foreign);
     notify(recorded);
     return recorded;
+  };
+
+  const append = (events: readonly DomainEvent[], meta: AppendMeta): EventEnvelope[] => {
+    if (events.length === 0) return [];
+    return write(() => {
+      checkStale(events, meta);
+      return events;
+    }, meta);
   };
 
   const read = (query: ReadQuery = {}): EventEnvelope[] => {
@@ -281,6 +349,7 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
     headSeq: () => head.seq,
     lastSeqOf,
     append,
+    transact: write,
     read,
     onAppend: (listener) => {
       listeners.add(listener);

@@ -99,6 +99,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
   CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook_id, id);
   `,
+  // 3: repeats of a noisy security event (a bad token from one address) are one row with a count
+  // and the time of the last one, so a flood of requests can't grow the table without bound.
+  `
+  ALTER TABLE security_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+  ALTER TABLE security_events ADD COLUMN last_at TEXT;
+  CREATE INDEX security_events_severity_id ON security_events (severity, id);
+  `,
+  // 4: snapshots carry an HMAC of their content (key in secrets/, never in the database): a
+  // snapshot edited to add an admin is refused instead of folded into the state unseen.
+  `
+  ALTER TABLE snapshots ADD COLUMN mac TEXT;
+  `,
 ];
 
 /** The schema version this code expects: the number of migrations. */

@@ -37,7 +37,7 @@ export type WebhookDispatcherDeps = Readonly<{
   secrets: Pick<SecretStore, 'getOrCreate'>;
   clock: Clock;
   logger: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
-  config: Readonly<{ webhooks: Config['webhooks'] }>;
+  config: Readonly<{ webhooks: Pick<Config['webhooks'], 'allow_private' | 'max_attempts'> }>;
   /** Default: node:http(s) with the SSRF-guarded lookup (http-transport.ts). */
   fetch?: WebhookFetch;
   /** [0, 1); the jitter. Default Math.random. */
@@ -78,6 +78,17 @@ const plusMs = (iso: string, ms: number): string => new Date(Date.parse(iso) + m
  */
 export const backoffDelayMs = (attempt: number, opts: Readonly<{ baseMs: number; capMs: number }>, random: () => number): number =>
   Math.floor(random() * Math.min(opts.capMs, opts.baseMs * 2 ** Math.min(Math.max(attempt, 1) - 1, 40)));
+
+/** Security categories that are never dropped from a full outbox, whatever their severity. */
+const CRITICAL_CATEGORIES: ReadonlySet<string> = new Set(['files.drift', 'auth.locked_out', 'files.adoption_required']);
+
+/** Whether a webhook event must be queued even past the per-webhook cap. */
+export const isCriticalTrigger = (item: Readonly<{ type: string; data: unknown }>): boolean => {
+  if (item.type === 'apply_failed' || item.type === 'broker_down') return true;
+  if (item.type !== 'security_event') return false;
+  const d = item.data as { severity?: unknown; category?: unknown } | null;
+  return d?.severity === 'critical' || (typeof d?.category === 'string' && (CRITICAL_CATEGORIES.has(d.category) || d.category.startsWith('apply.')));
+};
 
 const errorText = (err: unknown): string => {
   const e = err as { name?: unknown; code?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
@@ -127,7 +138,9 @@ export const createWebhookDispatcher = (deps: WebhookDispatcherDeps): WebhookDis
     for (const item of items) {
       for (const hook of subscribers(item.type)) {
         const n = pending.get(hook.id) ?? 0;
-        if (n >= maxPending) {
+        // A full outbox drops noise, never what an operator must hear about (fail-open, failed
+        // applies, drift, lockouts): those are queued past the cap.
+        if (n >= maxPending && !isCriticalTrigger(item)) {
           dropped += 1;
           deps.metrics?.webhookDelivery('dropped');
           // Once per thousand, not once per message: a flood must not flood the log too.

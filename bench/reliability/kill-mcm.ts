@@ -120,7 +120,7 @@ export const killMcm = async ({ scale, log }: ReliabilityOptions): Promise<Relia
     const temps = leftoverTempFiles(world.dataDir);
     await sleep(50);
     // Security events the servers raised about the broker files (each server's log, warn and up).
-    const driftLines = outputs.flatMap((o) => o.split('\n')).filter((l) => l.includes('"category":"files.drift"'));
+    const driftLines = outputs.flatMap((o) => o.split('\n')).filter((l) => l.includes('"category":"files.drift"') || l.includes('"category":"files.adoption_required"'));
 
     const outcomes = users.reduce<Record<string, number>>((m, u) => { m[u.outcome] = (m[u.outcome] ?? 0) + 1; return m; }, {});
     const rows: FigureRow[] = [
@@ -139,7 +139,7 @@ export const killMcm = async ({ scale, log }: ReliabilityOptions): Promise<Relia
       exactRow('brokers left running after the stop', brokersAfterStop.length, 0),
       { figure: 'restart to ready p50 / max (ms)', value: `${percentile(restartMs, 0.5)} / ${percentile(restartMs, 1)}`, target: `max < ${RESTART_BOUND_MS}`, ok: (percentile(restartMs, 1) ?? 0) < RESTART_BOUND_MS },
       exactRow('temp files left in the data dir by interrupted writes', temps.length, 0),
-      exactRow('"changed outside MCM" (files.drift) reports: the files were only ever written by MCM', driftLines.length, 0),
+      exactRow('"changed outside MCM" (files.drift) or "not written by MCM" (files.adoption_required) reports: the files were only ever written by MCM', driftLines.length, 0),
     ];
     return figures('kill-mcm', rows, {
       seed, kills: killLog, unanswered, unexpected: unexpected.slice(0, 20), users: outcomes,

@@ -5,7 +5,7 @@ import { DomainError, ERROR_CODES } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import { roleNameViolation, usernameViolation } from '../names.ts';
 import type { BrokerConfig } from '../state.ts';
-import { assertTopicFilter } from '../topic-filter.ts';
+import { assertTopicFilter, isReservedTopic } from '../topic-filter.ts';
 import { assertAccess, assertId, optionalDescription, own, requireMqttUser, requireRole, ruleKey, show } from './guards.ts';
 
 const PRINCIPAL_FORMS = '"user:<username>", "role:<name>", "anonymous" or "pattern"';
@@ -36,6 +36,21 @@ export const assertPrincipal = (state: BrokerConfig, value: unknown): Principal 
   throw badPrincipal(value, `must be ${PRINCIPAL_FORMS}`);
 };
 
+/**
+ * An ACL rule's topic: a valid filter whose first level is not `$mcm`. That tree is MCM's own:
+ * the service account proves enforcement by publishing under `$mcm/probe/<generation>` (DESIGN §6),
+ * and a rule there would let a client fake or watch that proof.
+ */
+export const assertAclTopic = (value: unknown, field = 'topic'): string => {
+  const topic = assertTopicFilter(value, field);
+  if (isReservedTopic(topic)) {
+    throw new DomainError(ERROR_CODES.TOPIC_FILTER_INVALID, `topic ${JSON.stringify(topic)} in ${field}: the first level "$mcm" is reserved for MCM's enforcement probe`, [
+      { field, value: topic, rule: 'reserved' },
+    ]);
+  }
+  return topic;
+};
+
 export type CheckedRuleSpec = { topic: string; access: Access; description?: string };
 
 /** A role's rule list: each checked, duplicates of (topic, access) collapsed (the first wins). */
@@ -49,7 +64,7 @@ export const assertRuleSpecs = (value: unknown, field = 'rules'): CheckedRuleSpe
       throw new DomainError(ERROR_CODES.VALIDATION, `${field}[${i}] must be a {topic, access} rule`, [{ field: `${field}[${i}]`, value: spec }]);
     }
     const s = spec as Partial<RuleSpec>;
-    const topic = assertTopicFilter(s.topic, `${field}[${i}].topic`);
+    const topic = assertAclTopic(s.topic, `${field}[${i}].topic`);
     const access = assertAccess(s.access, `${field}[${i}].access`);
     const description = optionalDescription(s.description, `${field}[${i}].description`);
     const key = ruleKey(topic, access);
@@ -70,7 +85,7 @@ const ruleExists = (principal: Principal, topic: string, access: Access, id: num
 
 export const addAclRule = (c: CommandOf<'AddAclRule'>, state: BrokerConfig): DomainEvent[] => {
   const principal = assertPrincipal(state, c.data.principal);
-  const topic = assertTopicFilter(c.data.topic, 'topic');
+  const topic = assertAclTopic(c.data.topic, 'topic');
   const access = assertAccess(c.data.access);
   const description = optionalDescription(c.data.description) ?? '';
   const existing = findRule(state, principal, topic, access);
@@ -88,7 +103,7 @@ const requireRule = (state: BrokerConfig, value: unknown) => {
 /** The principal stays; topic, access and description change. Changing nothing is a no-op. */
 export const changeAclRule = (c: CommandOf<'ChangeAclRule'>, state: BrokerConfig): DomainEvent[] => {
   const rule = requireRule(state, c.data.id);
-  const topic = c.data.topic === undefined ? rule.topic : assertTopicFilter(c.data.topic, 'topic');
+  const topic = c.data.topic === undefined ? rule.topic : assertAclTopic(c.data.topic, 'topic');
   const access = c.data.access === undefined ? rule.access : assertAccess(c.data.access);
   const description = optionalDescription(c.data.description) ?? rule.description;
   if (topic === rule.topic && access === rule.access && description === rule.description) return [];

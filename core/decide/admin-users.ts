@@ -8,7 +8,7 @@ import { DomainError, ERROR_CODES } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import { assertAdminUsername } from '../names.ts';
 import { ADMIN_ROLES, type AdminRole, type AdminUser, type BrokerConfig } from '../state.ts';
-import { assertBcryptHash, assertBoolean, isBcryptHash, own, show } from './guards.ts';
+import { assertBcryptHash, assertBoolean, isRecoveryCodeHash, own, show } from './guards.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
 
@@ -91,10 +91,10 @@ export const startMfaEnrolment = (c: CommandOf<'StartMfaEnrolment'>, state: Brok
   if (typeof secretCiphertext !== 'string' || secretCiphertext.length === 0) {
     throw new DomainError(ERROR_CODES.VALIDATION, 'secretCiphertext must be the non-empty ciphertext of the TOTP secret', [{ field: 'secretCiphertext' }]);
   }
-  if (!Array.isArray(recoveryCodeHashes) || recoveryCodeHashes.length !== RECOVERY_CODE_COUNT || !recoveryCodeHashes.every(isBcryptHash)) {
+  if (!Array.isArray(recoveryCodeHashes) || recoveryCodeHashes.length !== RECOVERY_CODE_COUNT || !recoveryCodeHashes.every(isRecoveryCodeHash)) {
     throw new DomainError(
       ERROR_CODES.VALIDATION,
-      `recoveryCodeHashes must be exactly ${RECOVERY_CODE_COUNT} bcrypt hashes`,
+      `recoveryCodeHashes must be exactly ${RECOVERY_CODE_COUNT} keyed hashes (hmac-sha256$<hex>) or bcrypt hashes`,
       [{ field: 'recoveryCodeHashes', expected: RECOVERY_CODE_COUNT }],
     );
   }
@@ -106,6 +106,10 @@ export const enableMfa = (c: CommandOf<'EnableMfa'>, state: BrokerConfig): Domai
   const user = requireAdminUser(state, c.data.username);
   if (user.mfa.pending === null) {
     throw mfaState(user.username, `admin user "${user.username}" has no MFA enrolment to verify; start the MFA setup first`);
+  }
+  // The code was checked against one enrolment; another setup started since must not be enabled by it.
+  if (c.data.secretCiphertext !== user.mfa.pending.secretCiphertext) {
+    throw mfaState(user.username, `the MFA setup of admin user "${user.username}" changed while the code was checked; verify a code from the newest setup`);
   }
   return [{ type: 'MfaEnabled', data: { username: user.username } }];
 };
@@ -127,5 +131,7 @@ export const useRecoveryCode = (c: CommandOf<'UseRecoveryCode'>, state: BrokerCo
     throw mfaState(username, `admin user "${username}" has no recovery code number ${show(index)}`);
   }
   if (codes[index] === null) throw mfaState(username, `recovery code ${index} of admin user "${username}" has already been used`);
+  // The adapter matched a code against a hash it read earlier: spend it only if that very hash is still there.
+  if (codes[index] !== c.data.codeHash) throw mfaState(username, `the recovery codes of admin user "${username}" changed while the code was checked`);
   return [{ type: 'MfaRecoveryCodeUsed', data: { username, index } }];
 };

@@ -2,6 +2,7 @@
  * Checks shared by the deciders. Each throws a DomainError with a stable code and a sentence an
  * operator can act on; nothing here reads the clock or changes state.
  */
+import { checkHashField } from '../import/hash-forms.ts';
 import { ACCESS_VALUES, type Access, type AclRule, type Principal } from '../acl-types.ts';
 import { DomainError, ERROR_CODES } from '../errors.ts';
 import { own } from '../evolve/records.ts';
@@ -66,21 +67,22 @@ export const assertId = (value: unknown, field = 'id'): number => {
 };
 
 /**
- * A Mosquitto `$7$` hash field: `$7$<iterations>$<16 b64 chars: 12-byte salt>$<88 b64 chars:
- * 64-byte hash>`. The broker drops entries whose salt or hash don't decode to exactly those sizes,
- * or whose iteration count (read with atoi) is below 1 (reference §1.1, §1.2). MCM writes only $7$.
+ * A password-file hash field the broker reads, kept byte for byte (issue "Adopt an existing
+ * Mosquitto"): `$7$<iterations>$<salt b64>$<64-byte hash b64>` (what MCM writes: 12-byte salt;
+ * 2.1 writes 64), legacy `$6$`, or argon2id — core/import/hash-forms.ts says exactly which. The
+ * empty string is a user without a password line (imported from an acl_file alone; GitOps carries
+ * it back). Anything else — a plain-text password, a field that does not decode — is refused:
+ * the broker drops (2.0) or refuses (2.1) such a line (reference §1.1, §8).
  */
-const MOSQUITTO_HASH = /^\$7\$([1-9][0-9]{0,9})\$[A-Za-z0-9+/]{16}\$[A-Za-z0-9+/]{86}==$/;
-const INT32_MAX = 2_147_483_647;
-
 export const assertMosquittoHash = (value: unknown, field = 'passwordHash'): string => {
-  const m = typeof value === 'string' ? MOSQUITTO_HASH.exec(value) : null;
-  if (!m || Number(m[1]) > INT32_MAX) {
+  if (value === '') return value;
+  const check = typeof value === 'string' ? checkHashField(value) : null;
+  if (check === null || !check.ok) {
     // The value is a hash, not a secret, but it is still kept out of the error details.
     throw new DomainError(
       ERROR_CODES.PASSWORD_HASH_INVALID,
-      `${field} must be a Mosquitto $7$ hash field ($7$<iterations>$<salt base64>$<hash base64>)`,
-      [{ field, rule: 'mosquitto-pbkdf2-sha512' }],
+      `${field} must be a Mosquitto hash field ($7$<iterations>$<salt base64>$<hash base64>, $6$… or $argon2id$…)${check && !check.ok ? `: ${check.problem}` : ''}`,
+      [{ field, rule: 'mosquitto-hash' }],
     );
   }
   return value as string;
@@ -90,6 +92,13 @@ export const assertMosquittoHash = (value: unknown, field = 'passwordHash'): str
 const BCRYPT_HASH = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
 
 export const isBcryptHash = (value: unknown): value is string => typeof value === 'string' && BCRYPT_HASH.test(value);
+
+/**
+ * A recovery code's stored form: `hmac-sha256$<64 hex>` (keyed HMAC, key in secrets/: one cheap
+ * comparison per attempt instead of ten bcrypt runs) or, for enrolments made before, bcrypt.
+ */
+export const isRecoveryCodeHash = (value: unknown): value is string =>
+  isBcryptHash(value) || (typeof value === 'string' && /^hmac-sha256\$[0-9a-f]{64}$/.test(value));
 
 export const assertBcryptHash = (value: unknown, field = 'passwordHash'): string => {
   if (!isBcryptHash(value)) {

@@ -94,7 +94,7 @@ describe('CLI token [DESIGN §8]', () => {
       assert.equal(res.body.error.code, 'MCM_ERR_UNAUTHENTICATED');
     }
     assert.equal(h.eventCount(), before);
-    assert.ok(h.deps.securityLog.count({ category: 'auth.token_invalid' }) >= 2);
+    assert.ok(h.deps.securityLog.occurrences({ category: 'auth.token_invalid' }) >= 2);
   });
 });
 

@@ -240,6 +240,10 @@ describe('mcm events (on the data dir)', { concurrency: 4 }, () => {
     assert.deepEqual(await seqs('--limit', '2'), [1, 2]);
     assert.deepEqual(await seqs('--stream', 'role:ops'), [2]);
     assert.deepEqual(await seqs('--after', '3'), []);
+    // Newest first: the last changes without paging through the whole log.
+    assert.deepEqual(await seqs('--newest-first'), [3, 2, 1]);
+    assert.deepEqual(await seqs('-r', '--limit', '2'), [3, 2]);
+    assert.deepEqual(await seqs('-r', '--stream', 'role:ops'), [2]);
   });
 
   it('honours data_dir from a --config file, and MCM_DATA_DIR over it', async (t) => {

@@ -48,6 +48,7 @@ describe('loadConfig: built-in defaults', () => {
     assert.equal(config.mosquitto.drift, 'restore');
     assert.deepEqual(config.mosquitto.probe, { timeout_ms: 5000, interval_s: 60 });
     assert.equal(config.mosquitto.debounce_ms, 25);
+    assert.equal(config.mosquitto.plugin_dir, null);
     assert.deepEqual(
       [config.auth.jwt_ttl_s, config.auth.bcrypt_cost, config.auth.lockout],
       [3600, 12, { max_failures: 6, window_s: 900 }],

@@ -28,7 +28,7 @@ describe('sign-in lockout [DESIGN §9]', () => {
     assert.equal(right.status, 429, 'no password is checked while locked');
     assert.equal(right.headers.get('retry-after'), '840', 'Retry-After counts down on the app clock');
 
-    assert.equal(h.deps.securityLog.count({ category: 'auth.login_failed' }), 6);
+    assert.equal(h.deps.securityLog.occurrences({ category: 'auth.login_failed' }), 6);
     assert.equal(h.deps.securityLog.count({ category: 'auth.locked_out' }), 1);
 
     h.clock.advance(840);

@@ -45,7 +45,7 @@ describe('/apply-status', () => {
     const res = await h.request('GET', '/api/v1/apply-status', { token: await h.tokenFor('viewer') });
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, {
-      desired_seq: h.store.state().generation, applied_seq: 0, state: 'pending', last: null, broker: { mode: 'none', up: false },
+      desired_seq: h.store.state().generation, applied_seq: 0, state: 'pending', last: null, broker: { mode: 'none', up: false, version: null },
     });
     assert.ok(res.body.desired_seq > 0);
   });

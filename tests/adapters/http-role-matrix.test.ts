@@ -191,6 +191,8 @@ const CASES: Record<string, [MinRole, Case]> = {
   'GET /api/v1/export': needs('admin', (c) => ({ url: '/api/v1/export', token: c.token })),
   'POST /api/v1/plan': needs('admin', (c) => ({ url: '/api/v1/plan', body: { bundle: { version: 1 } }, token: c.token })),
   'POST /api/v1/apply': needs('admin', (c) => ({ url: '/api/v1/apply', body: { bundle: { version: 1, settings: { allow_anonymous: false, hash_iterations: 101 } } }, token: c.token })),
+  // Admin only (issue 11): importing replaces every user and rule; operators are refused.
+  'POST /api/v1/import': needs('admin', (c) => ({ url: '/api/v1/import', body: { mode: 'plan', password_file: `m${c.n}:${HASH_A}\n` }, token: c.token })),
 
   'GET /api/v1/events': needs('auditor', (c) => ({ url: '/api/v1/events', token: c.token })),
   'GET /api/v1/events/verify': needs('auditor', (c) => ({ url: '/api/v1/events/verify', token: c.token })),

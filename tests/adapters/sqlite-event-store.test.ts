@@ -5,7 +5,8 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { describe, it, type TestContext } from 'node:test';
-import { createSqliteEventStore, GENESIS_HASH, SNAPSHOT_FORMAT } from '../../adapters/sqlite/event-store.ts';
+import { createSqliteEventStore, GENESIS_HASH, SNAPSHOT_FORMAT, snapshotMac, verifySnapshots } from '../../adapters/sqlite/event-store.ts';
+import { BCRYPT_A, ev } from '../helpers/decider-spec.ts';
 import { openDatabase } from '../../adapters/sqlite/open-database.ts';
 import { MIGRATIONS } from '../../adapters/sqlite/schema.ts';
 import { canonicalJson } from '../../core/canonical-json.ts';
@@ -243,6 +244,8 @@ describe('sqlite event store: listeners', () => {
 });
 
 describe('sqlite event store: reopening and snapshots [DESIGN §4]', () => {
+  /** The snapshots' HMAC key (secrets/snapshot.key in a server). */
+  const KEY = Buffer.alloc(32, 7);
   /** 95 events in uneven batches, so snapshot boundaries fall inside batches; returns the heads. */
   const fill = (store: ReturnType<typeof createSqliteEventStore>): number[] => {
     const heads = [store.append([roleDefined('ops'), roleDefined('ro')], { actor, at: AT }).at(-1)!.seq];
@@ -274,7 +277,7 @@ describe('sqlite event store: reopening and snapshots [DESIGN §4]', () => {
 
   it('writes a snapshot every N events and keeps only the newest few', (t) => {
     const { db } = openFile(t);
-    const heads = fill(createSqliteEventStore({ db, snapshotEvery: 10 }));
+    const heads = fill(createSqliteEventStore({ db, snapshotEvery: 10, snapshotKey: KEY }));
     // A snapshot is taken at the head of the batch that crosses each multiple of 10.
     const crossing = heads.filter((h, i) => Math.floor(h / 10) > Math.floor((heads[i - 1] ?? 0) / 10));
     assert.equal(crossing.length, 9);
@@ -284,14 +287,14 @@ describe('sqlite event store: reopening and snapshots [DESIGN §4]', () => {
 
   it('deleting the snapshots changes nothing but start-up time', (t) => {
     const { db, path } = openFile(t);
-    const live = createSqliteEventStore({ db, snapshotEvery: 10 });
+    const live = createSqliteEventStore({ db, snapshotEvery: 10, snapshotKey: KEY });
     fill(live);
     const expected = structuredClone(live.state());
     db.close();
 
     const withSnapshots = reopen(t, path);
     assert.ok(count(withSnapshots, 'snapshots') > 0);
-    assert.deepEqual(createSqliteEventStore({ db: withSnapshots, snapshotEvery: 10 }).state(), expected);
+    assert.deepEqual(createSqliteEventStore({ db: withSnapshots, snapshotEvery: 10, snapshotKey: KEY }).state(), expected);
     withSnapshots.exec('DELETE FROM snapshots');
     withSnapshots.close();
 
@@ -308,10 +311,11 @@ describe('sqlite event store: reopening and snapshots [DESIGN §4]', () => {
     const marked = fold(store.read({ to: 90 }));
     marked.roles['from-snapshot'] = { name: 'from-snapshot', description: '', createdAt: AT, updatedAt: AT };
     const hash90 = (db.prepare('SELECT hash FROM events WHERE seq = 90').get() as { hash: string }).hash;
-    db.prepare('INSERT INTO snapshots (seq, state, event_hash) VALUES (?, ?, ?)').run(90, JSON.stringify({ format: SNAPSHOT_FORMAT, state: marked }), hash90);
+    const text = JSON.stringify({ format: SNAPSHOT_FORMAT, state: marked });
+    db.prepare('INSERT INTO snapshots (seq, state, event_hash, mac) VALUES (?, ?, ?, ?)').run(90, text, hash90, snapshotMac(KEY, 90, hash90, text));
     const expected = structuredClone(store.state());
     db.close();
-    const again = createSqliteEventStore({ db: reopen(t, path) });
+    const again = createSqliteEventStore({ db: reopen(t, path), snapshotKey: KEY });
     assert.ok(again.state().roles['from-snapshot'], 'the snapshot was used');
     delete again.state().roles['from-snapshot'];
     assert.deepEqual(again.state(), expected, 'events 91..95 folded on top');
@@ -334,14 +338,39 @@ describe('sqlite event store: reopening and snapshots [DESIGN §4]', () => {
     assert.deepEqual(createSqliteEventStore({ db: reopen(t, path) }).state(), expected);
   });
 
+  it('given a snapshot edited to add an admin, then it is ignored (reported), the state is folded from the log, and verifySnapshots names it', (t) => {
+    const { db, path } = openFile(t);
+    const store = createSqliteEventStore({ db, snapshotEvery: 10, snapshotKey: KEY });
+    fill(store);
+    const expected = structuredClone(store.state());
+    const newest = db.prepare('SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1').get() as { seq: number; state: string };
+    const doctored = JSON.parse(newest.state) as { format: number; state: typeof expected };
+    doctored.state.adminUsers['mallory'] = { ...ev.adminCreated('mallory', 'admin').data, passwordHash: BCRYPT_A, disabled: false, tokenVersion: 0, mfa: { enabled: false, secretCiphertext: null, recoveryCodeHashes: [], pending: null }, createdAt: AT, updatedAt: AT } as never;
+    db.prepare('UPDATE snapshots SET state = ? WHERE seq = ?').run(JSON.stringify(doctored), newest.seq);
+    assert.deepEqual(verifySnapshots(db, KEY).bad.map((b) => b.seq), [newest.seq]);
+    db.close();
+    const rejected: number[] = [];
+    const again = createSqliteEventStore({ db: reopen(t, path), snapshotKey: KEY, onSnapshotRejected: (seq) => rejected.push(seq) });
+    assert.deepEqual(rejected, [newest.seq]);
+    assert.equal(again.state().adminUsers['mallory'], undefined, 'the doctored admin is not in the state');
+    assert.deepEqual(again.state(), expected);
+  });
+
+  it('without the key, snapshots are neither written nor trusted', (t) => {
+    const { db } = openFile(t);
+    const store = createSqliteEventStore({ db, snapshotEvery: 2 });
+    fill(store);
+    assert.equal(count(db, 'snapshots'), 0);
+  });
+
   it('round-trips names such as __proto__ through snapshots', (t) => {
     const { db, path } = openFile(t);
-    const store = createSqliteEventStore({ db, snapshotEvery: 2 });
+    const store = createSqliteEventStore({ db, snapshotEvery: 2, snapshotKey: KEY });
     store.append([userCreated('__proto__'), roleDefined('constructor'), granted('__proto__', 'constructor')], { actor, at: AT });
     const expected = structuredClone(store.state());
     assert.ok(Object.hasOwn(expected.users, '__proto__'));
     db.close();
-    const again = createSqliteEventStore({ db: reopen(t, path) });
+    const again = createSqliteEventStore({ db: reopen(t, path), snapshotKey: KEY });
     assert.deepEqual(again.state(), expected);
     assert.deepEqual(again.state().users['__proto__']?.roles, ['constructor']);
   });
@@ -350,7 +379,7 @@ describe('sqlite event store: reopening and snapshots [DESIGN §4]', () => {
     const { db } = openFile(t);
     db.exec("CREATE TRIGGER no_snapshots BEFORE INSERT ON snapshots BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
     const errors: unknown[] = [];
-    const store = createSqliteEventStore({ db, snapshotEvery: 2, onSnapshotError: (e) => errors.push(e) });
+    const store = createSqliteEventStore({ db, snapshotEvery: 2, snapshotKey: KEY, onSnapshotError: (e) => errors.push(e) });
     const recorded = store.append([userCreated('a'), userCreated('b'), userCreated('c')], { actor, at: AT });
     assert.equal(recorded.length, 3);
     assert.equal(count(db, 'events'), 3);

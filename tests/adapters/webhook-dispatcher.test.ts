@@ -178,6 +178,23 @@ describe('webhook dispatcher: delivery and signature', () => {
     assert.equal(deliveries(w, hook).length, 2);
     assert.equal(w.results.filter((x) => x === 'dropped').length, 2);
   });
+
+  it('never drops a critical event from a full outbox: a fail-open after the cap is queued and delivered once the receiver is back', async (t) => {
+    const r = await startReceiver(t, { down: true });
+    const w = open(t, { maxPendingPerWebhook: 2, retry: { baseMs: 50, capMs: 50 } });
+    const hook = createHook(w, r.url(), ['security_event', 'apply_failed']);
+    w.dispatcher.start();
+    for (let i = 0; i < 5; i++) w.bus.publish(securityEvent(`noise ${i}`));
+    w.bus.publish({ type: 'security_event', category: 'apply.fail_open', severity: 'critical', message: 'fail-open detected', at: clock.now() });
+    w.bus.publish({ type: 'security_event', category: 'files.drift', severity: 'warning', message: 'acl_file changed outside MCM', at: clock.now() });
+    const queued = deliveries(w, hook).map((d) => (d.data as { category?: string }).category);
+    assert.equal(queued.length, 4, JSON.stringify(queued));
+    assert.ok(queued.includes('apply.fail_open') && queued.includes('files.drift'));
+    assert.equal(w.results.filter((x) => x === 'dropped').length, 3, 'only noise was dropped');
+    await r.start();
+    const got = await r.waitFor(4, 10_000);
+    assert.ok(got.some((g) => g.body.includes('apply.fail_open')), 'the fail-open webhook arrived');
+  });
 });
 
 describe('webhook dispatcher: retries, restarts, dead letter', () => {

@@ -62,11 +62,11 @@ describe('ws hub: authentication before the upgrade (DESIGN §7, §9)', () => {
 
   it('refuses a bad token with HTTP 401 and records a security event', async (t) => {
     const { url, h } = await startLive(t);
-    const before = h.deps.securityLog.count({ category: 'auth.token_invalid' });
+    const before = h.deps.securityLog.occurrences({ category: 'auth.token_invalid' });
     const res = await refusedUpgrade(url, bearer('not.a.jwt'));
     assert.equal(res.status, 401);
     assert.equal(res.body.error.code, 'MCM_ERR_UNAUTHENTICATED');
-    assert.equal(h.deps.securityLog.count({ category: 'auth.token_invalid' }), before + 1);
+    assert.equal(h.deps.securityLog.occurrences({ category: 'auth.token_invalid' }), before + 1);
   });
 
   it('refuses an expired token with HTTP 401', async (t) => {

@@ -125,3 +125,22 @@ describe('RemoveAclRule', () => {
     assert.equal(err.message, 'ACL rule 2 does not exist');
   });
 });
+
+describe('the $mcm topic tree (MCM\'s enforcement probe, DESIGN §6)', () => {
+  it('refuses rules whose first level is $mcm in AddAclRule, ChangeAclRule, DefineRole and UpdateRole with MCM_ERR_TOPIC_FILTER_INVALID', () => {
+    const w = [ev.userCreated('alice'), ev.roleDefined('ops'), ev.ruleAdded(1, 'user:alice', 'a', 'read')];
+    for (const topic of ['$mcm', '$mcm/#', '$mcm/probe/7']) {
+      given(w).when({ type: 'AddAclRule', data: { principal: 'user:alice', topic, access: 'read' } }).thenThrows('MCM_ERR_TOPIC_FILTER_INVALID');
+      given(w).when({ type: 'ChangeAclRule', data: { id: 1, topic } }).thenThrows('MCM_ERR_TOPIC_FILTER_INVALID');
+      given(w).when({ type: 'DefineRole', data: { name: 'x', rules: [{ topic, access: 'write' }] } }).thenThrows('MCM_ERR_TOPIC_FILTER_INVALID');
+      given(w).when({ type: 'UpdateRole', data: { name: 'ops', rules: [{ topic, access: 'write' }] } }).thenThrows('MCM_ERR_TOPIC_FILTER_INVALID');
+    }
+  });
+
+  it('still accepts $mcmx and a deeper $mcm level', () => {
+    given([]).when({ type: 'AddAclRule', data: { principal: 'anonymous', topic: '$mcmx/a', access: 'read' } })
+      .then([{ type: 'AclRuleAdded', data: { id: 1, principal: 'anonymous', topic: '$mcmx/a', access: 'read', description: '' } }]);
+    given([]).when({ type: 'AddAclRule', data: { principal: 'anonymous', topic: 'a/$mcm', access: 'read' } })
+      .then([{ type: 'AclRuleAdded', data: { id: 1, principal: 'anonymous', topic: 'a/$mcm', access: 'read', description: '' } }]);
+  });
+});

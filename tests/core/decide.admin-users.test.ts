@@ -124,9 +124,26 @@ describe('MFA', () => {
   });
 
   it('enables MFA only after an enrolment started, else MCM_ERR_MFA_STATE', () => {
-    given(world).when({ type: 'EnableMfa', data: { username: 'root' } }).thenThrows('MCM_ERR_MFA_STATE');
-    given([...world, enrolled('root')[0] as DomainEvent]).when({ type: 'EnableMfa', data: { username: 'root' } })
+    given(world).when({ type: 'EnableMfa', data: { username: 'root', secretCiphertext: 'ct-1' } }).thenThrows('MCM_ERR_MFA_STATE');
+    given([...world, enrolled('root')[0] as DomainEvent]).when({ type: 'EnableMfa', data: { username: 'root', secretCiphertext: 'ct-1' } })
       .then([{ type: 'MfaEnabled', data: { username: 'root' } }]);
+  });
+
+  it('enables only the enrolment whose code was verified: a setup started meanwhile is refused with MCM_ERR_MFA_STATE', () => {
+    const second: DomainEvent = { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'ct-2', recoveryCodeHashes: codes } };
+    // The code was checked against ct-1; a second setup (ct-2) started before the append.
+    given([...world, enrolled('root')[0] as DomainEvent, second]).when({ type: 'EnableMfa', data: { username: 'root', secretCiphertext: 'ct-1' } })
+      .thenThrows('MCM_ERR_MFA_STATE');
+    given([...world, enrolled('root')[0] as DomainEvent, second]).when({ type: 'EnableMfa', data: { username: 'root', secretCiphertext: 'ct-2' } })
+      .then([{ type: 'MfaEnabled', data: { username: 'root' } }]);
+  });
+
+  it('accepts keyed recovery-code hashes (hmac-sha256$<hex>) and refuses malformed ones', () => {
+    const keyed = Array.from({ length: 10 }, (_, i) => `hmac-sha256$${String(i).repeat(64)}`);
+    given(world).when({ type: 'StartMfaEnrolment', data: { username: 'root', secretCiphertext: 'ct', recoveryCodeHashes: keyed } })
+      .then([{ type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'ct', recoveryCodeHashes: keyed } }]);
+    given(world).when({ type: 'StartMfaEnrolment', data: { username: 'root', secretCiphertext: 'ct', recoveryCodeHashes: [...keyed.slice(1), 'hmac-sha256$abc'] } })
+      .thenThrows('MCM_ERR_VALIDATION');
   });
 
   it('disables MFA only when enabled, else MCM_ERR_MFA_STATE', () => {
@@ -137,23 +154,35 @@ describe('MFA', () => {
 
   it('uses each recovery code once (DESIGN §9)', () => {
     const w = [...world, ...enrolled('root')];
-    given(w).when({ type: 'UseRecoveryCode', data: { username: 'root', index: 9 } }).then([{ type: 'MfaRecoveryCodeUsed', data: { username: 'root', index: 9 } }]);
+    given(w).when({ type: 'UseRecoveryCode', data: { username: 'root', index: 9, codeHash: codes[9] as string } }).then([{ type: 'MfaRecoveryCodeUsed', data: { username: 'root', index: 9 } }]);
     given([...w, { type: 'MfaRecoveryCodeUsed', data: { username: 'root', index: 9 } }])
-      .when({ type: 'UseRecoveryCode', data: { username: 'root', index: 9 } }).thenThrows('MCM_ERR_MFA_STATE');
+      .when({ type: 'UseRecoveryCode', data: { username: 'root', index: 9, codeHash: codes[9] as string } }).thenThrows('MCM_ERR_MFA_STATE');
+  });
+
+  it('spends a recovery code only if the hash that was matched is still at its index (codes re-enrolled meanwhile: MCM_ERR_MFA_STATE)', () => {
+    const fresh = Array.from({ length: 10 }, (_, i) => bcrypt(i + 20));
+    const reenrolled: DomainEvent[] = [
+      ...enrolled('root'),
+      { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'ct-2', recoveryCodeHashes: fresh } },
+      { type: 'MfaEnabled', data: { username: 'root' } },
+    ];
+    given([...world, ...reenrolled]).when({ type: 'UseRecoveryCode', data: { username: 'root', index: 3, codeHash: codes[3] as string } }).thenThrows('MCM_ERR_MFA_STATE');
+    given([...world, ...reenrolled]).when({ type: 'UseRecoveryCode', data: { username: 'root', index: 3, codeHash: fresh[3] as string } })
+      .then([{ type: 'MfaRecoveryCodeUsed', data: { username: 'root', index: 3 } }]);
   });
 
   it('refuses recovery-code indexes out of range and use without MFA with MCM_ERR_MFA_STATE', () => {
     const w = [...world, ...enrolled('root')];
     for (const index of [-1, 10, 1.5, Number.NaN]) {
-      given(w).when({ type: 'UseRecoveryCode', data: { username: 'root', index } }).thenThrows('MCM_ERR_MFA_STATE');
+      given(w).when({ type: 'UseRecoveryCode', data: { username: 'root', index, codeHash: codes[0] as string } }).thenThrows('MCM_ERR_MFA_STATE');
     }
-    given(world).when({ type: 'UseRecoveryCode', data: { username: 'root', index: 0 } }).thenThrows('MCM_ERR_MFA_STATE');
+    given(world).when({ type: 'UseRecoveryCode', data: { username: 'root', index: 0, codeHash: codes[0] as string } }).thenThrows('MCM_ERR_MFA_STATE');
   });
 
   it('refuses every MFA command for an unknown admin user with MCM_ERR_ADMIN_USER_NOT_FOUND', () => {
     given(world).when({ type: 'StartMfaEnrolment', data: { username: 'x', secretCiphertext: 'ct', recoveryCodeHashes: codes } }).thenThrows('MCM_ERR_ADMIN_USER_NOT_FOUND');
-    given(world).when({ type: 'EnableMfa', data: { username: 'x' } }).thenThrows('MCM_ERR_ADMIN_USER_NOT_FOUND');
+    given(world).when({ type: 'EnableMfa', data: { username: 'x', secretCiphertext: 'ct' } }).thenThrows('MCM_ERR_ADMIN_USER_NOT_FOUND');
     given(world).when({ type: 'DisableMfa', data: { username: 'x' } }).thenThrows('MCM_ERR_ADMIN_USER_NOT_FOUND');
-    given(world).when({ type: 'UseRecoveryCode', data: { username: 'x', index: 0 } }).thenThrows('MCM_ERR_ADMIN_USER_NOT_FOUND');
+    given(world).when({ type: 'UseRecoveryCode', data: { username: 'x', index: 0, codeHash: codes[0] as string } }).thenThrows('MCM_ERR_ADMIN_USER_NOT_FOUND');
   });
 });

@@ -58,7 +58,6 @@ describe('CreateMqttUser', () => {
 
   const badHashes: [string, unknown][] = [
     ['a plaintext password', 's3cret'],
-    ['a legacy $6$ hash (MCM writes only $7$)', '$6$72TuKcUQFd4a4Pkj$T2Pypd4l2KGGn+ho6e5Ny1R/k0mVciTPkz+zZC1V3X1YmVEUOrUUxuiVMIyc69QRG/Fckn2trsSSWPdNaVWBpg=='],
     ['zero iterations (the broker drops it) [ref §1.1]', HASH_A.replace('$101$', '$0$')],
     ['a salt of the wrong length', HASH_A.replace('XKm0/ruYS/eOrtlr', 'XKm0/ruYS/eOrtl')],
     ['an unpadded hash [ref §1.2]', HASH_A.slice(0, -2)],
@@ -74,6 +73,19 @@ describe('CreateMqttUser', () => {
       assert.doesNotMatch(JSON.stringify(err.details), /s3cret/);
     });
   }
+
+  it('accepts every form the broker reads, byte for byte: legacy $6$, a 64-byte-salt $7$ (2.1), argon2id, and "" (no password line) [issue 11]', () => {
+    const kept = [
+      '$6$72TuKcUQFd4a4Pkj$T2Pypd4l2KGGn+ho6e5Ny1R/k0mVciTPkz+zZC1V3X1YmVEUOrUUxuiVMIyc69QRG/Fckn2trsSSWPdNaVWBpg==',
+      '$7$1000$h0tqVxBwkB9rKAXukTtffzdbBQtNy1q5FBTDwSW4hucfjpqunBbxW10NVnRk7Cfh0lQndnOv2+k4wJavgz1JNw==$02ujkUXlKkJGFzlQHNjUgXwG3XRB1mr3vs8NX5teGCJGbN4hdgSpHNHuj47j8r5SHXsO7GeHpmkpPNhLraVVcQ==',
+      '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$NOi0h9ZWrjoAx4LhMrPBIuHHIOUv65/kWklX44UVOM4',
+      '',
+    ];
+    for (const passwordHash of kept) {
+      given([]).when({ type: 'CreateMqttUser', data: { username: 'dev', passwordHash } })
+        .then([{ type: 'MqttUserCreated', data: { username: 'dev', passwordHash, description: '', disabled: false } }]);
+    }
+  });
 
   it('accepts other iteration counts, e.g. $7$1000$ [ref §1.5]', () => {
     const hash = '$7$1000$2tfdwjfTYnzI8k1l$a+7+pvtxWL+ClGILkDaPJUxYqm0yMZoXVQ5YOWpAr9cPP1Jr256PHdtV3TXpQp2v86A/s6Mi91efubhkQdrTxg==';

@@ -47,15 +47,24 @@ const commands: Record<CommandType, Command> = {
   UpdateAdminUser: { type: 'UpdateAdminUser', data: { username: 'eve', role: 'viewer', passwordHash: BCRYPT_B } },
   DeleteAdminUser: { type: 'DeleteAdminUser', data: { username: 'eve' } },
   StartMfaEnrolment: { type: 'StartMfaEnrolment', data: { username: 'eve', secretCiphertext: 'ct2', recoveryCodeHashes: codes } },
-  EnableMfa: { type: 'EnableMfa', data: { username: 'root' } },
+  EnableMfa: { type: 'EnableMfa', data: { username: 'root', secretCiphertext: 'ct-re' } },
   DisableMfa: { type: 'DisableMfa', data: { username: 'root' } },
-  UseRecoveryCode: { type: 'UseRecoveryCode', data: { username: 'root', index: 0 } },
+  UseRecoveryCode: { type: 'UseRecoveryCode', data: { username: 'root', index: 0, codeHash: codes[0] as string } },
   PublishMessage: { type: 'PublishMessage', data: { topic: 'plant/1', qos: 1, retain: false, bytes: 2, payloadSha256: 'a'.repeat(64) } },
   ClearRetained: { type: 'ClearRetained', data: { topic: 'plant/1' } },
   CreateWebhook: { type: 'CreateWebhook', data: { url: 'https://hooks.example.com/x', events: ['broker_down'], secretCiphertext: SEALED } },
   UpdateWebhook: { type: 'UpdateWebhook', data: { id: 1, enabled: false } },
   RotateWebhookSecret: { type: 'RotateWebhookSecret', data: { id: 1, secretCiphertext: SEALED } },
   DeleteWebhook: { type: 'DeleteWebhook', data: { id: 1 } },
+  ImportBrokerFiles: {
+    type: 'ImportBrokerFiles',
+    data: {
+      passwordFile: { text: `alice:${HASH_B}\ndave:${HASH_B}\n`, sha256: 'a'.repeat(64), path: '/etc/mosquitto/passwd' },
+      aclFile: { text: 'user alice\ntopic read a/#\nuser dave\ntopic dave/#\n', sha256: 'b'.repeat(64), path: null },
+      allowAnonymous: false, serviceAccount: 'mcm-service', brokerLine: '2.0', owned: [],
+    },
+  },
+  TakeOverBrokerFiles: { type: 'TakeOverBrokerFiles', data: { files: [{ file: 'password_file', sha256: 'c'.repeat(64), path: '/etc/mosquitto/passwd' }] } },
 };
 
 const decideOrError = (command: Command, state: BrokerConfig): DomainEvent[] | DomainError => {

@@ -56,6 +56,7 @@ const everything: DomainEvent[] = [
   { type: 'WebhookSecretRotated', data: { id: 1, secretCiphertext: 'v1.aQ==.dA==.ZA==' } },
   { type: 'WebhookCreated', data: { id: 2, url: 'https://hooks.example.com/c', events: ['security_event'], secretCiphertext: 'v1.aQ==.dA==.Yw==', enabled: true, description: '' } },
   { type: 'WebhookDeleted', data: { id: 1 } },
+  { type: 'BrokerFilesAdopted', data: { files: [{ file: 'acl_file', sha256: 'a'.repeat(64), path: '/etc/mosquitto/acl' }], how: 'import' } },
   { type: 'MqttUserDeleted', data: { username: 'bob' } },
 ];
 
@@ -237,5 +238,18 @@ describe('upcast', () => {
     for (const [type, version] of [['UserTeleported', 1], ['MqttUserCreated', 2], ['MqttUserCreated', 0], ['MqttUserCreated', 1.5], ['toString', 1]] as const) {
       assert.throws(() => upcast(type, version, {}), (e: unknown) => e instanceof DomainError && e.code === 'MCM_ERR_EVENT_UNKNOWN' && e.message.includes(type));
     }
+  });
+});
+
+describe('evolve BrokerFilesAdopted', () => {
+  it('records per file the sha256 MCM may replace, how, and the seq; a later adoption of the same file replaces it', () => {
+    const state = fold(record([
+      { type: 'BrokerFilesAdopted', data: { files: [{ file: 'password_file', sha256: 'a'.repeat(64), path: '/p' }, { file: 'acl_file', sha256: 'b'.repeat(64), path: null }], how: 'import' } },
+      { type: 'BrokerFilesAdopted', data: { files: [{ file: 'acl_file', sha256: 'c'.repeat(64), path: '/a' }], how: 'takeover' } },
+    ]));
+    assert.deepEqual(state.adoptedFiles, {
+      password_file: { sha256: 'a'.repeat(64), path: '/p', how: 'import', seq: 1 },
+      acl_file: { sha256: 'c'.repeat(64), path: '/a', how: 'takeover', seq: 2 },
+    });
   });
 });

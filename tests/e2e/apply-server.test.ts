@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -77,7 +77,7 @@ describe('supervised broker down during a change', () => {
 });
 
 describe('start-up', () => {
-  it('catches up from the checkpoint: events appended while MCM was down are applied; outside edits are drift', async (t) => {
+  it('catches up from the checkpoint: events appended while MCM was down are applied', async (t) => {
     const bin = requireMosquitto(t);
     if (!bin) return;
     const dataDir = testDataDir(t);
@@ -86,14 +86,12 @@ describe('start-up', () => {
     const port = first.port;
     await first.stop();
 
-    // While MCM is down: an event is appended (e.g. by `mcm` on the data dir) and the ACL is edited.
+    // While MCM is down: an event is appended (e.g. by `mcm` on the data dir).
     const db = openDatabase(join(dataDir, 'mcm.db'));
     const store = createSqliteEventStore({ db });
     const hash = await createMosquittoHasher().hash('pw2', 101);
     handleCommand({ store, clock: { now: () => new Date().toISOString() } }, { type: 'CreateMqttUser', data: { username: 'late', passwordHash: hash } }, { actor: { kind: 'cli', id: 't' } });
     db.close();
-    const acl = join(dataDir, 'mosquitto', 'acl');
-    writeFileSync(acl, `${readFileSync(acl, 'utf8')}user intruder\ntopic readwrite #\n`);
 
     const s = await startTestServer(t, bin, { dataDir, config: { mqtt: { port } } });
     const st = s.applyLoop.status();
@@ -101,10 +99,49 @@ describe('start-up', () => {
     assert.equal(st.applied_seq, s.store.state().generation);
     assert.ok((await login(t, s.port, 'late', 'pw2')).ok, 'the offline event is enforced');
     assert.ok((await login(t, s.port, 'early', 'pw')).ok);
+    assert.equal(s.deps.securityLog.count({ category: 'files.drift' }), 0);
+  });
+
+  it('a file edited while MCM was down is not MCM\'s: left untouched, adoption_required, until taken over [issue 11]', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    const dataDir = testDataDir(t);
+    const first = await startTestServer(t, bin, { dataDir });
+    await first.apply({ type: 'CreateMqttUser', data: { username: 'early', passwordHash: await first.hash('pw') } });
+    const port = first.port;
+    await first.stop();
+    const acl = join(dataDir, 'mosquitto', 'acl');
+    const edited = `${readFileSync(acl, 'utf8')}user intruder\ntopic readwrite #\n`;
+    writeFileSync(acl, edited);
+
+    const s = await startTestServer(t, bin, { dataDir, config: { mqtt: { port } } });
+    const st = s.applyLoop.status();
+    assert.equal(st.state, 'adoption_required');
+    assert.deepEqual(st.adoption?.files.map((f) => [f.file, f.path]), [['acl_file', acl]]);
+    assert.match(st.adoption?.message ?? '', /mcm import/);
+    assert.equal(readFileSync(acl, 'utf8'), edited, 'the foreign file is byte-identical');
+    assert.deepEqual(s.deps.readiness(), { ready: false, reasons: [`adoption required: ${st.adoption?.message}`] });
+    const ev = s.deps.securityLog.list({ category: 'files.adoption_required' }).items;
+    assert.equal(ev.length, 1);
+    assert.match(ev[0]?.message ?? '', /acl_file .* was not written by MCM.*mcm import/);
+    assert.equal(s.deps.securityLog.count({ category: 'files.drift' }), 0);
+    // A change while adoption is required writes nothing either.
+    const o = await s.apply({ type: 'CreateMqttUser', data: { username: 'later', passwordHash: await s.hash('pw') } });
+    assert.equal(o.result, 'adoption_required');
+    assert.equal(o.wrote, false);
+    assert.equal(readFileSync(acl, 'utf8'), edited);
+    assert.equal(s.deps.securityLog.count({ category: 'files.adoption_required' }), 1, 'one security event per content');
+
+    // Taking the file over (what --force-takeover does) lets the next apply replace it.
+    const sha = st.adoption?.files[0]?.sha256 ?? '';
+    const taken = await s.apply({ type: 'TakeOverBrokerFiles', data: { files: [{ file: 'acl_file', sha256: sha, path: acl }] } });
+    assert.equal(taken.result, 'applied');
+    assert.equal(s.applyLoop.status().state, 'applied');
     assert.doesNotMatch(readFileSync(acl, 'utf8'), /intruder/);
-    const drift = s.deps.securityLog.list({ category: 'files.drift' }).items;
-    assert.equal(drift.length, 1);
-    assert.match(drift[0]?.message ?? '', /acl_file .* changed outside MCM \(found at start-up/);
+    assert.equal(readFileSync(`${acl}.pre-mcm`, 'utf8'), edited, 'the original is kept');
+    assert.equal(statSync(`${acl}.pre-mcm`).mode & 0o777, 0o600);
+    assert.ok((await login(t, s.port, 'later', 'pw')).ok);
+    assert.equal(s.deps.securityLog.count({ category: 'files.drift' }), 0, 'replacing an adopted file is not drift');
   });
 });
 
@@ -145,12 +182,16 @@ describe('external broker', () => {
       },
     });
     assert.equal(s.applyLoop.status().state, 'applied');
-    assert.deepEqual(s.applyLoop.status().broker, { mode: 'external', up: true, reload: 'signal' });
+    const { version: _version, ...brokerStatus } = s.applyLoop.status().broker;
+    assert.deepEqual(brokerStatus, { mode: 'external', up: true, reload: 'signal' });
     const o = await s.apply({ type: 'CreateMqttUser', data: { username: 'ext', passwordHash: await s.hash('pw') } });
     assert.equal(o.result, 'applied');
     assert.ok((await login(t, broker.port, 'ext', 'pw')).ok);
     assert.equal(existsSync(join(s.dataDir, 'mosquitto', 'mosquitto.conf')), false, 'no mosquitto.conf in external mode');
     assert.equal(readFileSync(passwd).length > 0, true);
+    // An empty file held nothing to lose: written, and no longer world-readable (it was 0644).
+    assert.equal(statSync(passwd).mode & 0o777, 0o640);
+    assert.equal(existsSync(`${passwd}.pre-mcm`), false);
   });
 
   it('reload strategy none: an apply is only ever "written", and says so [DESIGN §6]', async (t) => {

@@ -61,11 +61,15 @@ export type TestServer = RunningServer & {
 export const startTestServer = async (
   t: TestContext,
   bin: string,
-  opts: { config?: DeepPartial<Config>; dataDir?: string; testing?: StartServerOptions['testing'] } = {},
+  opts: { config?: DeepPartial<Config>; dataDir?: string; testing?: StartServerOptions['testing']; forceTakeover?: boolean } = {},
 ): Promise<TestServer> => {
   const dataDir = opts.dataDir ?? testDataDir(t);
   const config = await testConfig(bin, dataDir, opts.config);
-  const server = await startServer({ config, logger: createLogger({ level: 'silent' }), ...(opts.testing ? { testing: opts.testing } : {}) });
+  const server = await startServer({
+    config, logger: createLogger({ level: 'silent' }),
+    ...(opts.testing ? { testing: opts.testing } : {}),
+    ...(opts.forceTakeover ? { forceTakeover: true } : {}),
+  });
   t.after(() => server.stop());
   const hasher = createMosquittoHasher();
   const clock = { now: () => new Date().toISOString() };

@@ -97,7 +97,7 @@ export const startMosquitto = async (t: TestContext, bin: string, opts: StartOpt
         if (check()) { clearTimeout(timer); waiters.delete(w); resolve(); }
       };
       waiters.add(w);
-      exitPromise.then(() => { if (!check()) { clearTimeout(timer); waiters.delete(w); reject(new Error(`mosquitto exited (code ${child.exitCode}):\n${out}`)); } });
+      void exitPromise.then(() => { if (!check()) { clearTimeout(timer); waiters.delete(w); reject(new Error(`mosquitto exited (code ${child.exitCode}):\n${out}`)); } });
     });
 
   const stop = async (): Promise<void> => {

@@ -130,6 +130,12 @@ describe('checkPasswordFile', () => {
     assert.deepEqual(checkPasswordFile(`a:$7$1$${salt16}$${hash88}`), [], 'no final newline is still read [ref §1.1 item 8]');
   });
 
+  it('accepts every form an import keeps: $7$ with any salt length, argon2id (a 2.0 broker drops them, locking out only that user) [ref §8]', () => {
+    const salt64 = 'h0tqVxBwkB9rKAXukTtffzdbBQtNy1q5FBTDwSW4hucfjpqunBbxW10NVnRk7Cfh0lQndnOv2+k4wJavgz1JNw==';
+    const text = `a:$7$1000$${salt64}$${hash88}\nb:$7$101$XKm0/ruYS/eO$${hash88}\nc:$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$NOi0h9ZWrjoAx4LhMrPBIuHHIOUv65/kWklX44UVOM4\n`;
+    assert.deepEqual(checkPasswordFile(text), []);
+  });
+
   // Each malformed kind, placed on line 2 after a good line, must be reported against line 2.
   const cases: [string, string, RegExp][] = [
     ['a comment line [ref §1.4]', `# note\n`, /comment/],
@@ -146,7 +152,7 @@ describe('checkPasswordFile', () => {
     ['an empty password field [ref §1.1]', `bob:\n`, /empty password/],
     ['iterations 0 [ref §1.1]', `bob:$7$0$${salt16}$${hash88}\n`, /iterations/],
     ['non-decimal iterations [ref §1.2]', `bob:$7$x1$${salt16}$${hash88}\n`, /iterations/],
-    ['a salt of 9 bytes [ref §1.2]', `bob:$7$101$XKm0/ruYS/eO$${hash88}\n`, /salt/],
+    ['a salt that is not padded base64 (11 characters) [ref §1.2]', `bob:$7$101$XKm0/ruYS/e$${hash88}\n`, /salt/],
     ['an unpadded hash [ref §1.2]', `bob:$7$101$${salt16}$${hash88.replace(/=+$/, '')}\n`, /hash does not decode/],
     ['a URL-safe hash [ref §1.2]', `bob:$7$101$${salt16}$_${hash88.slice(1)}\n`, /hash does not decode/],
     ['a URL-safe salt [ref §1.2]', `bob:$7$101$${salt16.replace('/', '_')}$${hash88}\n`, /salt/],

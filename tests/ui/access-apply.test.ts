@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { buildApplyStatus } from '../../adapters/apply/apply-status.ts';
 import type { ApplyResultRow } from '../../adapters/sqlite/apply-results.ts';
 import { createApiClient } from '../../ui/data/api-client.ts';
-import { applyProgress, applySettled, parseApplyStatus, seqFromEtag, type ApplyStatus } from '../../ui/data/access-apply.ts';
+import { adoptionRequired, applyProgress, applySettled, parseApplyStatus, seqFromEtag, type ApplyStatus } from '../../ui/data/access-apply.ts';
 import { createTestApp } from '../helpers/http.ts';
 
 const row = (generation: number, result: ApplyResultRow['result'], reason: string | null = null): ApplyResultRow => ({
@@ -71,6 +71,24 @@ describe('ui/data access-apply', () => {
     const written = applyProgress(10, status(10, 10, row(10, 'written'), true, 'none'));
     assert.equal(written.phase, 'written');
     assert.match(written.text, /"none"/);
+  });
+
+  it('adoption_required (issue 11): the foreign files and the broker version are read; a new write waits for the import', () => {
+    const raw = buildApplyStatus({
+      desired: 4, lastSuccess: null, last: null, mode: 'external', up: true, reload: 'signal', version: '2.0.11',
+      adoption: [{ file: 'password_file', path: '/etc/mosquitto/passwd', sha256: 'ab'.repeat(32) }],
+    });
+    const st = parseApplyStatus(raw);
+    assert.ok(st);
+    assert.equal(st.state, 'adoption_required');
+    assert.equal(st.broker.version, '2.0.11');
+    assert.deepEqual(adoptionRequired(st), [{ file: 'password_file', path: '/etc/mosquitto/passwd', sha256: 'ab'.repeat(32) }]);
+    const p = applyProgress(4, st);
+    assert.equal(p.phase, 'blocked');
+    assert.match(p.text, /mcm import/);
+    assert.equal(applySettled(p), true, 'nothing happens without an admin');
+    assert.equal(adoptionRequired(status(5, 5, row(5, 'applied'))), null);
+    assert.equal(status(5, 5, row(5, 'applied')).broker.version, null);
   });
 
   it('on the real HTTP app: a user write moves the generation (pending), a schema does not (unchanged)', async (t) => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EventType } from '../../core/events.ts';
 import {
-  actorLabel, auditQuery, chainStatus, createStateCache, entityInState, entityOf, EVENT_TYPES, fieldDiff, hasFilters, inStateView, isGenerationLine,
+  actorLabel, adoptionWording, auditQuery, chainStatus, createStateCache, entityInState, entityOf, EVENT_TYPES, fieldDiff, hasFilters, inStateView, isGenerationLine,
   lineDiff, liveEventMatches, NO_AUDIT_FILTERS, seqProblem, userRules, type AuditRow, type StateView,
 } from '../../ui/data/audit-model.ts';
 import { appendOlder, fetchNewer, inTimeRange, prependNewer, timeRangeProblem, utcInputToIso, type Page } from '../../ui/data/audit-paging.ts';
@@ -25,6 +25,7 @@ const ALL_TYPES: Record<EventType, true> = {
   MfaEnrolmentStarted: true, MfaEnabled: true, MfaDisabled: true, MfaRecoveryCodeUsed: true,
   BrokerMessagePublished: true, RetainedMessageCleared: true,
   WebhookCreated: true, WebhookChanged: true, WebhookSecretRotated: true, WebhookDeleted: true,
+  BrokerFilesAdopted: true,
 };
 
 describe('ui/data audit-paging', () => {
@@ -107,6 +108,13 @@ describe('ui/data audit-model', () => {
     assert.deepEqual(entityOf('settings'), { kind: 'settings', id: '', stream: 'settings' });
     assert.equal(entityOf('acl:17').kind, 'acl');
     assert.equal(entityOf('weird').kind, 'other');
+    assert.deepEqual(entityOf('broker-files'), { kind: 'broker-files', id: '', stream: 'broker-files' });
+    assert.equal(inStateView(entityOf('broker-files')), false, 'an adoption record changes no entity of the state view');
+    const adopted = adoptionWording({ files: [{ file: 'password_file', sha256: 'ab'.repeat(32), path: '/etc/mosquitto/passwd' }, { file: 'acl_file', sha256: 'cd', path: null }], how: 'import' });
+    assert.equal(adopted?.how, 'import');
+    assert.deepEqual(adopted?.files, ['password_file /etc/mosquitto/passwd (sha256 abababababab…)', 'acl_file (contents given in the request) (sha256 cd)']);
+    assert.match(adoptionWording({ files: [], how: 'takeover' })?.text ?? '', /force-takeover/);
+    assert.equal(adoptionWording({ how: 'import' }), null);
     assert.equal(inStateView(entityOf('role:r')), true);
     assert.equal(inStateView(entityOf('admin-user:ann')), false);
     assert.equal(inStateView(entityOf('webhook:1')), false);

@@ -1,7 +1,7 @@
 /** ui/data/broker-view.ts: the dashboard's broker picture from GET /status and the live stream. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EMPTY_BROKER_VIEW, fromStatus, statNumber, withApplyStatus, withBrokerStats, withBrokerStatus, withSnapshot, type StatusResponse } from '../../ui/data/broker-view.ts';
+import { brokerVersion, EMPTY_BROKER_VIEW, fromStatus, statNumber, withApplyStatus, withBrokerStats, withBrokerStatus, withSnapshot, type StatusResponse } from '../../ui/data/broker-view.ts';
 
 const APPLY = { desired_seq: 3, applied_seq: 3, state: 'applied', last: { seq: 3, result: 'applied', latency_ms: 12, at: '2026-01-01T00:00:00.000Z' }, broker: { mode: 'supervised', up: true } } as const;
 const STATUS: StatusResponse = {
@@ -39,5 +39,12 @@ describe('ui/data broker-view', () => {
     v = withApplyStatus(v, { type: 'apply_status', status: { ...APPLY, state: 'failed', desired_seq: 4 } });
     assert.equal(v.apply?.state, 'failed');
     assert.equal(withApplyStatus(v, { type: 'apply_status' }), v);
+  });
+
+  it('shows the broker version from $SYS, else from the apply status (issue 11)', () => {
+    assert.equal(brokerVersion(fromStatus(STATUS)), 'mosquitto version 2.0.11');
+    const noSys = fromStatus({ ...STATUS, broker: { ...STATUS.broker, version: null }, apply: { ...APPLY, broker: { ...APPLY.broker, version: '2.1.2' } } });
+    assert.equal(brokerVersion(noSys), 'mosquitto version 2.1.2');
+    assert.equal(brokerVersion(EMPTY_BROKER_VIEW), null);
   });
 });

@@ -12,6 +12,7 @@ import { shared } from '../styles/theme.ts';
 import { routeFor, UI_ROUTES } from './routes.ts';
 import { createBrowserServices, type Notice, type Services } from './services.ts';
 import '../screens/mcm-login.ts';
+import '../components/adoption-banner.ts';
 
 const THEME_KEY = 'mcm.theme';
 
@@ -151,7 +152,7 @@ export class McmApp extends LitElement {
             ${UI_ROUTES.filter((r) => roleAtLeast(user.role, r.minRole)).map((r) => html`<li><a href=${r.path} aria-current=${r.path === current ? 'page' : 'false'}>${r.label}</a></li>`)}
           </ul>
         </nav>
-        <main id="main">${this.renderScreen()}</main>
+        <main id="main"><mcm-adoption-banner .services=${this.services} .path=${current ?? this.path}></mcm-adoption-banner>${this.renderScreen()}</main>
       </div>
       ${n}`;
   }

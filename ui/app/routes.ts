@@ -18,6 +18,7 @@ export const UI_ROUTES: readonly UiRoute[] = [
   { path: '/security', tag: 'mcm-security-events', label: 'Security', minRole: 'auditor' },
   { path: '/admins', tag: 'mcm-admin-users', label: 'Admin users', minRole: 'auditor' },
   { path: '/webhooks', tag: 'mcm-webhooks', label: 'Webhooks', minRole: 'admin' },
+  { path: '/import', tag: 'mcm-import', label: 'Import', minRole: 'admin' },
   { path: '/account', tag: 'mcm-account', label: 'Account', minRole: 'viewer' },
 ];
 

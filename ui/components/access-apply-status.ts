@@ -126,8 +126,8 @@ export class AccessApplyStatus extends LitElement {
     const what = this.what ? html`<strong>${this.what}</strong>: ` : '';
     const steps = p.phase === 'applied' || p.phase === 'written'
       ? (this.sawPending ? `pending → ${p.phase}` : p.phase)
-      : p.phase === 'failed' ? (this.sawPending ? 'pending → failed' : 'failed') : p.phase === 'unchanged' ? 'saved' : 'pending';
-    const kind = p.phase === 'failed' ? 'error' : p.phase === 'pending' ? 'warn' : 'ok';
+      : p.phase === 'failed' ? (this.sawPending ? 'pending → failed' : 'failed') : p.phase === 'unchanged' ? 'saved' : p.phase === 'blocked' ? 'waiting for an import' : 'pending';
+    const kind = p.phase === 'failed' ? 'error' : p.phase === 'pending' || p.phase === 'blocked' ? 'warn' : 'ok';
     const canRetry = p.phase === 'failed' && this.services.can('operator');
     return html`<div class="banner ${kind}" role=${p.phase === 'failed' ? 'alert' : 'status'} data-phase=${p.phase}>
       <span>${what}<span class="steps">Apply status: ${steps}</span><span class="muted">(change #${this.seq})</span> — ${p.text}</span>

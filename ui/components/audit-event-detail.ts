@@ -8,7 +8,7 @@
 import { css, html, LitElement, nothing } from 'lit';
 import type { ApiClient } from '../data/api-client.ts';
 import {
-  actorLabel, ENTITY_LABELS, entityInState, entityOf, fieldDiff, inStateView, isGenerationLine, lineDiff, userRules,
+  actorLabel, adoptionWording, ENTITY_LABELS, entityInState, entityOf, fieldDiff, inStateView, isGenerationLine, lineDiff, userRules,
   type AuditRow, type EventView, type StateView,
 } from '../data/audit-model.ts';
 import { formatTime, prettyJson } from '../data/format.ts';
@@ -120,6 +120,12 @@ export class McmAuditDetail extends LitElement {
   private renderChange(row: AuditRow) {
     const ref = entityOf(row.resource);
     const label = ENTITY_LABELS[ref.kind];
+    const adopted = ref.kind === 'broker-files' ? adoptionWording(row.data) : null;
+    if (adopted) {
+      return html`<div data-testid="adoption-record"><p class="small">The operator's broker files were ${adopted.text}.</p>
+        <ul class="small">${adopted.files.map((f) => html`<li class="mono">${f}</li>`)}</ul>
+        ${adopted.how === 'import' ? html`<p class="muted small">The users and rules the import changed are their own events, recorded just before this one by the same actor.</p>` : nothing}</div>`;
+    }
     if (!inStateView(ref)) {
       return html`<p class="muted small">${label}s are not part of the broker configuration, so the state view (GET /state) does not hold them;
         the recorded data above and the history below are the record of this change.</p>`;

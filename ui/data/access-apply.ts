@@ -12,15 +12,23 @@
  */
 export type ApplyResultKind = 'applied' | 'written' | 'failed';
 
+/** A broker file MCM found and did not write (issue 11): it writes nothing until it is imported. */
+export type ForeignFile = { file: string; path: string | null; sha256: string };
+
 export type ApplyStatus = {
   desired_seq: number;
   applied_seq: number;
-  state: 'applied' | 'pending' | 'failed';
+  /** `adoption_required`: the configured password_file/acl_file are not MCM's: nothing is written until they are imported. */
+  state: 'applied' | 'pending' | 'failed' | 'adoption_required';
   last: { seq: number; result: ApplyResultKind; latency_ms: number | null; at: string; reason?: string } | null;
-  broker: { mode: string; up: boolean; reload?: string };
+  /** `version`: the broker's own (e.g. "2.0.11"), null when not known yet. */
+  broker: { mode: string; up: boolean; reload?: string; version?: string | null };
+  /** Present with state `adoption_required`: the foreign files. */
+  adoption?: { files: ForeignFile[] };
 };
 
-export type ApplyPhase = 'pending' | 'applied' | 'written' | 'failed' | 'unchanged';
+/** `blocked`: MCM writes nothing to the broker until its foreign files are imported (adoption_required). */
+export type ApplyPhase = 'pending' | 'applied' | 'written' | 'failed' | 'unchanged' | 'blocked';
 
 export type ApplyProgress = { phase: ApplyPhase; text: string };
 
@@ -39,7 +47,7 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
 export const parseApplyStatus = (v: unknown): ApplyStatus | null => {
   if (!isObject(v) || !isInt(v['desired_seq']) || !isInt(v['applied_seq'])) return null;
   const state = v['state'];
-  if (state !== 'applied' && state !== 'pending' && state !== 'failed') return null;
+  if (state !== 'applied' && state !== 'pending' && state !== 'failed' && state !== 'adoption_required') return null;
   const broker = isObject(v['broker']) ? v['broker'] : {};
   const rawLast = v['last'];
   let last: ApplyStatus['last'] = null;
@@ -62,8 +70,17 @@ export const parseApplyStatus = (v: unknown): ApplyStatus | null => {
       mode: typeof broker['mode'] === 'string' ? broker['mode'] : 'unknown',
       up: broker['up'] === true,
       ...(typeof broker['reload'] === 'string' ? { reload: broker['reload'] } : {}),
+      ...(typeof broker['version'] === 'string' || broker['version'] === null ? { version: broker['version'] as string | null } : {}),
     },
+    ...(state === 'adoption_required' ? { adoption: { files: foreignFiles(v['adoption']) } } : {}),
   };
+};
+
+const foreignFiles = (v: unknown): ForeignFile[] => {
+  const files = isObject(v) && Array.isArray(v['files']) ? v['files'] : [];
+  return files.flatMap((f: unknown) => (isObject(f) && typeof f['file'] === 'string'
+    ? [{ file: f['file'], path: typeof f['path'] === 'string' ? f['path'] : null, sha256: typeof f['sha256'] === 'string' ? f['sha256'] : '' }]
+    : []));
 };
 
 const latency = (ms: number | null | undefined): string =>
@@ -86,6 +103,12 @@ export const applyProgress = (writeSeq: number, status: ApplyStatus | null): App
   if (status.desired_seq < writeSeq) {
     return { phase: 'unchanged', text: 'saved; it changes none of the broker\'s files, so there is nothing to apply' };
   }
+  if (status.state === 'adoption_required') {
+    return {
+      phase: 'blocked',
+      text: `saved, not applied: the broker's files were not written by MCM, so MCM writes nothing until an admin imports them (Import screen or \`mcm import\`). The broker keeps running on its own files.`,
+    };
+  }
   if (status.state === 'failed' && status.last !== null && status.last.seq >= writeSeq) {
     return {
       phase: 'failed',
@@ -98,3 +121,7 @@ export const applyProgress = (writeSeq: number, status: ApplyStatus | null): App
 
 /** True when nothing more will happen to this write without operator action or a new change. */
 export const applySettled = (p: ApplyProgress): boolean => p.phase !== 'pending';
+
+/** The files waiting for an import, or null when MCM owns the broker's files (any other state). */
+export const adoptionRequired = (status: ApplyStatus | null): ForeignFile[] | null =>
+  (status?.state === 'adoption_required' ? status.adoption?.files ?? [] : null);

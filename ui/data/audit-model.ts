@@ -29,6 +29,7 @@ export const EVENT_TYPE_GROUPS: readonly { label: string; types: readonly string
   { label: 'MFA', types: ['MfaEnrolmentStarted', 'MfaEnabled', 'MfaDisabled', 'MfaRecoveryCodeUsed'] },
   { label: 'Broker actions', types: ['BrokerMessagePublished', 'RetainedMessageCleared'] },
   { label: 'Webhooks', types: ['WebhookCreated', 'WebhookChanged', 'WebhookSecretRotated', 'WebhookDeleted'] },
+  { label: 'Broker files', types: ['BrokerFilesAdopted'] },
 ];
 export const EVENT_TYPES: readonly string[] = EVENT_TYPE_GROUPS.flatMap((g) => g.types);
 
@@ -86,13 +87,15 @@ export const actorLabel = (a: Actor | undefined): string => (a ? (a.kind === 'ad
 
 // ---------------------------------------------------------------- entities and time travel
 
-export type EntityKind = 'mqtt-user' | 'role' | 'acl' | 'schema' | 'settings' | 'admin-user' | 'webhook' | 'broker' | 'other';
+export type EntityKind = 'mqtt-user' | 'role' | 'acl' | 'schema' | 'settings' | 'admin-user' | 'webhook' | 'broker' | 'broker-files' | 'other';
 export type EntityRef = { kind: EntityKind; id: string; stream: string };
 
 /** `mqtt-user:alice` → {kind: 'mqtt-user', id: 'alice'}; names may contain ':' (only the first splits). */
 export const entityOf = (stream: string): EntityRef => {
   if (stream === 'settings') return { kind: 'settings', id: '', stream };
   if (stream === 'broker') return { kind: 'broker', id: '', stream };
+  // Imports and takeovers of the operator's password_file / acl_file (BrokerFilesAdopted).
+  if (stream === 'broker-files') return { kind: 'broker-files', id: '', stream };
   const i = stream.indexOf(':');
   const prefix = i < 0 ? stream : stream.slice(0, i);
   const id = i < 0 ? '' : stream.slice(i + 1);
@@ -102,7 +105,7 @@ export const entityOf = (stream: string): EntityRef => {
 
 export const ENTITY_LABELS: Readonly<Record<EntityKind, string>> = {
   'mqtt-user': 'MQTT user', role: 'Role', acl: 'ACL rule', schema: 'JSON schema', settings: 'Broker settings',
-  'admin-user': 'Admin user', webhook: 'Webhook', broker: 'Broker actions', other: 'Entity',
+  'admin-user': 'Admin user', webhook: 'Webhook', broker: 'Broker actions', 'broker-files': 'Broker files (adoption)', other: 'Entity',
 };
 
 export type StateUser = { username: string; description: string; roles: string[]; disabled: boolean; created_at?: string; updated_at?: string };
@@ -239,4 +242,28 @@ export const createStateCache = (fetchState: (seq: number) => Promise<StateView>
     },
     size: () => cache.size,
   };
+};
+
+/**
+ * BrokerFilesAdopted in words (its recorded data: {files: [{file, sha256, path}], how}): which
+ * of the operator's files MCM took over, by import or takeover, with the hash it adopted. Null
+ * when the data is not that shape.
+ */
+export const adoptionWording = (data: unknown): { how: 'import' | 'takeover'; text: string; files: string[] } | null => {
+  if (typeof data !== 'object' || data === null) return null;
+  const d = data as { files?: unknown; how?: unknown };
+  if (!Array.isArray(d.files)) return null;
+  const how = d.how === 'takeover' ? 'takeover' : 'import';
+  const text = how === 'takeover'
+    ? 'taken over at start (mcm server --force-takeover): MCM replaces them, the originals are kept as <file>.pre-mcm'
+    : 'imported (mcm import or the Import screen): MCM now renders these files from its own state, the originals are kept as <file>.pre-mcm';
+  const files = d.files.flatMap((f: unknown) => {
+    if (typeof f !== 'object' || f === null) return [];
+    const { file, path, sha256 } = f as { file?: unknown; path?: unknown; sha256?: unknown };
+    if (typeof file !== 'string') return [];
+    const where = typeof path === 'string' && path !== '' ? ` ${path}` : ' (contents given in the request)';
+    const hash = typeof sha256 === 'string' ? ` (sha256 ${sha256.length > 12 ? `${sha256.slice(0, 12)}…` : sha256})` : '';
+    return [`${file}${where}${hash}`];
+  });
+  return { how, text, files };
 };

@@ -7,9 +7,11 @@
 export type ApplyStatus = Readonly<{
   desired_seq: number;
   applied_seq: number;
-  state: 'applied' | 'pending' | 'failed';
+  state: 'applied' | 'pending' | 'failed' | 'adoption_required';
   last: Readonly<{ seq: number; result: 'applied' | 'written' | 'failed'; latency_ms: number | null; at: string; reason?: string }> | null;
-  broker: Readonly<{ mode: string; up: boolean; reload?: string }>;
+  broker: Readonly<{ mode: string; up: boolean; reload?: string; version?: string | null }>;
+  /** With state `adoption_required`: the broker files MCM did not write (it writes nothing until they are imported). */
+  adoption?: Readonly<{ files: readonly Readonly<{ file: string; path: string | null; sha256: string }>[] }>;
 }>;
 
 export type TopicTreeStats = Readonly<{ topics: number; max_topics: number; evicted: number; messages: number; bytes: number }>;
@@ -103,6 +105,21 @@ export const withBrokerStats = (v: BrokerView, m: Rec): BrokerView => {
 /** `apply_status` {status, at}. */
 export const withApplyStatus = (v: BrokerView, m: Rec): BrokerView =>
   (isRec(m['status']) ? { ...v, apply: m['status'] as ApplyStatus } : v);
+
+/**
+ * The broker's version as best known, for display: the observer's `$SYS/broker/version`
+ * ("mosquitto version 2.0.11") or else the apply status's `broker.version` ("2.0.11": the
+ * supervised binary's `-h`, or the external broker's $SYS), both shown as "mosquitto version
+ * X.Y.Z"; null when neither is known yet.
+ */
+export const brokerVersion = (v: BrokerView): string | null => versionLabel(v.version ?? v.apply?.broker.version ?? null);
+
+/** "2.0.11" or "mosquitto version 2.0.11" → "mosquitto version 2.0.11"; null for nothing. */
+export const versionLabel = (raw: string | null | undefined): string | null => {
+  const t = (raw ?? '').trim();
+  if (t === '') return null;
+  return /^\d/.test(t) ? `mosquitto version ${t}` : t;
+};
 
 /** A stat as a number, or null (absent, or text). */
 export const statNumber = (v: BrokerView, key: string): number | null => numOrNull(v.stats[key]);

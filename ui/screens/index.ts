@@ -10,4 +10,5 @@ import './mcm-audit.ts';
 import './mcm-security-events.ts';
 import './mcm-admin-users.ts';
 import './mcm-webhooks.ts';
+import './mcm-import.ts';
 import './mcm-account.ts';

@@ -16,7 +16,7 @@ import '../components/dashboard-rate-chart.ts';
 import type { ChartSeries } from '../components/dashboard-rate-chart.ts';
 import { LiveController } from '../controllers/live-controller.ts';
 import {
-  EMPTY_BROKER_VIEW, fromStatus, statNumber, withApplyStatus, withBrokerStats, withBrokerStatus, withSnapshot,
+  brokerVersion, EMPTY_BROKER_VIEW, fromStatus, statNumber, withApplyStatus, withBrokerStats, withBrokerStatus, withSnapshot,
   type ApplyStatus, type BrokerView, type StatusResponse,
 } from '../data/broker-view.ts';
 import { formatAgo, formatBytes, formatCount, formatDuration, formatLatency, formatRate, formatTime } from '../data/format.ts';
@@ -208,9 +208,10 @@ export class McmDashboard extends McmScreen {
     return html`<section class="card" aria-labelledby="broker-h">
       <h2 id="broker-h">Broker ${badge}</h2>
       ${v.up === false ? html`<p class="banner error" role="alert">The broker is not reachable${v.reason ? html`: ${v.reason}` : ''}.</p>` : nothing}
+      ${v.up === false && v.apply?.state === 'adoption_required' ? html`<p class="small muted">MCM's service account is not in the broker's files until they are imported, so MCM's observer cannot log in yet; the broker itself keeps running on its files.</p>` : nothing}
       ${v.up === null ? html`<p class="muted small">This server runs without a broker observer: broker state unknown.</p>` : nothing}
       <dl>
-        <dt>Version</dt><dd data-testid="broker-version">${v.version ?? '—'}</dd>
+        <dt>Version</dt><dd data-testid="broker-version">${brokerVersion(v) ?? '—'}</dd>
         <dt>Uptime</dt><dd>${formatDuration(v.uptimeS)}</dd>
         <dt>Mode</dt><dd>${v.mode ?? v.apply?.broker.mode ?? '—'}</dd>
         <dt>${v.up === false ? 'Down since' : 'Up since'}</dt><dd>${v.since ? html`<time datetime=${v.since} title=${formatTime(v.since)}>${formatAgo(v.since, this.services.now())}</time>` : '—'}</dd>
@@ -246,10 +247,14 @@ export class McmDashboard extends McmScreen {
     const why = this.services.whyNot('operator');
     const badge = !a ? html`<span class="badge">unknown</span>`
       : a.state === 'applied' ? html`<span class="badge ok">applied</span>`
-        : a.state === 'failed' ? html`<span class="badge error">failed</span>` : html`<span class="badge warn">pending</span>`;
+        : a.state === 'failed' ? html`<span class="badge error">failed</span>`
+          : a.state === 'adoption_required' ? html`<span class="badge warn">adoption required</span>` : html`<span class="badge warn">pending</span>`;
     return html`<section class="card ${a?.state === 'failed' ? 'failed' : ''}" aria-labelledby="apply-h" data-testid="apply-card">
       <h2 id="apply-h">Apply status ${badge}</h2>
       ${a?.state === 'failed' ? html`<p class="banner error" role="alert">The broker does not run the desired configuration: apply of seq ${a.last?.seq ?? a.desired_seq} failed${a.last?.reason ? html`: ${a.last.reason}` : ''}. The last known-good files stay in place.</p>` : nothing}
+      ${a?.state === 'adoption_required' ? html`<p class="banner warn" data-testid="apply-adoption">The broker's files were not written by MCM
+        (${(a.adoption?.files ?? []).map((f, i) => html`${i > 0 ? ', ' : ''}<code>${f.path ?? f.file}</code>`)}): MCM writes nothing to the broker until they are imported.
+        The broker keeps running on them. ${this.services.can('admin') ? html`<a href="/import" @click=${this.go}>Import them</a>` : html`An admin imports them on the Import screen or with <code>mcm import</code>.`}</p>` : nothing}
       ${a ? html`<dl>
         <dt>Desired seq</dt><dd>${a.desired_seq}</dd>
         <dt>Applied seq</dt><dd>${a.applied_seq}</dd>

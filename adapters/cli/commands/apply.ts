@@ -3,22 +3,21 @@
  * `{kind: 'gitops', id: 'dir:<DIR>'}` — all of it or nothing. Through the running server's API
  * when there is one (then it waits until the broker runs the result), else on the data dir.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import type { Actor } from '../../../core/events.ts';
 import type { GitopsBundle } from '../../../core/gitops-bundle.ts';
 import type { EventStore } from '../../../core/ports.ts';
-import { initialState } from '../../../core/state.ts';
 import type { Config } from '../../config/config.ts';
 import { applyGitops, planGitops, type GitopsApplyOutcome, type GitopsPlanOutcome } from '../../gitops/apply-bundle.ts';
 import { createSqliteEventStore } from '../../sqlite/event-store.ts';
 import { openDatabase } from '../../sqlite/open-database.ts';
-import { connectToServer, type ApiClient } from '../api-client.ts';
+import { connectToServer } from '../api-client.ts';
 import { COMMON_USAGE, EXIT, intOption, loadCliConfig, parseCommandArgs, type CliCommand, type CliIo } from '../command.ts';
 import { osUser } from '../data-access.ts';
 import { DIR_OPTION, DIR_USAGE, dirOption, readDirOrReport } from '../gitops-cli.ts';
 import { assertNoServer, readServerInfo, type ServerInfo } from '../server-lock.ts';
+import { emptyStore, serverCertOf, ttyConfirm, waitForBroker } from '../server-apply.ts';
 
 const DEFAULT_TIMEOUT_S = 60;
 
@@ -50,65 +49,6 @@ export type ApplyCommandOptions = Readonly<{
   pollMs?: number;
 }>;
 
-const ttyConfirm = async (question: string): Promise<boolean> => {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return (await rl.question(question)).trim() === 'yes';
-  } finally {
-    rl.close();
-  }
-};
-
-const serverCertOf = (config: Config): Buffer | null => {
-  if (config.http.tls.cert === null) return null;
-  try { return readFileSync(config.http.tls.cert); } catch { return null; }
-};
-
-/** The store of a data dir with no event log yet: planning only, never appended to. */
-const emptyStore = (): EventStore => ({
-  state: initialState,
-  headSeq: () => 0,
-  lastSeqOf: () => 0,
-  append: () => { throw new Error('the empty store is for planning only'); },
-  read: () => [],
-  onAppend: () => () => {},
-});
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-type ApplyStatusBody = {
-  desired_seq: number;
-  applied_seq: number;
-  state: string;
-  last: { seq: number; result: string; latency_ms: number | null; reason?: string } | null;
-};
-
-/** Waits until the broker runs the generation the log asks for now, or its apply failed. */
-const waitForBroker = async (io: CliIo, client: ApiClient, timeoutS: number, pollMs: number): Promise<number> => {
-  const first = (await client.request('GET', '/apply-status')).body as ApplyStatusBody;
-  const target = first.desired_seq;
-  const deadline = Date.now() + timeoutS * 1000;
-  let s = first;
-  for (;;) {
-    if (s.applied_seq >= target) {
-      const how = s.last?.result === 'written' ? 'written (reload strategy none: the broker was not reloaded)' : 'applied and enforced';
-      const took = s.last?.latency_ms === null || s.last === null ? '' : ` in ${s.last.latency_ms.toFixed(1)} ms`;
-      io.stdout(`broker: generation ${s.applied_seq} ${how}${took}\n`);
-      return EXIT.OK;
-    }
-    if (s.last !== null && s.last.seq >= target && s.last.result === 'failed') {
-      io.stderr(`mcm apply: the change is in the event log, but applying generation ${target} to the broker failed: ${s.last.reason ?? 'no reason given'} (see \`mcm status\`)\n`);
-      return EXIT.FAILURE;
-    }
-    if (Date.now() >= deadline) {
-      io.stderr(`mcm apply: the change is in the event log, but the broker does not run generation ${target} yet after ${timeoutS} s (state ${s.state}; see \`mcm status\`)\n`);
-      return EXIT.FAILURE;
-    }
-    await sleep(pollMs);
-    s = (await client.request('GET', '/apply-status')).body as ApplyStatusBody;
-  }
-};
-
 type Ask = (io: CliIo, plan: GitopsPlanOutcome) => Promise<boolean>;
 
 const appended = (out: GitopsApplyOutcome): string => {
@@ -124,7 +64,7 @@ const viaServer = async (io: CliIo, config: Config, server: ServerInfo, dir: str
   if (!(await ask(io, plan))) return EXIT.FAILURE;
   const out = (await client.request('POST', '/apply', { bundle, source: `dir:${dir}`, expected_seq: plan.seq })).body as GitopsApplyOutcome;
   io.stdout(appended(out));
-  return waitForBroker(io, client, timeoutS, pollMs);
+  return waitForBroker(io, client, { command: 'apply', timeoutS, pollMs });
 };
 
 const direct = async (io: CliIo, config: Config, dir: string, bundle: GitopsBundle, ask: Ask): Promise<number> => {

@@ -3,6 +3,7 @@ import { ConfigError } from '../../config/load.ts';
 import type { CheckResult } from '../../doctor/check-result.ts';
 import { invalidConfigCheck, runDoctor } from '../../doctor/run-doctor.ts';
 import { COMMON_USAGE, EXIT, loadCliConfig, parseCommandArgs, type CliCommand } from '../command.ts';
+import { runningServerSettings } from '../server-settings.ts';
 
 const usage = `Usage: mcm doctor [--json]
 
@@ -17,7 +18,9 @@ Checks the installation and prints one line per check, with how to fix it when i
                 as MCM's service account; a failure names the phase
   reload        the reload strategy can reach the broker (pid alive, command found, docker API)
   https         MCM's HTTPS certificate is valid, matches its key and is not about to expire
-Nothing is changed and the broker is not reloaded. Safe while \`mcm server\` runs.
+Nothing is changed and the broker is not reloaded. Safe while \`mcm server\` runs; then the
+checks use that server's settings (its broker address, mode, files and reload strategy, as it
+was started, environment variables included), read from <data_dir>/server-settings.json.
 
 Exit status: 0 no check failed (warnings allowed); 1 a check failed; 64 bad arguments.
 
@@ -42,8 +45,11 @@ export const doctorCommand: CliCommand = {
     }
     let checks: CheckResult[];
     try {
-      const { config, warnings, source } = loadCliConfig(io, values.config);
-      checks = await runDoctor({ config, warnings, source, env: io.env });
+      const loaded = loadCliConfig(io, values.config);
+      const running = runningServerSettings(loaded.config.data_dir, loaded.config);
+      const config = running?.config ?? loaded.config;
+      const source = running ? `the running server's settings (pid ${running.pid})` : loaded.source;
+      checks = await runDoctor({ config, warnings: loaded.warnings, source, env: io.env });
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       checks = [invalidConfigCheck(e.problems, e.source)];

@@ -1,23 +1,31 @@
 /** `mcm events list`: the event log, oldest first, with secret-ish payload fields redacted. */
 import type { EventEnvelope } from '../../../core/events.ts';
-import { createSqliteEventStore } from '../../sqlite/event-store.ts';
+import type { DatabaseSync } from 'node:sqlite';
+import { createSqliteEventStore, toEnvelope } from '../../sqlite/event-store.ts';
 import { COMMON_USAGE, EXIT, intOption, parseCommandArgs, UsageError, type CliCommand } from '../command.ts';
 import { openEventLog } from '../open-event-log.ts';
 import { redactSecrets } from '../redact-secrets.ts';
 
-const usage = `Usage: mcm events list [--after SEQ] [--stream STREAM] [--limit N] [--json]
+const usage = `Usage: mcm events list [--after SEQ] [--stream STREAM] [--limit N] [--newest-first] [--json]
 
-Lists the events of the log in <data_dir>/mcm.db, oldest first. Payload fields holding hashes,
-secrets or ciphertext are shown as [redacted].
+Lists the events of the log in <data_dir>/mcm.db, oldest first (or newest first). Payload fields
+holding hashes, secrets or ciphertext are shown as [redacted].
 
 Options:
   --after SEQ         only events with a seq greater than SEQ
   --stream STREAM     only events of one stream, e.g. mqtt-user:alice, role:ops, settings
-  --limit N           at most N events
+  --limit N           at most N events (with --newest-first: the N newest)
+  -r, --newest-first  newest first: \`mcm events list -r --limit 20\` shows the last 20 changes
   --json              a JSON array of event envelopes
 ${COMMON_USAGE}`;
 
 const redact = (e: EventEnvelope) => ({ ...e, data: redactSecrets(e.data) });
+
+/** The newest events first, read newest first (no need to load the whole log for the last 20). */
+const newestFirst = (db: DatabaseSync, q: { after: number; limit: number; stream: string | null }): EventEnvelope[] =>
+  (db.prepare(`SELECT seq, stream, type, version, data, actor, at, prev_hash, hash FROM events
+    WHERE seq > ? AND (? IS NULL OR stream = ?) ORDER BY seq DESC LIMIT ?`).all(q.after, q.stream, q.stream, q.limit) as unknown as Parameters<typeof toEnvelope>[0][])
+    .map(toEnvelope);
 
 const table = (events: ReturnType<typeof redact>[]): string => {
   const rows = [['SEQ', 'AT', 'STREAM', 'TYPE', 'ACTOR', 'DATA'], ...events.map((e) => [
@@ -36,6 +44,7 @@ export const eventsListCommand: CliCommand = {
       after: { type: 'string' },
       stream: { type: 'string' },
       limit: { type: 'string' },
+      'newest-first': { type: 'boolean', short: 'r' },
       json: { type: 'boolean' },
     }, usage);
     if (values.help) {
@@ -48,12 +57,13 @@ export const eventsListCommand: CliCommand = {
     const log = openEventLog(io, values.config, 'events list');
     if (log === null) return EXIT.FAILURE;
     try {
-      const store = createSqliteEventStore({ db: log.db, snapshotEvery: 0 });
-      const events = store.read({
-        ...(after === undefined ? {} : { after }),
-        ...(limit === undefined ? {} : { limit }),
-        ...(values.stream === undefined ? {} : { stream: values.stream }),
-      }).map(redact);
+      const events = (values['newest-first'] === true
+        ? newestFirst(log.db, { after: after ?? 0, limit: limit ?? -1, stream: values.stream ?? null })
+        : createSqliteEventStore({ db: log.db, snapshotEvery: 0 }).read({
+          ...(after === undefined ? {} : { after }),
+          ...(limit === undefined ? {} : { limit }),
+          ...(values.stream === undefined ? {} : { stream: values.stream }),
+        })).map(redact);
       if (values.json) io.stdout(`${JSON.stringify(events, null, 2)}\n`);
       else io.stdout(events.length === 0 ? 'no events\n' : table(events));
       return EXIT.OK;

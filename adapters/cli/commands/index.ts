@@ -10,6 +10,7 @@ import { configCommand } from './config.ts';
 import { doctorCommand } from './doctor.ts';
 import { eventsCommand } from './events.ts';
 import { exportCommand } from './export.ts';
+import { importCommand } from './import.ts';
 import { planCommand } from './plan.ts';
 import { serverCommand } from './server.ts';
 import { statusCommand } from './status.ts';
@@ -24,6 +25,7 @@ export const COMMANDS: readonly CliCommand[] = [
   doctorCommand,
   eventsCommand,
   exportCommand,
+  importCommand,
   planCommand,
   serverCommand,
   statusCommand,

@@ -8,12 +8,20 @@ import { createLogger } from '../../logging/logger.ts';
 import { startHttp } from '../../http/start-http.ts';
 import { COMMON_USAGE, EXIT, loadCliConfig, parseCommandArgs, type CliCommand } from '../command.ts';
 
-const usage = `Usage: mcm server
+const usage = `Usage: mcm server [--force-takeover]
 
 Runs MCM: opens <data_dir>/mcm.db, renders the broker's password_file and acl_file, applies
 every change to the broker and proves it is enforced. With mosquitto.mode "supervised" (the
 default when a mosquitto binary is found) MCM also runs the broker on 127.0.0.1:MCM_MQTT_PORT.
 Stops cleanly on SIGTERM or SIGINT.
+
+MCM never writes over a password_file or acl_file it did not write: when it finds one at start,
+the apply state is adoption_required and the files stay as they are until \`mcm import\` adopts
+their users and rules.
+
+Options:
+  --force-takeover    replace the foreign broker files found at start with MCM's render (their
+                      users and rules are NOT imported); each original is kept as <file>.pre-mcm
 
 Environment: MCM_CONFIG, MCM_DATA_DIR, MCM_MOSQUITTO_MODE, MCM_MQTT_HOST, MCM_MQTT_PORT,
 MCM_HTTP_HOST, MCM_HTTP_PORT, MCM_LOG_LEVEL.
@@ -43,7 +51,7 @@ export const createServerCommand = (opts: ServerCommandOptions = {}): CliCommand
   summary: 'run MCM (event log, apply loop, supervised broker) until SIGTERM/SIGINT',
   usage,
   run: async (argv, io) => {
-    const { values } = parseCommandArgs(argv, {}, usage);
+    const { values } = parseCommandArgs(argv, { 'force-takeover': { type: 'boolean' } }, usage);
     if (values.help) {
       io.stdout(usage);
       return EXIT.OK;
@@ -54,14 +62,15 @@ export const createServerCommand = (opts: ServerCommandOptions = {}): CliCommand
     const stopSignal = waitForSignal(['SIGTERM', 'SIGINT']);
     let server;
     try {
-      server = await startServer({ config, logger, ...(opts.http ? { http: opts.http } : {}) });
+      server = await startServer({ config, logger, forceTakeover: values['force-takeover'] === true, ...(opts.http ? { http: opts.http } : {}) });
     } catch (e) {
       stopSignal.cancel();
       io.stderr(`mcm server: ${(e as Error).message}\n`);
       return EXIT.FAILURE;
     }
     const st = server.applyLoop.status();
-    logger.info({ mode: config.mosquitto.mode, mqtt: `${config.mqtt.host}:${config.mqtt.port}`, desired_seq: st.desired_seq, applied_seq: st.applied_seq, state: st.state }, 'MCM running');
+    logger.info({ mode: config.mosquitto.mode, mqtt: `${config.mqtt.host}:${config.mqtt.port}`, desired_seq: st.desired_seq, applied_seq: st.applied_seq, state: st.state, broker_version: st.broker.version }, 'MCM running');
+    if (st.adoption) logger.warn({ files: st.adoption.files }, st.adoption.message);
     const sig = await stopSignal.signal;
     logger.info({ signal: sig }, 'stopping');
     // A second signal while stopping means "now".

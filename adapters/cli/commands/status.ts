@@ -11,6 +11,7 @@ import { readServerInfo } from '../server-lock.ts';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { BROKER_FILE_EVENTS } from '../../../core/events.ts';
+import { detectBinaryVersion } from '../../mosquitto/broker-version.ts';
 import type { ApplyResultRow } from '../../sqlite/apply-results.ts';
 import { COMMON_USAGE, EXIT, loadCliConfig, parseCommandArgs, type CliCommand } from '../command.ts';
 
@@ -24,16 +25,23 @@ Options:
   --json              print the status as JSON
 ${COMMON_USAGE}`;
 
+type Adoption = { files: { file: string; path: string; sha256: string }[]; message: string };
+
 /** The running server's view of its broker, or null when no server runs or it can't be asked. */
-const serverBroker = async (dataDir: string, certPath: string | null): Promise<{ pid: number; mode: string; reload: string; up: boolean } | null> => {
+const serverBroker = async (dataDir: string, certPath: string | null): Promise<{ pid: number; mode: string; reload: string; up: boolean; version: string | null; adoption: Adoption | null } | null> => {
   const info = readServerInfo(dataDir);
   if (!info || !info.url) return null;
   try {
     const client = connectToServer(dataDir, info, { user: userInfo().username, serverCert: certPath ? readFileSync(certPath) : null });
     const res = await client.request('GET', '/apply-status');
-    const broker = (res.body as { broker?: { mode?: string; reload?: string; up?: boolean } }).broker;
+    const body = res.body as { broker?: { mode?: string; reload?: string; up?: boolean; version?: string | null }; adoption?: Adoption };
+    const broker = body.broker;
     if (!broker || typeof broker.up !== 'boolean') return null;
-    return { pid: info.pid, mode: broker.mode ?? 'unknown', reload: broker.reload ?? 'unknown', up: broker.up };
+    return {
+      pid: info.pid, mode: broker.mode ?? 'unknown', reload: broker.reload ?? 'unknown', up: broker.up,
+      version: typeof broker.version === 'string' ? broker.version : null,
+      adoption: body.adoption && Array.isArray(body.adoption.files) ? body.adoption : null,
+    };
   } catch {
     return null; // fall back to probing the port from here
   }
@@ -54,10 +62,13 @@ export type StatusReport = {
   head_seq: number;
   desired_seq: number;
   applied_seq: number;
-  state: 'applied' | 'pending' | 'failed';
+  /** `adoption_required` comes from a running server (it is found at its start, issue 11). */
+  state: 'applied' | 'pending' | 'failed' | 'adoption_required';
   last: { seq: number; result: string; latency_ms: number | null; at: string; reason?: string } | null;
   recent: { seq: number; result: string; latency_ms: number | null; at: string; reason?: string }[];
-  broker: { mode: string; reload: string; host: string; port: number; up: boolean; reported_by?: string };
+  /** `version`: "2.0.11" as the server knows it, or (supervised, no server) as the binary says; null when unknown. */
+  broker: { mode: string; reload: string; host: string; port: number; up: boolean; version: string | null; reported_by?: string };
+  adoption?: Adoption;
 };
 
 const view = (r: ApplyResultRow) => ({
@@ -81,13 +92,15 @@ const readReport = (db: DatabaseSync): Omit<StatusReport, 'data_dir' | 'broker'>
 const text = (r: StatusReport): string => {
   const lines = [
     `desired seq   ${r.desired_seq}   (event log head ${r.head_seq})`,
-    `applied seq   ${r.applied_seq}   ${r.state}`,
+    `applied seq   ${r.applied_seq}   ${r.state === 'adoption_required' ? 'ADOPTION REQUIRED' : r.state}`,
+    ...(r.adoption ? [`adoption      ${r.adoption.message}`] : []),
     r.last
       ? `last apply    seq ${r.last.seq} ${r.last.result}${r.last.latency_ms === null ? '' : ` in ${r.last.latency_ms.toFixed(1)} ms`} at ${r.last.at}${r.last.reason ? `\n              ${r.last.reason}` : ''}`
       : 'last apply    none yet',
     r.broker.reported_by
       ? `broker        ${r.broker.mode} (reload ${r.broker.reload}), ${r.broker.up ? 'up' : 'DOWN'} (as seen by the ${r.broker.reported_by})`
       : `broker        ${r.broker.mode} (reload ${r.broker.reload}), ${r.broker.up ? 'up' : 'DOWN'} on ${r.broker.host}:${r.broker.port}`,
+    `version       ${r.broker.version ? `mosquitto ${r.broker.version}` : 'unknown'}`,
     `data dir      ${r.data_dir}`,
   ];
   return `${lines.join('\n')}\n`;
@@ -124,12 +137,14 @@ export const statusCommand: CliCommand = {
     const report: StatusReport = {
       data_dir: config.data_dir,
       ...base,
+      ...(live?.adoption ? { state: 'adoption_required' as const, adoption: live.adoption } : {}),
       broker: {
         mode: live?.mode ?? config.mosquitto.mode,
         reload: live?.reload ?? config.mosquitto.reload.strategy,
         host: config.mqtt.host,
         port: config.mqtt.port,
         up: live ? live.up : await portAnswers(config.mqtt.host, config.mqtt.port),
+        version: live ? live.version : config.mosquitto.mode === 'supervised' ? detectBinaryVersion(config.mosquitto.binary) : null,
         ...(live ? { reported_by: `server pid ${live.pid}` } : {}),
       },
     };

@@ -31,10 +31,11 @@ export const checkSecondFactor = async (
     return checked.ok ? { ok: true, via: 'totp' } : { ok: false, reason: checked.reason };
   }
   if (!options.allowRecovery || !user.mfa.enabled) return { ok: false, reason: 'invalid' };
-  const index = await matchRecoveryCode(deps.adminHasher, user.mfa.recoveryCodeHashes, code);
-  if (index < 0) return { ok: false, reason: 'invalid' };
+  const matched = await matchRecoveryCode({ hasher: deps.adminHasher, key: deps.auth.recoveryKey }, user.mfa.recoveryCodeHashes, code);
+  if (matched === null) return { ok: false, reason: 'invalid' };
   try {
-    handleCommand(deps, { type: 'UseRecoveryCode', data: { username: user.username, index } }, { actor: options.actor });
+    // Carries the hash it matched: decide spends it only if that hash is still there, unused.
+    handleCommand(deps, { type: 'UseRecoveryCode', data: { username: user.username, ...matched } }, { actor: options.actor });
   } catch (err) {
     // Spent by a concurrent request between our check and this append: not a valid code now.
     if (err instanceof DomainError && err.code === ERROR_CODES.MFA_STATE) return { ok: false, reason: 'replayed' };

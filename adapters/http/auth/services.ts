@@ -10,6 +10,7 @@ import { createTokenService, type TokenService } from './jwt.ts';
 import { createLockout, type Lockout } from './lockout.ts';
 import { createMfaChallenges, type MfaChallenges } from './mfa-challenges.ts';
 import { createTotp, type Totp } from './totp.ts';
+import { recoveryKeyOf } from './recovery-codes.ts';
 
 export const JWT_SECRET_NAME = 'jwt.key';
 export const TOTP_KEY_NAME = 'totp.key';
@@ -19,6 +20,8 @@ export type AuthServices = {
   lockout: Lockout;
   challenges: MfaChallenges;
   totp: Totp;
+  /** The key of the recovery codes' keyed hashes (secrets/recovery-codes.key). */
+  recoveryKey: Buffer;
   /**
    * A bcrypt hash (configured cost) of a random password. A login for an unknown username is
    * verified against it, so it takes as long as one for a known username (DESIGN §9).
@@ -41,6 +44,7 @@ export const createAuthServices = (deps: AuthServicesDeps): AuthServices => {
     lockout: createLockout({ clock, maxFailures: config.auth.lockout.max_failures, windowS: config.auth.lockout.window_s }),
     challenges: createMfaChallenges({ clock }),
     totp: createTotp({ db, clock, key: totpKey }),
+    recoveryKey: recoveryKeyOf(secrets),
     dummyHash: () => dummy,
   };
 };

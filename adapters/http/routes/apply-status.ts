@@ -17,7 +17,7 @@ export const statusWithoutApplyLoop = (deps: Pick<HttpDeps, 'store'>): ApplyStat
   applied_seq: 0,
   state: 'pending',
   last: null,
-  broker: { mode: 'none', up: false },
+  broker: { mode: 'none', up: false, version: null },
 });
 
 export const registerApplyStatusRoutes = (router: Router, deps: HttpDeps): void => {

@@ -6,7 +6,8 @@
 import type Router from '@koa/router';
 import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
 import type { EventEnvelope } from '../../../core/events.ts';
-import { auditMatches, auditRow, type AuditFilter, type AuditRow } from '../../../projections/audit-log.ts';
+import { auditMatches, auditRow, type AuditFilter, type AuditRow, type RedactOptions } from '../../../projections/audit-log.ts';
+import { seesFullWebhookUrls } from './context.ts';
 import type { HttpDeps } from '../deps.ts';
 import { setEtag } from '../etag.ts';
 import { decodeCursor, encodeCursor, parseLimit, queryString } from '../pagination.ts';
@@ -62,14 +63,14 @@ const parseAuditQuery = (query: Record<string, unknown>): AuditQuery => {
  * Up to `limit + 1` matching rows after (asc) or before (desc) the cursor. Seqs are dense
  * (1, 2, 3…, checked by verify), so a window of seqs is a window of rows.
  */
-export const scanAudit = (read: (q: { after: number; to: number }) => EventEnvelope[], head: number, q: AuditQuery): { items: AuditRow[]; next: string | null } => {
+export const scanAudit = (read: (q: { after: number; to: number }) => EventEnvelope[], head: number, q: AuditQuery, opts: RedactOptions = { fullWebhookUrls: false }): { items: AuditRow[]; next: string | null } => {
   const found: AuditRow[] = [];
   const want = q.limit + 1;
   if (q.order === 'asc') {
     let after = q.cursor ?? 0;
     while (found.length < want && after < head) {
       const to = Math.min(head, after + WINDOW);
-      for (const e of read({ after, to })) if (found.length < want && auditMatches(e, q)) found.push(auditRow(e));
+      for (const e of read({ after, to })) if (found.length < want && auditMatches(e, q)) found.push(auditRow(e, opts));
       after = to;
     }
   } else {
@@ -79,7 +80,7 @@ export const scanAudit = (read: (q: { after: number; to: number }) => EventEnvel
       const batch = read({ after, to });
       for (let i = batch.length - 1; i >= 0; i--) {
         const e = batch[i] as EventEnvelope;
-        if (found.length < want && auditMatches(e, q)) found.push(auditRow(e));
+        if (found.length < want && auditMatches(e, q)) found.push(auditRow(e, opts));
       }
       to = after;
     }
@@ -95,7 +96,7 @@ export const registerAuditRoutes = (router: Router, deps: HttpDeps): void => {
       const q = parseAuditQuery(ctx.query);
       const head = deps.store.headSeq();
       setEtag(ctx, head);
-      ctx.body = scanAudit((r) => deps.store.read(r), head, q);
+      ctx.body = scanAudit((r) => deps.store.read(r), head, q, { fullWebhookUrls: seesFullWebhookUrls(ctx) });
     },
   });
 };

@@ -106,7 +106,7 @@ export const registerAuthRoutes = (router: Router, httpDeps: HttpDeps): void => 
         ...(user.mfa.enabled && body.code !== undefined ? { code: body.code, allowRecovery: true } : {}),
       });
       const secret = deps.auth.totp.newSecret();
-      const { codes, hashes } = await createRecoveryCodes(deps.adminHasher);
+      const { codes, hashes } = createRecoveryCodes(deps.auth.recoveryKey);
       const result = handleCommand(deps, {
         type: 'StartMfaEnrolment',
         data: { username: user.username, secretCiphertext: deps.auth.totp.seal(secret), recoveryCodeHashes: hashes },
@@ -134,7 +134,8 @@ export const registerAuthRoutes = (router: Router, httpDeps: HttpDeps): void => 
         if (checked.ok) return null;
         return { category: 'auth.mfa_failed', message: `MFA verification failed: ${checked.reason === 'replayed' ? 'code already used' : 'wrong code'}`, details: { reason: checked.reason } };
       }, () => new HttpError(403, HTTP_ERROR_CODES.MFA_CODE_INVALID, "the code is wrong or was already used (check the authenticator app's clock)"));
-      const result = handleCommand(deps, { type: 'EnableMfa', data: { username: user.username } }, { actor });
+      // Enables the enrolment this code was checked against, not whatever is pending at append time.
+      const result = handleCommand(deps, { type: 'EnableMfa', data: { username: user.username, secretCiphertext: pending.secretCiphertext } }, { actor });
       afterChange(ctx, user.username, result.seq, { mfa_enabled: true });
     }],
 

@@ -34,7 +34,8 @@ export const registerBrokerStatusRoutes = (router: Router, deps: HttpDeps): void
         broker: {
           mode: deps.config.mosquitto.mode,
           up: o ? o.observer.connected() : null,
-          version: stats?.version ?? null,
+          // $SYS/broker/version as the broker says it; else what MCM detected (supervised: the binary).
+          version: stats?.version ?? (apply.broker.version ? `mosquitto version ${apply.broker.version}` : null),
           uptime_s: stats?.uptime_s ?? null,
         },
         stats: stats ? { values: stats.values, updated_at: stats.updated_at } : null,

@@ -16,6 +16,10 @@ export const actorOf = (ctx: Context): Actor => {
   return actor;
 };
 
+/** Admins manage webhooks and see their URLs whole; other roles see only the origin (URLs carry tokens). */
+export const seesFullWebhookUrls = (ctx: Context): boolean =>
+  (ctx.state as { admin?: { role?: string } }).admin?.role === 'admin';
+
 /** Actor and If-Match for handleCommand. Call it before any await, so a bad header fails fast. */
 export const commandContext = (ctx: Context): CommandContext => {
   const expectedSeq = ifMatch(ctx);

@@ -6,9 +6,11 @@
 import type Router from '@koa/router';
 import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
 import type { EventEnvelope } from '../../../core/events.ts';
-import { redactSecrets } from '../../../projections/audit-log.ts';
+import { redactEventData, type RedactOptions } from '../../../projections/audit-log.ts';
+import { seesFullWebhookUrls } from './context.ts';
 import type { HttpDeps } from '../deps.ts';
 import { setEtag } from '../etag.ts';
+import { createLogReader } from '../../sqlite/log-reader.ts';
 import { decodeCursor, encodeCursor, parseLimit, queryInt, queryString } from '../pagination.ts';
 import { mountRoutes, type RouteSpec } from './route-spec.ts';
 
@@ -18,12 +20,12 @@ export const routes: readonly RouteSpec[] = [
 ];
 
 /** The envelope as stored, with its payload's secrets redacted (the chain hashes are not secrets). */
-export const eventView = (e: EventEnvelope): Record<string, unknown> => ({
+export const eventView = (e: EventEnvelope, opts: RedactOptions = { fullWebhookUrls: false }): Record<string, unknown> => ({
   seq: e.seq,
   stream: e.stream,
   type: e.type,
   version: e.version,
-  data: redactSecrets(e.data),
+  data: redactEventData(e, opts),
   actor: e.actor,
   at: e.at,
   prev_hash: e.prev_hash,
@@ -42,6 +44,8 @@ const startAfter = (query: Record<string, unknown>): number => {
 };
 
 export const registerEventRoutes = (router: Router, deps: HttpDeps): void => {
+  const path = deps.db.location();
+  const reader = path ? createLogReader({ dbPath: path }) : null;
   mountRoutes(router, routes, {
     'GET /events': (ctx) => {
       const after = startAfter(ctx.query);
@@ -53,11 +57,13 @@ export const registerEventRoutes = (router: Router, deps: HttpDeps): void => {
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       setEtag(ctx, head);
-      ctx.body = { items: page.map(eventView), next: rows.length > limit && last ? encodeCursor(last.seq) : null };
+      const opts = { fullWebhookUrls: seesFullWebhookUrls(ctx) };
+      ctx.body = { items: page.map((e) => eventView(e, opts)), next: rows.length > limit && last ? encodeCursor(last.seq) : null };
     },
 
-    'GET /events/verify': (ctx) => {
-      ctx.body = deps.store.verify();
+    // The walk reads every row: on its own thread, so probes and heartbeats don't wait for it.
+    'GET /events/verify': async (ctx) => {
+      ctx.body = reader ? await reader.verify() : deps.store.verify();
     },
   });
 };

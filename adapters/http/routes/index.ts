@@ -22,6 +22,7 @@ import * as clients from './clients.ts';
 import * as events from './events.ts';
 import * as gitops from './gitops.ts';
 import * as health from './health.ts';
+import * as importFiles from './import.ts';
 import * as jsonSchemas from './json-schemas.ts';
 import * as mqttUsers from './mqtt-users.ts';
 import * as openapi from './openapi.ts';
@@ -52,6 +53,7 @@ const API_MODULES: readonly RouteModule[] = [
   { routes: applyStatus.routes, register: applyStatus.registerApplyStatusRoutes },
   { routes: webhooks.routes, register: webhooks.registerWebhookRoutes },
   { routes: gitops.routes, register: gitops.registerGitopsRoutes },
+  { routes: importFiles.routes, register: importFiles.registerImportRoutes },
   { routes: brokerStatus.routes, register: brokerStatus.registerBrokerStatusRoutes },
   { routes: clients.routes, register: clients.registerClientRoutes },
   { routes: topics.routes, register: topics.registerTopicRoutes },

@@ -13,6 +13,7 @@ import { renderPasswordFile } from '../../../projections/password-file.ts';
 import { listAclRules, listJsonSchemas, listMqttUsers, listRoles, settingsView } from '../../../projections/views.ts';
 import type { HttpDeps } from '../deps.ts';
 import { queryInt } from '../pagination.ts';
+import { createLogReader } from '../../sqlite/log-reader.ts';
 import { reply } from './context.ts';
 import { mountRoutes, type RouteSpec } from './route-spec.ts';
 
@@ -42,16 +43,20 @@ export const stateView = (state: BrokerConfig, serviceAccount: string) => ({
 });
 
 export const registerStateRoutes = (router: Router, deps: HttpDeps): void => {
+  const path = deps.db.location();
+  // Folding a big log takes seconds: on its own thread, so probes and heartbeats don't wait for it.
+  const reader = path ? createLogReader({ dbPath: path }) : null;
   mountRoutes(router, routes, {
-    'GET /state': (ctx) => {
+    'GET /state': async (ctx) => {
       const head = deps.store.headSeq();
       const at = queryInt(ctx.query, 'at') ?? head;
       if (at > head) {
         throw new DomainError(ERROR_CODES.VALIDATION, `at=${at} is beyond the last recorded seq ${head}`, [{ field: 'at', value: at, head }]);
       }
       // The head needs no replay: the store's state is that fold already.
-      const state = at === head ? deps.store.state() : fold(deps.store.read({ to: at }));
-      reply(ctx, 200, stateView(state, deps.serviceAccount), at);
+      if (at === head) return reply(ctx, 200, stateView(deps.store.state(), deps.serviceAccount), at);
+      const view = reader ? await reader.stateAt(at, deps.serviceAccount) : stateView(fold(deps.store.read({ to: at })), deps.serviceAccount);
+      reply(ctx, 200, view, at);
     },
   });
 };
