@@ -4,7 +4,7 @@
  * the data dir directly, building the same commands and calling handleCommand like the routes
  * do. The commands (users, acl) are written once against `Backend` and don't know which is used.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { DomainError } from '../../core/errors.ts';
@@ -55,7 +55,8 @@ export const osUser = (): string => {
   }
 };
 
-const serverCertOf = (config: Config): Buffer | null => {
+/** The server's own certificate (http.tls.cert), trusted as is for its https url; null for http. */
+export const serverCertOf = (config: Config): Buffer | null => {
   if (config.http.tls.cert === null) return null;
   try {
     return readFileSync(config.http.tls.cert);
@@ -69,7 +70,12 @@ const serverCertOf = (config: Config): Buffer | null => {
  * holds the data dir, else the data dir itself (a missing event log is refused, not created, so
  * a wrong data dir is noticed). After a direct write, says when it will reach the broker.
  */
-export const withBackend = async <T>(io: CliIo, configOption: string | undefined, fn: (backend: Backend) => Promise<T>): Promise<T> => {
+export const withBackend = async <T>(
+  io: CliIo,
+  configOption: string | undefined,
+  fn: (backend: Backend) => Promise<T>,
+  opts: Readonly<{ createLog?: boolean }> = {},
+): Promise<T> => {
   const { config } = loadCliConfig(io, configOption);
   const dataDir = config.data_dir;
   const user = osUser();
@@ -79,8 +85,15 @@ export const withBackend = async <T>(io: CliIo, configOption: string | undefined
   }
   const path = join(dataDir, 'mcm.db');
   if (!existsSync(path)) {
-    throw new DomainError(DATA_ACCESS_ERROR_CODES.NO_EVENT_LOG,
-      `no event log at ${path} (check data_dir / MCM_DATA_DIR; \`mcm server\` creates it on its first start)`, [{ path }]);
+    // Commands that add something may start a data dir the server never created (a GitOps or
+    // scripted install before the first start); reads and changes to what must exist refuse, so
+    // a wrong data dir is noticed.
+    if (!opts.createLog) {
+      throw new DomainError(DATA_ACCESS_ERROR_CODES.NO_EVENT_LOG,
+        `no event log at ${path} (check data_dir / MCM_DATA_DIR; \`mcm server\` creates it on its first start)`, [{ path }]);
+    }
+    mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+    io.stderr(`note: created a new event log at ${path}\n`);
   }
   const db = openDatabase(path);
   try {

@@ -5,6 +5,7 @@
 import type { Config } from '../config/config.ts';
 import { checkBroker } from './check-broker.ts';
 import { checkBrokerFiles } from './check-broker-files.ts';
+import { checkBrokerVersions } from './check-broker-versions.ts';
 import { checkDataDirWritable, checkFreeSpace } from './check-data-dir.ts';
 import { checkEventLog } from './check-database.ts';
 import { checkHttps } from './check-https.ts';
@@ -49,6 +50,7 @@ export const runDoctor = async (input: DoctorInput): Promise<CheckResult[]> => {
     await guard('database', () => checkEventLog(config.data_dir)),
     await guard('mosquitto', () => checkMosquitto(config, env)),
     await guard('broker-files', () => checkBrokerFiles(config)),
+    await guard('versions', () => checkBrokerVersions(config)),
     await guard('broker', () => checkBroker(config)),
     await guard('reload', () => checkReload(config, env)),
     await guard('https', () => checkHttps(config, input.now)),

@@ -17,11 +17,12 @@ export const MALFORMED_KINDS = ['sparkplug_payload', 'sparkplug_topic'] as const
 
 /** The categories MCM records (adapters/http/auth, adapters/apply, adapters/ws). */
 export const SECURITY_CATEGORIES = [
-  'auth.login_failed', 'auth.login_succeeded', 'auth.locked_out', 'auth.mfa_failed', 'auth.reauth_failed',
+  'auth.login_failed', 'auth.login_succeeded', 'auth.locked_out', 'auth.unlocked', 'auth.mfa_failed', 'auth.reauth_failed',
   'auth.token_invalid', 'auth.token_revoked',
   'apply.failed', 'apply.fail_open', 'broker.unreachable', 'files.drift',
+  'files.adoption_required', 'broker.exited', 'integrity.snapshot_rejected',
 ] as const;
-const SECURITY_PREFIXES = ['auth', 'apply', 'broker', 'files', 'gitops', 'webhook', 'schema'] as const;
+const SECURITY_PREFIXES = ['auth', 'apply', 'broker', 'files', 'gitops', 'webhook', 'schema', 'integrity'] as const;
 
 export type SchemaResult = (typeof SCHEMA_RESULTS)[number];
 export type ApplyResultLabel = (typeof APPLY_RESULTS)[number];

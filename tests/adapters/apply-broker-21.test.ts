@@ -131,6 +131,7 @@ describe('external Mosquitto 2.1 (stand-in, reload strategy signal)', () => {
     const o = await s.apply({ type: 'CreateMqttUser', data: { username: 'late', passwordHash: await s.hash('pw2') } }, 15_000);
     assert.equal(o.result, 'failed');
     assert.match(o.reason ?? '', /broker process is gone after the reload/);
+    await waitFor('the stand-in\'s exit to be reaped', () => broker.child.exitCode !== null);
     assert.equal(broker.child.exitCode, 3, 'the stand-in exited as 2.1 does');
     assert.equal(readFileSync(acl, 'utf8'), good, 'the last-known-good ACL is restored');
     const ev = s.deps.securityLog.list({ category: 'broker.exited' }).items;

@@ -205,12 +205,26 @@ describe('mcm users list, passwd, disable, enable, delete (on the data dir)', { 
     assert.match(again.stderr, /MCM_ERR_MQTT_USER_NOT_FOUND/);
   });
 
-  it('on a data dir without a database: MCM_ERR_NO_EVENT_LOG, exit 1, nothing created', async (t) => {
+  it('on a data dir without a database, reads and changes to existing users refuse with MCM_ERR_NO_EVENT_LOG and create nothing', async (t) => {
     const cwd = tempDir(t);
-    const r = await mcm(['users', 'add', 'alice'], { cwd, env: { MCM_DATA_DIR: join(cwd, 'nothing') } });
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^mcm: MCM_ERR_NO_EVENT_LOG: no event log at .*nothing\/mcm\.db/);
+    for (const args of [['users', 'list'], ['users', 'disable', 'alice'], ['users', 'passwd', 'alice', '--password', 'x-Pa55word-long']]) {
+      const r = await mcm(args, { cwd, env: { MCM_DATA_DIR: join(cwd, 'nothing') } });
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, /^mcm: MCM_ERR_NO_EVENT_LOG: no event log at .*nothing\/mcm\.db/);
+    }
     assert.deepEqual(readdirSync(cwd), []);
+  });
+
+  it('on a data dir the server never created, `users add` and `acl add` create the event log (a scripted install before the first start)', async (t) => {
+    const cwd = tempDir(t);
+    const env = { MCM_DATA_DIR: join(cwd, 'fresh') };
+    const added = await mcm(['users', 'add', 'alice', '--password', 'alice-Pa55word-long'], { cwd, env });
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stderr, /created a new event log at .*fresh\/mcm\.db/);
+    const rule = await mcm(['acl', 'add', '--principal', 'user:alice', '--topic', 'a/#', '--access', 'read'], { cwd, env });
+    assert.equal(rule.code, 0, rule.stderr);
+    const list = await mcm(['users', 'list', '--json'], { cwd, env });
+    assert.deepEqual((JSON.parse(list.stdout) as { username: string }[]).map((u) => u.username), ['alice']);
   });
 });
 

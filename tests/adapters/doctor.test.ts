@@ -96,7 +96,7 @@ describe('mcm doctor', { concurrency: 2 }, () => {
     assert.notEqual(st['free-space'], 'fail');
     assert.deepEqual({ ...st, 'free-space': 'pass' }, {
       config: 'pass', 'data-dir': 'pass', 'free-space': 'pass', database: 'pass', mosquitto: 'pass',
-      'broker-files': 'pass', broker: 'pass', reload: 'pass', https: 'skip',
+      'broker-files': 'pass', versions: 'pass', broker: 'pass', reload: 'pass', https: 'skip',
     });
     assert.match(d.checks.get('broker')!.detail, new RegExp(`tcp ok to 127\\.0\\.0\\.1:${broker.port}, MQTT CONNECT as "mcm-service" accepted`));
     assert.match(d.checks.get('reload')!.detail, new RegExp(`signal: pid ${broker.pid} \\(from .*mosquitto\\.pid\\) is alive`));
@@ -185,7 +185,7 @@ describe('mcm doctor', { concurrency: 2 }, () => {
     }
     const help = await run(['doctor', '--help']);
     assert.equal(help.code, 0);
-    for (const id of ['config', 'data-dir', 'free-space', 'database', 'mosquitto', 'broker-files', 'broker', 'reload', 'https']) {
+    for (const id of ['config', 'data-dir', 'free-space', 'database', 'mosquitto', 'broker-files', 'versions', 'broker', 'reload', 'https']) {
       assert.match(help.stdout, new RegExp(`^  ${id} `, 'm'), id);
     }
     assert.match(help.stdout, /Exit status: 0 no check failed \(warnings allowed\); 1 a check failed; 64 bad arguments/);

@@ -167,7 +167,7 @@ describe('MFA sign-in [DESIGN §9]', () => {
   });
 
   it('unknown challenges are security events and count toward the address lockout', async (t) => {
-    const h = await createTestApp(t);
+    const h = await createTestApp(t, { config: (c) => { c.auth.lockout.max_failures_per_address = 6; } });
     for (let i = 1; i <= 5; i++) {
       const res = await answer(h, `made-up-challenge-${i}`, '123456');
       assert.equal(res.status, 401);
@@ -179,7 +179,7 @@ describe('MFA sign-in [DESIGN §9]', () => {
     assert.equal((await h.login(ROLE_USERS.viewer, TEST_PASSWORD)).status, 429, 'the address is locked');
   });
 
-  it('MFA failures count toward the username lockout', async (t) => {
+  it('MFA failures count toward the (address, username) lockout', async (t) => {
     const h = await createTestApp(t);
     const { secret, username } = await enrol(h, 'operator');
     const good = await codeNow(h, secret);

@@ -25,7 +25,8 @@ export type SecurityEvent = {
 export const KNOWN_CATEGORIES: readonly { category: string; meaning: string }[] = [
   { category: 'auth.login_failed', meaning: 'a sign-in with a wrong password or unknown username' },
   { category: 'auth.login_succeeded', meaning: 'a successful sign-in' },
-  { category: 'auth.locked_out', meaning: 'too many failures: the username or address is locked out for a while' },
+  { category: 'auth.locked_out', meaning: 'too many failures: sign-in for a username from one address, or from an address altogether, is locked for a while' },
+  { category: 'auth.unlocked', meaning: 'an admin lifted a sign-in lock early (Admin users screen or mcm admins unlock)' },
   { category: 'auth.mfa_failed', meaning: 'a wrong, replayed or expired second factor' },
   { category: 'auth.reauth_failed', meaning: 'a wrong password or code when confirming a sensitive change' },
   { category: 'auth.token_invalid', meaning: 'a request with a malformed or forged token' },
@@ -36,6 +37,9 @@ export const KNOWN_CATEGORIES: readonly { category: string; meaning: string }[] 
   { category: 'apply.fail_open', meaning: 'the broker stopped enforcing access control (critical)' },
   { category: 'broker.unreachable', meaning: 'MCM cannot reach the broker' },
   { category: 'files.drift', meaning: 'a broker file was changed or removed outside MCM' },
+  { category: 'files.adoption_required', meaning: 'MCM found broker files it did not write and leaves them alone until they are imported (Import screen or mcm import)' },
+  { category: 'broker.exited', meaning: 'the broker exited (a 2.1 broker does on a bad reload); MCM restored the last good files' },
+  { category: 'integrity.snapshot_rejected', meaning: 'a snapshot of the state did not match its HMAC (edited?) and was ignored; the state was rebuilt from the event log' },
 ];
 
 export type SecurityFilters = { category: string; severity: '' | Severity; since: string; until: string };

@@ -51,7 +51,7 @@ export const aclAddCommand: CliCommand = {
     }
     const rule = await withBackend(io, values.config, (b) => b.addAcl({
       principal, topic, access, ...(values.description === undefined ? {} : { description: values.description }),
-    }));
+    }), { createLog: true });
     io.stdout(values.json ? `${JSON.stringify(rule, null, 2)}\n` : `added ACL rule ${rule.id}: ${rule.principal} ${rule.access} ${rule.topic}\n`);
     return EXIT.OK;
   },

@@ -14,6 +14,9 @@ Checks the installation and prints one line per check, with how to fix it when i
   database      mcm.db passes PRAGMA integrity_check and its hash chain verifies
   mosquitto     the mosquitto binary and its version (2.0 / 2.1 notes)
   broker-files  MCM can replace password_file and acl_file; the broker's user can read them
+  versions      lines of those files the broker's version reads differently: hashes a 2.0
+                broker cannot read (64-byte-salt $7$, argon2id), patterns 2.1 substitutes
+                differently (%u/%c not a whole level, ids with / + #)
   broker        the broker answers: tcp, then tls (when mqtt.tls.enabled), then an MQTT CONNECT
                 as MCM's service account; a failure names the phase
   reload        the reload strategy can reach the broker (pid alive, command found, docker API)

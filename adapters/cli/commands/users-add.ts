@@ -39,7 +39,7 @@ export const usersAddCommand: CliCommand = {
       ...(password === undefined ? {} : { password }),
       ...(values.description === undefined ? {} : { description: values.description }),
       ...(values.role === undefined ? {} : { roles: values.role }),
-    }));
+    }), { createLog: true });
     if (values.json) {
       io.stdout(`${JSON.stringify({ ...created.user, ...(created.password === undefined ? {} : { password: created.password }) }, null, 2)}\n`);
     } else {
