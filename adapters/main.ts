@@ -339,6 +339,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       topicsTracked: () => observation.tree.size(),
       topicsEvicted: () => observation.tree.stats().evicted,
       brokerUp: () => observation.observer.connected(),
+      mqttClients: () => observation.clients.size(),
       malformed: () => {
         const c = sparkplug.counters();
         return { sparkplug_payload: c.decode_errors, sparkplug_topic: c.invalid_topics };

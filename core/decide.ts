@@ -22,10 +22,38 @@ import { createWebhook, deleteWebhook, rotateWebhookSecret, updateWebhook } from
 import { importBrokerFiles, takeOverBrokerFiles } from './decide/broker-files.ts';
 import { show } from './decide/guards.ts';
 
-export const decide = (command: Command, state: BrokerConfig): DomainEvent[] => {
+export type DecideContext = Readonly<{
+  /**
+   * MCM's own MQTT account (config mqtt.service_account.username). Reserved here, for every path
+   * (HTTP, CLI, GitOps, import): MCM renders its password line and ACL block itself (DESIGN §6),
+   * and a user of that name would compete with them for the line the broker keeps.
+   */
+  serviceAccount?: string;
+}>;
+
+/** The MQTT username a command would create or change, if any. */
+const targetUsername = (command: Command): string | null => {
+  switch (command.type) {
+    case 'CreateMqttUser': case 'ChangeMqttUserPassword': case 'UpdateMqttUser': case 'DeleteMqttUser':
+    case 'GrantRole': case 'RevokeRole':
+      return typeof command.data.username === 'string' ? command.data.username : null;
+    case 'AddAclRule':
+      return typeof command.data.principal === 'string' && command.data.principal.startsWith('user:') ? command.data.principal.slice(5) : null;
+    default:
+      return null;
+  }
+};
+
+export const decide = (command: Command, state: BrokerConfig, ctx: DecideContext = {}): DomainEvent[] => {
   // Types guarantee this; a hand-built command (CLI, GitOps, tests) gets a DomainError, not a TypeError.
   if (command === null || typeof command !== 'object' || command.data === null || typeof command.data !== 'object') {
     throw new DomainError(ERROR_CODES.VALIDATION, 'a command must be an object with a data object', [{ field: 'data' }]);
+  }
+  const target = ctx.serviceAccount === undefined ? null : targetUsername(command);
+  if (target !== null && target === ctx.serviceAccount) {
+    throw new DomainError(ERROR_CODES.USERNAME_RESERVED, `"${target}" is MCM's service account and cannot be managed as an MQTT user`, [
+      { field: command.type === 'AddAclRule' ? 'principal' : 'username', value: target },
+    ]);
   }
   switch (command.type) {
     case 'CreateMqttUser': return createMqttUser(command, state);

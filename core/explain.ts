@@ -155,7 +155,8 @@ export const explain = (model: AclModel, state: BrokerConfig, q: ExplainQuery, o
 };
 
 export type WhoCanResult = {
-  users: { username: string; matched: AclSource[] }[];
+  /** `mcm_service_account`: MCM's own account (it observes, publishes for operators and probes), listed so nothing is hidden. */
+  users: { username: string; matched: AclSource[]; mcm_service_account?: true }[];
   anonymous: boolean;
   /** Pattern rules with %c that could decide for some client id (not evaluated: the id is unknown). */
   depends_on_clientid: AclSource[];
@@ -190,6 +191,9 @@ export const whoCan = (model: AclModel, state: BrokerConfig, topic: string, acti
     const d = evaluate(model, model.users.get(username), { username, clientid: null, label: `user "${username}"` }, t, a);
     if (d.allowed) users.push({ username, matched: d.matched });
   }
+  // MCM's own account is a real login with real rights on the broker: shown, and marked as MCM's.
+  const own = evaluate(model, model.users.get(opts.serviceAccount), { username: opts.serviceAccount, clientid: null, label: `MCM's service account "${opts.serviceAccount}"` }, t, a);
+  if (own.allowed) users.push({ username: opts.serviceAccount, matched: own.matched, mcm_service_account: true });
   const anon = evaluate(model, model.anonymous, { username: null, clientid: null, label: 'anonymous clients' }, t, a);
   const depends = model.patterns
     .filter((p) => usesC(p.topic) && (p.access === 'deny' || grants(p.access, a)) && couldMatchSomeClient(p.topic, t))

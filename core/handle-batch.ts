@@ -6,7 +6,7 @@
  * to the store in one transaction. A DomainError from any command means nothing is appended.
  */
 import type { Command } from './commands.ts';
-import { decide } from './decide.ts';
+import { decide, type DecideContext } from './decide.ts';
 import { show } from './decide/guards.ts';
 import { DomainError, ERROR_CODES, isDomainError } from './errors.ts';
 import type { Actor, DomainEvent } from './events.ts';
@@ -32,14 +32,14 @@ export type BatchOutcome = { events: DomainEvent[]; state: BrokerConfig };
  * Returns every event and that resulting state (a copy: `state` is never changed). Throws the
  * first command's DomainError, with the failing item named in the message and the first detail.
  */
-export const simulateBatch = (commands: readonly Command[], state: BrokerConfig): BatchOutcome => {
+export const simulateBatch = (commands: readonly Command[], state: BrokerConfig, ctx: DecideContext = {}): BatchOutcome => {
   const scratch = cloneState(state);
   const events: DomainEvent[] = [];
   let seq = state.seq;
   commands.forEach((command, index) => {
     let decided: DomainEvent[];
     try {
-      decided = decide(command, scratch);
+      decided = decide(command, scratch, ctx);
     } catch (e) {
       if (!isDomainError(e)) throw e;
       throw new DomainError(
@@ -58,8 +58,8 @@ export const simulateBatch = (commands: readonly Command[], state: BrokerConfig)
 };
 
 /** The events of `commands` decided as one batch (see simulateBatch). */
-export const decideBatch = (commands: readonly Command[], state: BrokerConfig): DomainEvent[] =>
-  simulateBatch(commands, state).events;
+export const decideBatch = (commands: readonly Command[], state: BrokerConfig, ctx: DecideContext = {}): DomainEvent[] =>
+  simulateBatch(commands, state, ctx).events;
 
 export type BatchContext = Readonly<{
   actor: Actor;
@@ -72,7 +72,7 @@ export type BatchContext = Readonly<{
  * synchronously (STYLE principle 3). An empty result appends nothing.
  */
 export const handleBatch = (
-  deps: Readonly<{ store: EventStore; clock: Clock }>,
+  deps: Readonly<{ store: EventStore; clock: Clock; serviceAccount?: string }>,
   commands: readonly Command[],
   ctx: BatchContext,
 ): CommandResult => {
@@ -83,7 +83,7 @@ export const handleBatch = (
         { stream: '*', expected_seq: ctx.expectedSeq, current_seq: view.headSeq },
       ]);
     }
-    return decideBatch(commands, view.state);
+    return decideBatch(commands, view.state, deps.serviceAccount === undefined ? {} : { serviceAccount: deps.serviceAccount });
   }, { actor: ctx.actor, at: deps.clock.now() });
   return { seq: recorded[recorded.length - 1]?.seq ?? deps.store.headSeq(), events: recorded };
 };

@@ -14,7 +14,8 @@ export type CommandContext = Readonly<{ actor: Actor; expectedSeq?: number }>;
 export type CommandResult = Readonly<{ seq: number; events: readonly EventEnvelope[] }>;
 
 export const handleCommand = (
-  deps: Readonly<{ store: EventStore; clock: Clock }>,
+  /** `serviceAccount`: MCM's own MQTT account, reserved by decide (DecideContext). */
+  deps: Readonly<{ store: EventStore; clock: Clock; serviceAccount?: string }>,
   command: Command,
   ctx: CommandContext,
 ): CommandResult => {
@@ -28,7 +29,7 @@ export const handleCommand = (
         { stream, expected_seq: ctx.expectedSeq, current_seq: view.lastSeqOf(stream) },
       ]);
     }
-    return decide(command, view.state);
+    return decide(command, view.state, deps.serviceAccount === undefined ? {} : { serviceAccount: deps.serviceAccount });
   }, { actor: ctx.actor, at: deps.clock.now() });
   return { seq: recorded[recorded.length - 1]?.seq ?? deps.store.headSeq(), events: recorded };
 };

@@ -6,8 +6,9 @@
 #     machine has.
 #  2. The web UI bundle (npm run build → ui/dist), served by `npm start`.
 #  3. The system tools the tests and the server use: mosquitto (broker), mosquitto_pub/sub
-#     (mosquitto-clients) and chromium (browser tests). As root with apt-get, missing ones are
-#     installed; otherwise the script says which packages are needed.
+#     (mosquitto-clients), chromium (browser tests) and promtool (the /metrics lint test; Debian
+#     ships it in the prometheus package, installed without starting a Prometheus server). As
+#     root with apt-get, missing ones are installed; otherwise the script says which are needed.
 #
 # Environment:
 #   MCM_SETUP_SKIP_NPM=1   skip step 1 (npm ci deletes and rebuilds node_modules; skip it when
@@ -52,23 +53,47 @@ fi
 have_mosquitto() { command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || [ -x /usr/local/sbin/mosquitto ]; }
 have_clients() { command -v mosquitto_pub >/dev/null 2>&1 && command -v mosquitto_sub >/dev/null 2>&1; }
 have_chromium() { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; }
+have_promtool() { command -v promtool >/dev/null 2>&1; }
 
 missing_packages() {
   local pkgs=()
   have_mosquitto || pkgs+=(mosquitto)
   have_clients || pkgs+=(mosquitto-clients)
   have_chromium || pkgs+=(chromium)
+  have_promtool || pkgs+=(prometheus)
   echo "${pkgs[@]:-}"
+}
+
+# Debian's prometheus package is wanted for promtool only. Its maintainer scripts start (and
+# enable) a Prometheus server on :9090: a policy-rc.d refusing every start holds them back (a
+# machine's own policy-rc.d, e.g. a container's, is left alone), and the unit is disabled after.
+install_promtool() {
+  local guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    guard=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\n# written by MCM scripts/setup.sh while installing promtool\nexit 101\n' > "$guard"
+    chmod 755 "$guard"
+  fi
+  local rc=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus || rc=$?
+  [ -n "$guard" ] && rm -f "$guard"
+  if command -v systemctl >/dev/null 2>&1; then systemctl disable --quiet prometheus.service 2>/dev/null || true; fi
+  if pgrep -x prometheus >/dev/null 2>&1; then
+    say "NOTE: a prometheus server is running; MCM only needs promtool (systemctl disable --now prometheus)"
+  fi
+  return "$rc"
 }
 
 missing=$(missing_packages)
 if [ -z "$missing" ]; then
-  say "system tools present: mosquitto, mosquitto_pub/mosquitto_sub, chromium"
+  say "system tools present: mosquitto, mosquitto_pub/mosquitto_sub, chromium, promtool"
 elif [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
   say "installing missing packages: $missing"
   apt-get update
+  others=${missing//prometheus/}
   # shellcheck disable=SC2086 # word splitting of the package list is intended
-  DEBIAN_FRONTEND=noninteractive apt-get install -y $missing
+  if [ -n "${others// /}" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y $others; fi
+  if [[ " $missing " == *" prometheus "* ]]; then install_promtool; fi
   did+=("installed system packages: $missing")
   missing=$(missing_packages)
   if [ -n "$missing" ]; then

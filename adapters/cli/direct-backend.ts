@@ -51,7 +51,7 @@ export const createDirectBackend = (deps: DirectBackendDeps): Backend => {
   const run = (command: Command): CommandResult => {
     // The lock said no server a moment ago; one starting since then would be a second writer.
     assertNoServer(dataDir);
-    const result = handleCommand({ store, clock }, command, { actor });
+    const result = handleCommand({ store, clock, serviceAccount }, command, { actor });
     if (result.events.length > 0) wrote = true;
     return result;
   };

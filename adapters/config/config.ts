@@ -56,7 +56,12 @@ export type Config = {
   auth: {
     jwt_ttl_s: number;
     bcrypt_cost: number;
-    lockout: { max_failures: number; window_s: number };
+    /**
+     * Sign-in lockout (DESIGN §9): the (address, username) pair locks after max_failures within
+     * window_s, the address (IPv6 by its /64) after max_failures_per_address; a username is never
+     * locked, its attempts wait 1 s doubling up to max_delay_s once it has max_failures.
+     */
+    lockout: { max_failures: number; max_failures_per_address: number; window_s: number; max_delay_s: number };
     mfa_issuer: string;
   };
   metrics: { token: string | null };

@@ -100,7 +100,7 @@ export const defaultConfig = (options: DefaultConfigOptions = {}): Config => {
     auth: {
       jwt_ttl_s: 3600,
       bcrypt_cost: 12,
-      lockout: { max_failures: 6, window_s: 900 },
+      lockout: { max_failures: 6, max_failures_per_address: 30, window_s: 900, max_delay_s: 15 },
       mfa_issuer: 'MCM',
     },
     metrics: { token: null },

@@ -68,7 +68,7 @@ export const configFileSchema = {
       jwt_ttl_s: int(60, 30 * 86_400),
       // bcrypt accepts 4..31; below 12 is allowed for tests and warned about (DESIGN §9).
       bcrypt_cost: int(4, 31),
-      lockout: obj({ max_failures: int(1), window_s: int(1) }),
+      lockout: obj({ max_failures: int(1), max_failures_per_address: int(1), window_s: int(1), max_delay_s: int(0, 3600) }),
       mfa_issuer: str,
     }),
     metrics: obj({

@@ -4,6 +4,25 @@
  * (transport names, never confused with domain events). Observations are not admin changes: they
  * never enter the event log.
  */
+
+/** Figures derived from `$SYS` with MCM's own traffic and connections left out (adapters/mqtt/sys-stats.ts); null until the broker said. */
+export type SysFigures = Readonly<{
+  /**
+   * `$SYS/broker/publish/messages/received`: PUBLISH packets the broker received from clients since it
+   * started (connects, pings and other control packets are not counted). Includes the few that MCM's
+   * own probes publish to `$mcm/…` (two per probe round).
+   */
+  publish_received: number | null;
+  /**
+   * `$SYS/broker/publish/messages/sent` minus the PUBLISH packets delivered to MCM's observer: copies
+   * delivered to the other subscribers. Counted from when the observer first saw the counter (it
+   * starts at 0 then, and again when the broker restarts), so it is meant for rates.
+   */
+  publish_sent: number | null;
+  /** `$SYS/broker/clients/connected` minus MCM's own live connections (observer, probes). */
+  clients_connected: number | null;
+}>;
+
 export type ClientInfo = {
   client_id: string;
   username: string | null;
@@ -17,7 +36,7 @@ export type ClientInfo = {
 
 export type LiveMessage =
   | { type: 'broker_status'; up: boolean; reason?: string; at: string }
-  | { type: 'broker_stats'; stats: Record<string, number | string>; at: string }
+  | { type: 'broker_stats'; stats: Record<string, number | string>; figures: SysFigures; at: string }
   | { type: 'broker_log'; line: string; at: string }
   | { type: 'client_connected'; client: ClientInfo; at: string }
   | { type: 'client_disconnected'; client_id: string; username: string | null; reason: string; at: string }

@@ -11,8 +11,8 @@
  *     recordWebhookDelivery, recordLoginAttempt, wsDropped, and `processor` (an observer
  *     MessageProcessor counting messages and bytes with plain integer adds, hot path);
  *   - sources read lazily at scrape time (prom-client collect callbacks): headSeq, wsClients,
- *     topicsTracked, topicsEvicted (cumulative), brokerUp, malformed and processorFailures
- *     (cumulative counts the observer side keeps).
+ *     topicsTracked, topicsEvicted (cumulative), brokerUp, mqttClients, malformed and
+ *     processorFailures (cumulative counts the observer side keeps).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LiveBus } from '../live/live-bus.ts';
@@ -35,6 +35,8 @@ export type MetricsSources = {
   malformed?: () => Readonly<Record<MalformedKind, number>>;
   /** Cumulative count of observed messages a processor threw on (a bug, never a crash). */
   processorFailures?: () => number;
+  /** MQTT clients connected to the broker, MCM's own connections (observer, probes) left out. */
+  mqttClients?: () => number;
 };
 
 export type CreateMetricsDeps = Readonly<{
@@ -71,11 +73,26 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Seconds from append to confirmed apply: debounce + write + reload + probes. */
 const APPLY_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
+/**
+ * prom-client's default metrics as `mcm_*`, minus the gauges it names `_total`
+ * (`nodejs_active_handles_total`, `…_requests_total`, `…_resources_total`): in Prometheus a
+ * `_total` suffix means a counter, and `promtool check metrics` rejects them (issue 12). Each is
+ * the sum of its per-type gauge, which stays: `sum(mcm_nodejs_active_handles)` is the total.
+ * Any other non-counter `_total` a later prom-client adds is dropped the same way.
+ */
+const registerProcessMetrics = (registry: Registry): void => {
+  collectDefaultMetrics({ register: registry, prefix: 'mcm_' });
+  for (const metric of registry.getMetricsAsArray()) {
+    const { name, type } = metric as unknown as { name: string; type: string };
+    if (name.endsWith('_total') && type !== 'counter') registry.removeSingleMetric(name);
+  }
+};
+
 export const createMetrics = (deps: CreateMetricsDeps = {}): Metrics => {
   const registry = new Registry();
   const registers = [registry];
   const sources: MetricsSources = { ...deps.sources };
-  if (deps.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'mcm_' });
+  if (deps.processMetrics) registerProcessMetrics(registry);
 
   const httpRequests = new Counter({
     name: 'mcm_http_requests_total', help: 'HTTP requests by method, route pattern and status.',
@@ -154,6 +171,12 @@ export const createMetrics = (deps: CreateMetricsDeps = {}): Metrics => {
   new Gauge({
     name: 'mcm_event_log_seq', help: 'Seq of the last event in the event log (the log size).', registers,
     collect() { this.set(sources.headSeq?.() ?? 0); },
+  });
+  new Gauge({
+    name: 'mcm_mqtt_clients_connected',
+    help: "MQTT clients connected to the broker (from its connection log), MCM's own connections (observer, probes, service account) left out.",
+    registers,
+    collect() { this.set(sources.mqttClients?.() ?? 0); },
   });
   new Gauge({
     name: 'mcm_ws_clients', help: 'Connected live (WebSocket) clients.', registers,

@@ -43,7 +43,8 @@ export type Observation = {
 
 export const createObservation = (deps: ObservationDeps): Observation => {
   const { config, bus, clock, logger } = deps;
-  const clients = createClientsTable({ bus, clock });
+  // MCM's own connections stay out of every client count (DESIGN §6, issue 12).
+  const clients = createClientsTable({ bus, clock, excludeUsernames: [deps.serviceAccount.username] });
   const tree = createTopicTree({ maxTopics: config.observer.max_topics, historyDepth: config.observer.history_depth });
   const logSource = createLogSource({ config, brokerLog: deps.brokerLog, clients, bus, clock, logger });
   const observer = createObserver({
@@ -54,6 +55,12 @@ export const createObservation = (deps: ObservationDeps): Observation => {
     logger,
     processors: [tree, ...(deps.processors ?? [])],
     sysLogLine: logSource.sysLogLine,
+    // The observer itself counts even when its own connect line was missed (sys-topic mode).
+    ownConnections: () => {
+      const own = new Set(clients.own());
+      if (observer.connected()) own.add(observer.status().client_id);
+      return own.size;
+    },
     ...deps.observer,
   });
   const api = createObserverApi({ observer, clients, topics: tree, logSource: logSource.kind });

@@ -31,7 +31,7 @@ export const observerSnapshot = (api: ObserverApi): { status: Record<string, unk
       observer: st,
       topics: api.topics.stats(),
     },
-    stats: { values: stats.values, updated_at: stats.updated_at },
+    stats: { values: stats.values, figures: stats.figures, updated_at: stats.updated_at },
     clients: api.clients.list(),
   };
 };

@@ -85,6 +85,8 @@ export type ObserverDeps = Readonly<{
   /** Bytes of payload in each live `topic_message` preview. */
   livePreviewBytes?: number;
   statsThrottleMs?: number;
+  /** MCM's own connections to the broker right now (this observer, probes): left out of `clients/connected`. */
+  ownConnections?: () => number;
 }>;
 
 export class ObserverUnavailableError extends Error {
@@ -112,7 +114,11 @@ export const createObserver = (deps: ObserverDeps): Observer => {
   const sysLogLine = deps.sysLogLine ?? null;
   const clientId = `${OBSERVER_CLIENT_PREFIX}${randomBytes(4).toString('hex')}`;
   const broker = `${mq.tls.enabled ? 'mqtts' : 'mqtt'}://${mq.host}:${mq.port}`;
-  const stats = createSysStats({ bus, now, ...(deps.statsThrottleMs === undefined ? {} : { throttleMs: deps.statsThrottleMs }) });
+  const stats = createSysStats({
+    bus, now,
+    ...(deps.statsThrottleMs === undefined ? {} : { throttleMs: deps.statsThrottleMs }),
+    ...(deps.ownConnections ? { ownConnections: deps.ownConnections } : {}),
+  });
 
   let client: MqttClient | null = null;
   let state: ObserverState = 'idle';
@@ -125,6 +131,8 @@ export const createObserver = (deps: ObserverDeps): Observer => {
   let timer: NodeJS.Timeout | null = null;
   let messages = 0;
   let bytes = 0;
+  /** Every PUBLISH delivered to this observer, `$SYS` and `$mcm` included: its share of `publish/messages/sent`. */
+  let publishesIn = 0;
   const failures: Record<string, number> = Object.fromEntries(processors.map((p) => [p.name, 0]));
   const lastFailureLog = new Map<string, number>();
   let isoMs = -1;
@@ -160,13 +168,14 @@ export const createObserver = (deps: ObserverDeps): Observer => {
   };
 
   const onMessage = (topic: string, payload: Buffer, packet: { qos: 0 | 1 | 2; retain: boolean }): void => {
+    const ownBefore = publishesIn++;
     if (topic.charCodeAt(0) === 36 /* $ */) {
       if (topic.startsWith(SYS_TOPICS)) {
         // Connection lines come on log/N and log/E; log/M/(un)subscribe lines carry client text only.
         if (topic.startsWith(SYS_LOG)) {
           if (!topic.startsWith(SYS_LOG_SUBSCRIPTIONS)) sysLogLine?.(payload.toString('utf8'));
         }
-        else stats.handle(topic, payload);
+        else stats.handle(topic, payload, ownBefore);
         return;
       }
       if (topic.startsWith(MCM_TOPICS)) return;

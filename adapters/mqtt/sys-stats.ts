@@ -5,8 +5,21 @@
  * stopped changing is not re-sent to a new subscriber: the observer keeps one long-lived
  * subscription and this module keeps the last value of every key for as long as it runs.
  * `broker_stats` is pushed at most once per `throttleMs`, carrying the whole snapshot.
+ *
+ * Next to the raw values it derives `figures` that leave MCM itself out (issue 12):
+ * - `$SYS/broker/messages/*` count every packet (CONNECT, PINGREQ, …); the PUBLISH counters are
+ *   `publish/messages/received|sent` (reference §5, checked against 2.0.11).
+ * - `publish/messages/sent` also counts every copy the broker delivers to MCM's observer (it
+ *   subscribes to `#` and `$SYS/#`, so the `$SYS` updates alone move it on an idle broker). The
+ *   broker counts a PUBLISH when it builds the packet and sends one connection's packets in order,
+ *   so the observer's own count of PUBLISH packets received *before* the message carrying the
+ *   counter is exactly its share of that value: `publish_sent` is the counter minus that share.
+ * - `clients/connected` counts MCM's own connections (observer, probes): `clients_connected`
+ *   subtracts the ones live when the snapshot is taken (`ownConnections`).
  */
-import type { LiveBus } from '../live/live-bus.ts';
+import type { LiveBus, SysFigures } from '../live/live-bus.ts';
+
+export type { SysFigures };
 
 export const SYS_PREFIX = '$SYS/broker/';
 
@@ -18,13 +31,18 @@ export type SysStatsSnapshot = Readonly<{
   uptime_s: number | null;
   /** Every key below `$SYS/broker/`, e.g. `clients/connected`, `load/messages/received/1min`. */
   values: Readonly<Record<string, StatValue>>;
+  figures: SysFigures;
   /** ISO time of the last update, null before the first. */
   updated_at: string | null;
 }>;
 
 export type SysStats = {
-  /** Feed one `$SYS/broker/…` message. Log topics (`$SYS/broker/log/…`) are not stats and are ignored. */
-  handle(topic: string, payload: Buffer): void;
+  /**
+   * Feed one `$SYS/broker/…` message. Log topics (`$SYS/broker/log/…`) are not stats and are ignored.
+   * `ownPublishes`: PUBLISH packets MCM's observer had received before this one (all topics, `$SYS`
+   * included); without it `publish_sent` is the raw counter.
+   */
+  handle(topic: string, payload: Buffer, ownPublishes?: number): void;
   snapshot(): SysStatsSnapshot;
   /** Forget everything (a different broker answered). */
   reset(): void;
@@ -38,6 +56,8 @@ export type SysStatsDeps = Readonly<{
   /** ms since the epoch. */
   now?: () => number;
   throttleMs?: number;
+  /** MCM's own connections to the broker right now (observer, probes), subtracted from `clients/connected`. */
+  ownConnections?: () => number;
   /** Called when uptime goes backwards: the broker restarted under us. */
   onRestart?: () => void;
 }>;
@@ -63,11 +83,44 @@ export const createSysStats = (deps: SysStatsDeps): SysStats => {
   let lastPublished = 0;
   let dirty = false;
   let timer: NodeJS.Timeout | null = null;
+  /** publish_sent: counter minus the observer's share, relative to `sentBase` (set at the first sample and on a restart). */
+  let sentBase: number | null = null;
+  let lastSentCounter = 0;
+  let publishSent: number | null = null;
+
+  const num = (key: string): number | null => (typeof values[key] === 'number' ? values[key] : null);
+  const figures = (): SysFigures => {
+    const connected = num('clients/connected');
+    return {
+      publish_received: num('publish/messages/received'),
+      publish_sent: publishSent,
+      clients_connected: connected === null ? null : Math.max(0, connected - (deps.ownConnections?.() ?? 0)),
+    };
+  };
+
+  const trackSent = (counter: number, ownPublishes: number | undefined): void => {
+    if (ownPublishes === undefined) {
+      publishSent = counter;
+      return;
+    }
+    const others = counter - ownPublishes;
+    if (sentBase === null || counter < lastSentCounter) {
+      // First sample, or the counter went back (the broker restarted): a new baseline.
+      sentBase = others;
+      publishSent = 0;
+    } else {
+      // Never backwards: a copy still queued for the observer when the counter was read shows up
+      // in the observer's count first; the next sample makes up for it.
+      publishSent = Math.max(publishSent ?? 0, others - sentBase);
+    }
+    lastSentCounter = counter;
+  };
 
   const snapshot = (): SysStatsSnapshot => ({
     version: typeof values['version'] === 'string' ? values['version'] : null,
     uptime_s: typeof values['uptime'] === 'number' ? values['uptime'] : null,
     values: { ...values },
+    figures: figures(),
     updated_at: updatedAt === null ? null : new Date(updatedAt).toISOString(),
   });
 
@@ -76,7 +129,7 @@ export const createSysStats = (deps: SysStatsDeps): SysStats => {
     if (!dirty) return;
     dirty = false;
     lastPublished = now();
-    deps.bus.publish({ type: 'broker_stats', stats: { ...values }, at: new Date(lastPublished).toISOString() });
+    deps.bus.publish({ type: 'broker_stats', stats: { ...values }, figures: figures(), at: new Date(lastPublished).toISOString() });
   };
 
   const schedule = (): void => {
@@ -92,7 +145,7 @@ export const createSysStats = (deps: SysStatsDeps): SysStats => {
   };
 
   return {
-    handle(topic, payload) {
+    handle(topic, payload, ownPublishes) {
       if (!topic.startsWith(SYS_PREFIX)) return;
       const key = topic.slice(SYS_PREFIX.length);
       if (key === 'log' || key.startsWith('log/')) return;
@@ -103,6 +156,7 @@ export const createSysStats = (deps: SysStatsDeps): SysStats => {
         const before = values['uptime'];
         if (typeof before === 'number' && value < before) deps.onRestart?.();
       }
+      if (key === 'publish/messages/sent' && typeof value === 'number') trackSent(value, ownPublishes);
       if (values[key] === value) return;
       values[key] = value;
       updatedAt = now();
@@ -112,6 +166,9 @@ export const createSysStats = (deps: SysStatsDeps): SysStats => {
     reset() {
       values = {};
       updatedAt = null;
+      sentBase = null;
+      lastSentCounter = 0;
+      publishSent = null;
     },
     flush() {
       if (timer) clearTimeout(timer);

@@ -2,13 +2,16 @@
  * The live table of connected MQTT clients, rebuilt from the broker's connection log lines
  * (reference §5: 2.0 has no query for it) plus a bounded list of recent disconnects with their
  * reasons. Changes are pushed as `client_connected` / `client_disconnected` on the live bus.
- * MCM's probe clients (`mcm-probe-…`) are left out (DESIGN §6). A broker start or stop line
- * empties the table: every connection died with the process.
+ * MCM's own connections are left out (DESIGN §6, issue 12): the probes (`mcm-probe-…`), the
+ * observer (`mcm-observer-…`) and anything logged in as the service account. They are tracked
+ * apart (`own()`), so figures that come from `$SYS` (which counts everyone) can subtract them.
+ * A broker start or stop line empties the table: every connection died with the process.
  */
 import type { Clock } from '../../core/ports.ts';
 import type { ClientInfo, LiveBus } from '../live/live-bus.ts';
 import { PROBE_CLIENT_PREFIX } from '../mosquitto/probe.ts';
 import { parseConnectionLine, type ConnectionEvent } from '../mqtt/connection-log.ts';
+import { OBSERVER_CLIENT_PREFIX } from '../mqtt/observer.ts';
 
 export type ClientEntry = ClientInfo & Readonly<{ bridge: boolean }>;
 
@@ -40,6 +43,8 @@ export type ClientsTable = {
   /** Newest first. */
   recent(): RecentDisconnect[];
   size(): number;
+  /** Client ids of MCM's own live connections (observer, probes, the service account), which `list` leaves out. */
+  own(): string[];
   /** Connect lines ignored because the table was full. */
   overflow(): number;
 };
@@ -50,20 +55,26 @@ export type ClientsTableDeps = Readonly<{
   recentLimit?: number;
   /** A safety bound: the broker's own max_connections is the real one. */
   maxClients?: number;
+  /** Client-id prefixes of MCM's own connections (default: probes and observer). */
   excludePrefixes?: readonly string[];
+  /** Usernames of MCM's own connections (the service account). */
+  excludeUsernames?: readonly string[];
 }>;
 
 export const createClientsTable = (deps: ClientsTableDeps): ClientsTable => {
   const recentLimit = deps.recentLimit ?? 100;
   const maxClients = deps.maxClients ?? 100_000;
-  const exclude = deps.excludePrefixes ?? [PROBE_CLIENT_PREFIX];
+  const exclude = deps.excludePrefixes ?? [PROBE_CLIENT_PREFIX, OBSERVER_CLIENT_PREFIX];
+  const excludeUsers = new Set(deps.excludeUsernames ?? []);
   const clients = new Map<string, ClientEntry>();
+  const own = new Set<string>();
   // Ring of recent disconnects, oldest first from `next`.
   const recent: RecentDisconnect[] = [];
   let next = 0;
   let overflow = 0;
 
-  const excluded = (id: string): boolean => exclude.some((p) => id.startsWith(p));
+  const excluded = (id: string, username: string | null): boolean =>
+    exclude.some((p) => id.startsWith(p)) || (username !== null && excludeUsers.has(username));
 
   const remember = (r: RecentDisconnect): void => {
     if (recentLimit <= 0) return;
@@ -85,6 +96,7 @@ export const createClientsTable = (deps: ClientsTableDeps): ClientsTable => {
 
   const clear = (reason: string, options: IngestOptions = {}): void => {
     const at = options.at ?? deps.clock.now();
+    own.clear();
     for (const entry of [...clients.values()]) drop(entry, reason, at, options.silent === true);
   };
 
@@ -98,7 +110,14 @@ export const createClientsTable = (deps: ClientsTableDeps): ClientsTable => {
         clear('broker stopped', options);
         return;
       case 'connected': {
-        if (excluded(event.clientId)) return;
+        if (excluded(event.clientId, event.username)) {
+          if (own.size < maxClients) own.add(event.clientId);
+          // A device taking over an id MCM used (or the reverse) replaces that connection.
+          const previous = clients.get(event.clientId);
+          if (previous) drop(previous, 'taken over by a new connection', options.at ?? deps.clock.now(), silent);
+          return;
+        }
+        own.delete(event.clientId);
         const at = options.at ?? deps.clock.now();
         const previous = clients.get(event.clientId);
         // The "already connected" line normally comes first; if it was missed, the old one is gone anyway.
@@ -126,6 +145,7 @@ export const createClientsTable = (deps: ClientsTableDeps): ClientsTable => {
         return;
       }
       case 'disconnected': {
+        own.delete(event.clientId);
         const entry = clients.get(event.clientId);
         // Unknown ids (refused logins, clients from before we started) change nothing.
         if (!entry) return;
@@ -148,6 +168,7 @@ export const createClientsTable = (deps: ClientsTableDeps): ClientsTable => {
     get: (id) => clients.get(id) ?? null,
     recent: () => (recent.length < recentLimit ? [...recent] : [...recent.slice(next), ...recent.slice(0, next)]).reverse(),
     size: () => clients.size,
+    own: () => [...own],
     overflow: () => overflow,
   };
 };

@@ -111,6 +111,32 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE snapshots ADD COLUMN mac TEXT;
   `,
+  // 5: the webhook dispatcher's catch-up cursor (adapters/webhooks/outbox.ts): the last event seq
+  // turned into `event_appended` deliveries, moved in the same transaction as the rows it queues.
+  // An admin change committed but not queued (a crash in between, a CLI write while the server is
+  // down) is queued at the next start. An existing log starts at its head: history is not re-sent.
+  `
+  CREATE TABLE webhook_cursor (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO webhook_cursor (id, seq) SELECT 1, coalesce(max(seq), 0) FROM events;
+  `,
+  // 6: failed sign-in attempts (DESIGN §9), kept so a restart keeps a lockout: one row per
+  // failure; the (address, username) pair, the address (IPv6 by its /64) and the username
+  // counters are all counted from it (adapters/sqlite/login-failures.ts), rows past the window pruned.
+  `
+  CREATE TABLE login_failures (
+    id INTEGER PRIMARY KEY,
+    address_key TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    username TEXT NOT NULL,
+    at_ms INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX login_failures_pair ON login_failures (address_key, username, at_ms);
+  CREATE INDEX login_failures_username ON login_failures (username, at_ms);
+  CREATE INDEX login_failures_at ON login_failures (at_ms);
+  `,
 ];
 
 /** The schema version this code expects: the number of migrations. */

@@ -4,6 +4,11 @@
  * it runs out of attempts (`dead`, the dead letter). Rows survive restarts: the dispatcher sends
  * whatever is due when it starts. Times are ISO-8601 UTC strings from the Clock, which compare
  * correctly as text.
+ *
+ * Admin changes are queued from the event log through a cursor (`webhook_cursor`, migration 6):
+ * the last event seq turned into deliveries, moved in the same transaction as the rows it
+ * queues (`advance`). A change committed to the log but not yet queued is therefore never lost
+ * and never queued twice: whoever advances next (the next append, the next start) queues it.
  */
 import type { DatabaseSync } from 'node:sqlite';
 
@@ -37,9 +42,21 @@ export type DeliveryQuery = Readonly<{
 
 export type DeliveryPage = { items: Delivery[]; next: number | null };
 
+/** What `advance` queues for the events after the cursor, and the seq the cursor moves to. */
+export type CursorStep = Readonly<{ rows: readonly NewDelivery[]; through: number }>;
+
 export type WebhookOutbox = {
   /** Inserts pending rows due at `at` (one transaction). Returns their ids. */
   enqueue(rows: readonly NewDelivery[], at: string): number[];
+  /** The last event seq turned into deliveries (the catch-up cursor). */
+  cursor(): number;
+  /**
+   * One write transaction: reads the cursor, asks `plan` what to queue for the events after it,
+   * inserts those rows (due at `at`) and moves the cursor to `through` — both commit or neither.
+   * `plan` returning null changes nothing. A `through` at or behind the cursor is refused (the
+   * cursor only moves forward). Returns the new rows' ids.
+   */
+  advance(plan: (cursor: number) => CursorStep | null, at: string): number[];
   /**
    * Takes up to `limit` pending rows due at `now`, oldest first: counts the attempt and moves
    * `next_attempt_at` to `leaseUntil`, so the row is not taken twice while in flight and is
@@ -103,23 +120,49 @@ export const createWebhookOutbox = (deps: Readonly<{ db: DatabaseSync }>): Webho
   );
   const nextDueStmt = db.prepare("SELECT min(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending'");
   const pruneStmt = db.prepare("DELETE FROM webhook_deliveries WHERE status IN ('delivered', 'dead') AND created_at < ?");
+  const cursorStmt = db.prepare('SELECT seq FROM webhook_cursor WHERE id = 1');
+  const setCursorStmt = db.prepare(
+    'INSERT INTO webhook_cursor (id, seq) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seq = excluded.seq',
+  );
+  const readCursor = (): number => Number((cursorStmt.get() as { seq: number } | undefined)?.seq ?? 0);
+
+  /** `fn` in a write transaction of its own, or in the caller's when one is open. */
+  const inTransaction = <T>(fn: () => T): T => {
+    const own = !db.isTransaction;
+    if (own) db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      if (own) db.exec('COMMIT');
+      return result;
+    } catch (err) {
+      if (own && db.isTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  };
+  const insertRows = (rows: readonly NewDelivery[], at: string): number[] => rows.map((r) => {
+    const row = insert.get(r.webhookId, r.eventType, JSON.stringify(r.data ?? null), at, at) as { id: number };
+    return Number(row.id);
+  });
 
   return {
     enqueue(rows, at) {
       if (rows.length === 0) return [];
-      const own = !db.isTransaction;
-      if (own) db.exec('BEGIN IMMEDIATE');
-      try {
-        const ids = rows.map((r) => {
-          const row = insert.get(r.webhookId, r.eventType, JSON.stringify(r.data ?? null), at, at) as { id: number };
-          return Number(row.id);
-        });
-        if (own) db.exec('COMMIT');
+      return inTransaction(() => insertRows(rows, at));
+    },
+    cursor: readCursor,
+    advance(plan, at) {
+      return inTransaction(() => {
+        // Read under the write lock: what another connection queued is not queued again.
+        const cursor = readCursor();
+        const step = plan(cursor);
+        if (step === null) return [];
+        if (!Number.isSafeInteger(step.through) || step.through <= cursor) {
+          throw new Error(`webhook cursor can only move forward: at ${cursor}, asked for ${step.through}`);
+        }
+        const ids = insertRows(step.rows, at);
+        setCursorStmt.run(step.through);
         return ids;
-      } catch (err) {
-        if (own && db.isTransaction) db.exec('ROLLBACK');
-        throw err;
-      }
+      });
     },
     claim(now, leaseUntil, limit) {
       if (limit <= 0) return [];

@@ -160,7 +160,7 @@ export const startFuzzApp = async (cleanups: Cleanups): Promise<FuzzApp> => {
       reconnects: 0, messages: observed, bytes: 0, processor_failures: {},
     }),
     connected: () => true,
-    stats: () => ({ version: 'mosquitto version 2.0.18 (stand-in)', uptime_s: 60, values: { 'clients/connected': 1 }, updated_at: since }),
+    stats: () => ({ version: 'mosquitto version 2.0.18 (stand-in)', uptime_s: 60, values: { 'clients/connected': 1 }, figures: { publish_received: null, publish_sent: null, clients_connected: 0 }, updated_at: since }),
     publish: async (topic, payload, options) => {
       observe({ topic, payload, qos: options.qos, retain: options.retain, receivedAt: clock.ms() });
     },

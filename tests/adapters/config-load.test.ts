@@ -51,7 +51,7 @@ describe('loadConfig: built-in defaults', () => {
     assert.equal(config.mosquitto.plugin_dir, null);
     assert.deepEqual(
       [config.auth.jwt_ttl_s, config.auth.bcrypt_cost, config.auth.lockout],
-      [3600, 12, { max_failures: 6, window_s: 900 }],
+      [3600, 12, { max_failures: 6, max_failures_per_address: 30, window_s: 900, max_delay_s: 15 }],
     );
     assert.equal(config.http.body_limit_bytes, 1024 * 1024);
     assert.deepEqual(config.observer, { max_topics: 10000, history_depth: 20, log_file: null });
@@ -91,7 +91,7 @@ describe('loadConfig: the YAML file', () => {
     assert.equal(source, file);
     assert.equal(config.http.port, 9090);
     assert.equal(config.http.host, '127.0.0.1', 'siblings keep their defaults');
-    assert.deepEqual(config.auth.lockout, { max_failures: 3, window_s: 900 });
+    assert.deepEqual(config.auth.lockout, { max_failures: 3, max_failures_per_address: 30, window_s: 900, max_delay_s: 15 });
   });
 
   it('treats an empty file (or one with only comments) as all defaults', (t) => {

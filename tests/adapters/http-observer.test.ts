@@ -83,8 +83,8 @@ describe('observer HTTP routes (real mosquitto)', () => {
       [entry?.username, entry?.address, entry?.protocol, entry?.keepalive, entry?.clean],
       ['alice', '127.0.0.1', 'mqtt v5', 42, true],
     );
-    assert.ok(listed.body.items.some((x: { client_id: string }) => x.client_id.startsWith('mcm-observer-')), 'the observer is a client too');
-    assert.ok(!listed.body.items.some((x: { client_id: string }) => x.client_id.startsWith('mcm-probe-')));
+    // MCM's own connections are not clients (issue 12): neither the observer nor the probes.
+    assert.ok(!listed.body.items.some((x: { client_id: string }) => x.client_id.startsWith('mcm-observer-') || x.client_id.startsWith('mcm-probe-')));
 
     await endClient(c);
     await waitFor(() => w.obs.clients.get(id) === null, 'the disconnect line');

@@ -70,7 +70,7 @@ const fakeObserver = createObserverApi({
   observer: {
     connected: () => true,
     publish: async () => {},
-    stats: () => ({ version: 'mosquitto version 2.0.11', uptime_s: 1, values: {}, updated_at: null }),
+    stats: () => ({ version: 'mosquitto version 2.0.11', uptime_s: 1, values: {}, figures: { publish_received: null, publish_sent: null, clients_connected: null }, updated_at: null }),
     status: () => ({ state: 'up', connected: true, since: null, reason: null, client_id: 'mcm-observer-test', broker: 'mqtt://127.0.0.1:1', reconnects: 0, messages: 0, bytes: 0, processor_failures: {} }),
   },
   clients: createClientsTable({ bus: createLiveBus(), clock: { now: () => new Date().toISOString() } }),
@@ -199,6 +199,8 @@ const CASES: Record<string, [MinRole, Case]> = {
   'GET /api/v1/state': needs('auditor', (c) => ({ url: '/api/v1/state?at=3', token: c.token })),
   'GET /api/v1/audit-events': needs('auditor', (c) => ({ url: '/api/v1/audit-events', token: c.token })),
   'GET /api/v1/security/events': needs('auditor', (c) => ({ url: '/api/v1/security/events', token: c.token })),
+  'GET /api/v1/lockouts': needs('admin', (c) => ({ url: '/api/v1/lockouts', token: c.token })),
+  'DELETE /api/v1/lockouts': needs('admin', (c) => ({ url: `/api/v1/lockouts?username=someone-${c.n}&address=203.0.113.${c.n % 250}`, token: c.token })),
   'GET /api/v1/apply-status': needs('viewer', (c) => ({ url: '/api/v1/apply-status', token: c.token })),
   'POST /api/v1/apply-status/retry': needs('operator', (c) => ({ url: '/api/v1/apply-status/retry', token: c.token })),
   'GET /api/v1/webhooks': needs('admin', (c) => ({ url: '/api/v1/webhooks', token: c.token })),

@@ -200,10 +200,12 @@ describe('POST /acls/explain and GET /acls/who (viewer)', () => {
     await world(h, op);
     const res = await h.request('GET', `/api/v1/acls/who?topic=${encodeURIComponent('plant/1/temp')}&action=read`, { token: viewer });
     assert.equal(res.status, 200, res.text);
-    assert.deepEqual(res.body.users.map((u: { username: string }) => u.username), ['alice', 'bob']);
+    // MCM's own service account may read everything not under '$', and is listed (marked) last.
+    assert.deepEqual(res.body.users.map((u: { username: string; mcm_service_account?: true }) => [u.username, u.mcm_service_account ?? false]),
+      [['alice', false], ['bob', false], ['mcm-service', true]]);
     assert.equal(res.body.anonymous, false);
     const secret = await h.request('GET', `/api/v1/acls/who?topic=${encodeURIComponent('plant/secret')}&action=read`, { token: viewer });
-    assert.deepEqual(secret.body.users.map((u: { username: string }) => u.username), ['alice']);
+    assert.deepEqual(secret.body.users.map((u: { username: string }) => u.username), ['alice', 'mcm-service']);
     for (const q of ['topic=a', 'action=read', 'topic=a&action=delete']) {
       const bad = await h.request('GET', `/api/v1/acls/who?${q}`, { token: viewer });
       assert.deepEqual([bad.status, bad.body.error.code], [400, 'MCM_ERR_VALIDATION'], q);

@@ -139,10 +139,11 @@ describe('webhook dispatcher: delivery and signature', () => {
   it('sends admin changes (event_appended) without the event data: no password hash leaves MCM', async (t) => {
     const r = await startReceiver(t);
     const w = open(t);
-    createHook(w, r.url(), ['event_appended']);
     w.dispatcher.start();
+    createHook(w, r.url(), ['event_appended']);
     const seq = handleCommand({ store: w.store, clock }, { type: 'CreateMqttUser', data: { username: 'alice', passwordHash: HASH_A } }, { actor }).seq;
-    const [req] = await r.waitFor(1);
+    // The webhook hears of its own creation first.
+    const req = (await r.waitFor(2)).find((x) => JSON.parse(x.body).data.seq === seq);
     assert.ok(req);
     const body = JSON.parse(req.body);
     assert.equal(body.type, 'event_appended');

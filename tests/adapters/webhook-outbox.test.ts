@@ -71,4 +71,20 @@ describe('webhook outbox', () => {
       "INSERT INTO webhook_deliveries (webhook_id, event_type, payload, status, next_attempt_at, created_at) VALUES (1, 'x', '{}', 'sent', ?, ?)",
     ).run(T0, T0), /CHECK constraint/);
   });
+
+  it('moves the catch-up cursor with the rows it queues: both commit, or neither (a plan that throws leaves both)', (t) => {
+    const { outbox } = setup(t);
+    assert.equal(outbox.cursor(), 0);
+    const seen: number[] = [];
+    const ids = outbox.advance((cursor) => { seen.push(cursor); return { rows: [{ webhookId: 1, eventType: 'event_appended', data: { seq: 1 } }], through: 3 }; }, T0);
+    assert.deepEqual(seen, [0]);
+    assert.equal(ids.length, 1);
+    assert.equal(outbox.cursor(), 3);
+    assert.throws(() => outbox.advance(() => { throw new Error('decided nothing'); }, T0), /decided nothing/);
+    assert.throws(() => outbox.advance(() => ({ rows: [{ webhookId: 1, eventType: 'x', data: 2 }], through: 3 }), T0), /only move forward/);
+    assert.equal(outbox.cursor(), 3);
+    assert.deepEqual(outbox.list(1, { limit: 10 }).items.map((d) => d.data), [{ seq: 1 }], 'no row from the refused steps');
+    assert.deepEqual(outbox.advance(() => null, T0), []);
+    assert.equal(outbox.cursor(), 3);
+  });
 });

@@ -276,25 +276,38 @@ describe('whoCan: which enabled users may read or write a topic', () => {
   ]);
   const model = buildAclModel(s, { serviceAccount: SA, generation: 1 });
 
+  /** The operator's users: MCM's service account is listed too, marked (see below). */
+  const theirs = (r: ReturnType<typeof whoCan>) => r.users.filter((u) => u.mcm_service_account !== true);
+
   it('lists the enabled users whose rules grant the action, with the deciding rules', () => {
     const r = whoCan(model, s, 'plant/a/temp', 'read', { serviceAccount: SA });
-    assert.deepEqual(r.users.map((u) => [u.username, u.matched.map((m) => m.id)]), [['alice', [1]], ['bob', [2]]]);
+    assert.deepEqual(theirs(r).map((u) => [u.username, u.matched.map((m) => m.id)]), [['alice', [1]], ['bob', [2]]]);
     assert.equal(r.anonymous, true);
-    assert.deepEqual(whoCan(model, s, 'plant/a/temp', 'write', { serviceAccount: SA }).users.map((u) => u.username), ['alice']);
+    assert.deepEqual(theirs(whoCan(model, s, 'plant/a/temp', 'write', { serviceAccount: SA })).map((u) => u.username), ['alice']);
   });
 
-  it('honours denies and leaves out disabled users and the service account', () => {
+  it('honours denies and leaves out disabled users', () => {
     const r = whoCan(model, s, 'plant/secret/temp', 'read', { serviceAccount: SA });
-    assert.deepEqual(r.users.map((u) => u.username), ['alice']);
+    assert.deepEqual(theirs(r).map((u) => u.username), ['alice']);
+  });
+
+  it("lists MCM's service account too, last and marked as MCM's own, with the lines that let it [issue 12]", () => {
+    const r = whoCan(model, s, 'plant/a/temp', 'write', { serviceAccount: SA });
+    const last = r.users[r.users.length - 1];
+    assert.equal(last?.username, SA);
+    assert.equal(last?.mcm_service_account, true);
+    assert.deepEqual(last?.matched.map((m) => [m.access, m.topic, m.source]), [['readwrite', '#', 'service-account']]);
+    // '#' never matches '$' topics: only its own $mcm and $SYS lines let it near those [ref §2.3].
+    assert.deepEqual(whoCan(model, s, '$SYS/broker/version', 'write', { serviceAccount: SA }).users, []);
   });
 
   it('evaluates %u patterns with each username', () => {
-    assert.deepEqual(whoCan(model, s, 'home/carol/x', 'read', { serviceAccount: SA }).users.map((u) => u.username), ['carol']);
+    assert.deepEqual(theirs(whoCan(model, s, 'home/carol/x', 'read', { serviceAccount: SA })).map((u) => u.username), ['carol']);
   });
 
   it('reports %c patterns that could match in depends_on_clientid, since the client id is unknown', () => {
     const r = whoCan(model, s, 'dev/x/y', 'write', { serviceAccount: SA });
-    assert.deepEqual(r.users, []);
+    assert.deepEqual(theirs(r), []);
     assert.deepEqual(r.depends_on_clientid.map((p) => p.topic), ['dev/%c/#']);
     assert.match(r.patterns_note ?? '', /client id/);
     assert.deepEqual(whoCan(model, s, 'other/x', 'write', { serviceAccount: SA }).depends_on_clientid, []);

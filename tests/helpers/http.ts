@@ -83,6 +83,8 @@ export type TestAppOptions = {
   deps?: Partial<HttpDeps>;
   /** Create one admin user per role (default true). */
   users?: boolean;
+  /** An existing data dir (another app's: a restart); default a new temp dir. */
+  dataDir?: string;
 };
 
 export type TestApp = {
@@ -106,7 +108,7 @@ export type TestApp = {
 };
 
 export const createTestApp = async (t: TestContext, options: TestAppOptions = {}): Promise<TestApp> => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'mcm-http-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'mcm-http-'));
   const config = defaultConfig({ mosquittoBinary: null });
   config.data_dir = dataDir;
   config.log_level = 'silent';

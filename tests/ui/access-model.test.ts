@@ -112,7 +112,7 @@ describe('ui/data access-model', () => {
     const no = await api.post<ExplainResult>('/acls/explain', { username: 'line-7', topic: 'plant/line9/speed', action: 'write' });
     assert.equal(no.allowed, false);
     const who = await api.get<WhoResult>('/acls/who', { topic: 'plant/line3/speed', action: 'write' });
-    assert.deepEqual(who.users.map((u) => u.username), ['line-7']);
+    assert.deepEqual(who.users.map((u) => [u.username, u.mcm_service_account ?? false]), [['line-7', false], ['mcm-service', true]]);
     assert.equal(who.anonymous, false);
   });
 });

@@ -143,13 +143,15 @@ export class AccessExplainPanel extends McmScreen {
     const w = this.who;
     if (!w) return '';
     const verb = w.action === 'read' ? 'read' : 'write';
+    // MCM's own service account is listed (it may read and write), but not counted as one of yours.
+    const yours = w.users.filter((u) => u.mcm_service_account !== true).length;
     return html`<div class="result" data-testid="who-result">
-      <p><strong>${w.users.length === 0 ? 'No user' : `${w.users.length} user${w.users.length === 1 ? '' : 's'}`}</strong> can ${verb} <code>${w.topic}</code>.
+      <p><strong>${yours === 0 ? 'No user' : `${yours} user${yours === 1 ? '' : 's'}`}</strong> can ${verb} <code>${w.topic}</code>.
         Anonymous clients: <strong>${w.anonymous ? 'yes' : 'no'}</strong>.</p>
       ${w.users.length > 0 ? html`<div class="table-wrap"><table>
         <caption class="sr-only">Users who can ${verb} ${w.topic}</caption>
         <thead><tr><th scope="col">User</th><th scope="col">Deciding rules</th></tr></thead>
-        <tbody>${w.users.map((u) => html`<tr><td><strong>${u.username}</strong></td>
+        <tbody>${w.users.map((u) => html`<tr><td><strong>${u.username}</strong>${u.mcm_service_account ? html` <span class="muted small">(MCM's own service account)</span>` : ''}</td>
           <td>${u.matched.map((m) => html`<div class="small"><span class="mono">${m.access} ${m.topic}</span> <span class="muted">(${m.id === undefined ? '' : `rule ${m.id}, `}${sourceLabel(m.source)})</span></div>`)}</td></tr>`)}</tbody>
       </table></div>` : ''}
       ${(w.depends_on_clientid ?? []).length > 0 ? html`<p class="banner warn small">${w.patterns_note ?? 'Some pattern rules depend on the client id.'}</p>

@@ -19,7 +19,7 @@ export type ExplainResult = { allowed: boolean; reason: string; matched: Explain
 export type WhoResult = {
   topic: string;
   action: 'read' | 'write';
-  users: { username: string; matched: ExplainMatch[] }[];
+  users: { username: string; matched: ExplainMatch[]; mcm_service_account?: true }[];
   anonymous: boolean;
   depends_on_clientid?: ExplainMatch[];
   patterns_note?: string;

@@ -25,19 +25,26 @@ export type BrokerView = Readonly<{
   version: string | null;
   uptimeS: number | null;
   stats: Readonly<Record<string, number | string>>;
+  /** `$SYS`-derived figures with MCM's own connections and traffic left out (GET /status `stats.figures`). */
+  figures: SysFigures;
   statsAt: string | null;
   topics: TopicTreeStats | null;
   apply: ApplyStatus | null;
 }>;
 
+/** docs/openapi.yaml SysFigures. */
+export type SysFigures = Readonly<{ publish_received: number | null; publish_sent: number | null; clients_connected: number | null }>;
+
+export const NO_FIGURES: SysFigures = { publish_received: null, publish_sent: null, clients_connected: null };
+
 export const EMPTY_BROKER_VIEW: BrokerView = {
-  up: null, reason: null, since: null, mode: null, version: null, uptimeS: null, stats: {}, statsAt: null, topics: null, apply: null,
+  up: null, reason: null, since: null, mode: null, version: null, uptimeS: null, stats: {}, figures: NO_FIGURES, statsAt: null, topics: null, apply: null,
 };
 
 /** `GET /status` (docs/openapi.yaml BrokerStatus). */
 export type StatusResponse = Readonly<{
   broker: Readonly<{ mode: string; up: boolean | null; version: string | null; uptime_s: number | null }>;
-  stats: Readonly<{ values: Readonly<Record<string, number | string>>; updated_at: string | null }> | null;
+  stats: Readonly<{ values: Readonly<Record<string, number | string>>; figures?: SysFigures; updated_at: string | null }> | null;
   observer: Readonly<{ state: string; connected: boolean; since: string | null; reason: string | null }> | null;
   clients: Readonly<{ connected: number; overflow: number; log_source: string }> | null;
   topics: TopicTreeStats | null;
@@ -52,6 +59,7 @@ export const fromStatus = (s: StatusResponse): BrokerView => ({
   version: s.broker.version,
   uptimeS: s.broker.uptime_s,
   stats: s.stats?.values ?? {},
+  figures: s.stats?.figures ?? NO_FIGURES,
   statsAt: s.stats?.updated_at ?? null,
   topics: s.topics,
   apply: s.apply,
@@ -61,6 +69,9 @@ type Rec = Record<string, unknown>;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+const figuresOf = (v: unknown, before: SysFigures): SysFigures => (isRec(v)
+  ? { publish_received: numOrNull(v['publish_received']), publish_sent: numOrNull(v['publish_sent']), clients_connected: numOrNull(v['clients_connected']) }
+  : before);
 
 /** The ws `snapshot`: {status: {broker: {up, version, uptime_s, since, reason}, topics, apply}, stats: {values, updated_at}}. */
 export const withSnapshot = (v: BrokerView, m: Rec): BrokerView => {
@@ -75,6 +86,7 @@ export const withSnapshot = (v: BrokerView, m: Rec): BrokerView => {
     version: str(broker['version']) ?? v.version,
     uptimeS: numOrNull(broker['uptime_s']) ?? v.uptimeS,
     stats: isRec(stats['values']) ? (stats['values'] as Record<string, number | string>) : v.stats,
+    figures: figuresOf(stats['figures'], v.figures),
     statsAt: str(stats['updated_at']) ?? v.statsAt,
     topics: isRec(status['topics']) ? (status['topics'] as TopicTreeStats) : v.topics,
     apply: isRec(status['apply']) ? (status['apply'] as ApplyStatus) : v.apply,
@@ -89,13 +101,14 @@ export const withBrokerStatus = (v: BrokerView, m: Rec): BrokerView => ({
   since: str(m['at']) ?? v.since,
 });
 
-/** `broker_stats` {stats: every $SYS value, at}. */
+/** `broker_stats` {stats: every $SYS value, figures, at}. */
 export const withBrokerStats = (v: BrokerView, m: Rec): BrokerView => {
   if (!isRec(m['stats'])) return v;
   const stats = m['stats'] as Record<string, number | string>;
   return {
     ...v,
     stats,
+    figures: figuresOf(m['figures'], v.figures),
     statsAt: str(m['at']) ?? v.statsAt,
     version: typeof stats['version'] === 'string' ? stats['version'] : v.version,
     uptimeS: numOrNull(stats['uptime']) ?? v.uptimeS,

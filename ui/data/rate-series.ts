@@ -1,7 +1,9 @@
 /**
  * Rates for the dashboard charts, from the broker's own counters: Mosquitto publishes cumulative
- * `$SYS/broker/messages/received`, `…/sent`, `bytes/received`, `bytes/sent` every sys_interval
- * (10 s as MCM renders it), and the observer pushes them as `broker_stats`. A rate is the
+ * counters every sys_interval (10 s as MCM renders it) and the observer pushes them as
+ * `broker_stats` (`stats`: every `$SYS` value; `figures`: the PUBLISH counts with MCM's own
+ * observer left out, adapters/mqtt/sys-stats.ts). The message chart uses the PUBLISH figures, not
+ * `$SYS/broker/messages/*`, which count every packet (CONNECT, PINGREQ, …). A rate is the
  * difference of two samples over the time between them. A counter that goes down (the broker
  * restarted) starts a new baseline and leaves a gap in the chart (null), never a negative rate.
  *
@@ -28,9 +30,19 @@ export type RateSeries = {
   readonly keys: readonly string[];
 };
 
-/** The `$SYS/broker/…` counters the dashboard charts, as `broker_stats` names them. */
-export const MESSAGE_COUNTERS = ['messages/received', 'messages/sent'] as const;
+/**
+ * PUBLISH packets received by the broker, and sent by it to subscribers other than MCM's observer
+ * (`figures` of `broker_stats`, GET /status `stats.figures`).
+ */
+export const MESSAGE_COUNTERS = ['publish_received', 'publish_sent'] as const;
+/** `$SYS/broker/bytes/*`: every byte on the wire, as `broker_stats` names them. */
 export const BYTE_COUNTERS = ['bytes/received', 'bytes/sent'] as const;
+
+/** One sample for the series: the `$SYS` values with the derived figures beside them (their names have no '/'). */
+export const rateCounters = (
+  values: Readonly<Record<string, unknown>> | null | undefined,
+  figures: Readonly<Record<string, unknown>> | null | undefined,
+): Record<string, unknown> => ({ ...values, ...figures });
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 

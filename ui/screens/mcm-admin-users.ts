@@ -5,7 +5,10 @@
  * refuses to remove, disable or demote the last active admin (409 MCM_ERR_LAST_ADMIN): its
  * message is shown as it comes. A role, password or disabled change ends that user's sessions;
  * doing it to yourself ends yours, so the confirmation says so. The list follows live
- * `event_appended` messages on admin-user streams.
+ * `event_appended` messages on admin-user streams. Admins also see the sign-in locks (GET
+ * /lockouts: which username from which address, or which address, is locked and until when,
+ * and which usernames are only slowed down) and lift them (DELETE /lockouts), as
+ * `mcm admins unlock` does.
  */
 import { css, html, nothing } from 'lit';
 import { McmScreen } from '../app/mcm-screen.ts';
@@ -14,6 +17,9 @@ import {
   adminPasswordProblem, adminUsernameProblem, endsSessionsOf, removesLastAdmin, upsertUser, type AdminUser,
 } from '../data/admin-users-model.ts';
 import { formatTime } from '../data/format.ts';
+import {
+  isLockedSomewhere, liftLockout, loadLockouts, lockoutKey, lockoutState, lockoutWhat, type Lockout,
+} from '../data/lockouts-model.ts';
 import type { LiveMessage } from '../data/live-client.ts';
 import { ADMIN_ROLES, type AdminRole } from '../data/roles.ts';
 import { LiveController } from '../controllers/live-controller.ts';
@@ -44,6 +50,7 @@ export class McmAdminUsers extends McmScreen {
     users: { state: true }, loading: { state: true }, error: { state: true }, actionError: { state: true }, busy: { state: true },
     createUsername: { state: true }, createPassword: { state: true }, createRole: { state: true }, createTouched: { state: true }, createError: { state: true },
     resetFor: { state: true }, resetPassword: { state: true }, resetError: { state: true }, roleDrafts: { state: true },
+    lockouts: { state: true }, lockoutsError: { state: true },
   };
   declare users: AdminUser[];
   declare loading: boolean;
@@ -59,6 +66,8 @@ export class McmAdminUsers extends McmScreen {
   declare resetPassword: string;
   declare resetError: string;
   declare roleDrafts: Readonly<Record<string, AdminRole>>;
+  declare lockouts: Lockout[];
+  declare lockoutsError: string;
 
   private reloadTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -78,6 +87,8 @@ export class McmAdminUsers extends McmScreen {
     this.resetPassword = '';
     this.resetError = '';
     this.roleDrafts = {};
+    this.lockouts = [];
+    this.lockoutsError = '';
     new LiveController(this, () => this.services?.live, {
       event_appended: (m) => this.onAppended(m),
     }, () => this.scheduleReload());
@@ -109,6 +120,58 @@ export class McmAdminUsers extends McmScreen {
     } finally {
       this.loading = false;
     }
+    if (this.services.can('admin')) await this.loadLockouts();
+  }
+
+  private async loadLockouts(): Promise<void> {
+    try {
+      this.lockouts = (await loadLockouts(this.services.api)).items;
+      this.lockoutsError = '';
+    } catch (err) {
+      this.lockoutsError = this.errorText(err);
+    }
+  }
+
+  private async unlock(l: Lockout): Promise<void> {
+    const what = lockoutWhat(l);
+    const ok = await confirmDialog({
+      title: 'Lift this sign-in lock?',
+      message: `The failed attempts behind it are forgotten and ${what} can be tried again at once. The security log records that you lifted it.`,
+      confirm: 'Unlock',
+    });
+    if (!ok) return;
+    await this.act(`lockout:${lockoutKey(l)}`, async () => {
+      await liftLockout(this.services.api, l);
+      this.services.notify({ kind: 'ok', text: `Unlocked ${what}.` });
+      await this.loadLockouts();
+    });
+  }
+
+  private renderLockouts() {
+    const now = this.services.now();
+    return html`
+      <section class="card" aria-labelledby="locks-h" data-testid="lockouts">
+        <div class="toolbar">
+          <h2 id="locks-h">Sign-in locks</h2>
+          <span class="spacer"></span>
+          <button type="button" @click=${() => this.loadLockouts()}>Reload<span class="sr-only"> sign-in locks</span></button>
+        </div>
+        <p class="muted small">Repeated failed sign-ins lock a username from one address, or an address for every username; a username alone is only slowed down. Locks end by themselves; Unlock lifts one now.</p>
+        ${this.lockoutsError ? html`<p class="banner error" role="alert">${this.lockoutsError}</p>` : nothing}
+        ${this.lockouts.length === 0
+          ? html`<p class="muted">No sign-in is locked or slowed down.</p>`
+          : html`<div class="table-wrap"><table data-testid="lockouts-table">
+            <caption class="sr-only">Sign-in locks</caption>
+            <thead><tr><th scope="col">What</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
+            <tbody>${this.lockouts.map((l) => html`
+              <tr data-lockout=${lockoutKey(l)}>
+                <td>${lockoutWhat(l)}</td>
+                <td>${l.scope === 'username' ? html`<span class="badge">slowed</span>` : html`<span class="badge warn">locked</span>`} ${lockoutState(l, now)}</td>
+                <td><button type="button" ?disabled=${this.busy === `lockout:${lockoutKey(l)}`} @click=${() => this.unlock(l)}>Unlock<span class="sr-only"> ${lockoutWhat(l)}</span></button></td>
+              </tr>`)}
+            </tbody>
+          </table></div>`}
+      </section>`;
   }
 
   private onAppended(m: LiveMessage): void {
@@ -304,14 +367,15 @@ export class McmAdminUsers extends McmScreen {
               <tr class=${u.username === me ? 'me' : ''} data-username=${u.username}>
                 <td>${u.username}${u.username === me ? html` <span class="badge">you</span>` : nothing}</td>
                 <td><span class="badge" data-role=${u.role}>${u.role}</span></td>
-                <td>${u.disabled ? html`<span class="badge warn">disabled</span>` : html`<span class="badge ok">active</span>`}</td>
+                <td>${u.disabled ? html`<span class="badge warn">disabled</span>` : html`<span class="badge ok">active</span>`}${isLockedSomewhere(u.username, this.lockouts) ? html` <span class="badge warn" title="Sign-in locked from some address: see Sign-in locks">sign-in locked</span>` : nothing}</td>
                 <td>${u.mfa_enabled ? html`<span class="badge ok">on</span>` : html`<span class="muted">off</span>`}</td>
                 <td>${formatTime(u.created_at)}</td>
                 ${canWrite ? html`<td class="actions-cell">${this.renderActions(u)}</td>` : nothing}
               </tr>`)}
             </tbody>
           </table></div>`}
-      </section>`;
+      </section>
+      ${canWrite ? this.renderLockouts() : nothing}`;
   }
 }
 customElements.define('mcm-admin-users', McmAdminUsers);

@@ -98,7 +98,7 @@ export class McmClients extends McmScreen {
     const now = this.services.now();
     if (!this.model.loaded()) return this.error ? nothing : html`<p class="muted">Loading…</p>`;
     if (all.length === 0) {
-      return html`<p class="muted">No MQTT client is connected. Clients appear here as soon as they connect (MCM's own probe connections are left out).</p>`;
+      return html`<p class="muted">No MQTT client is connected. Clients appear here as soon as they connect (MCM's own observer and probe connections are left out).</p>`;
     }
     if (rows.length === 0) return html`<p class="muted">No connected client matches “${this.filter}”.</p>`;
     return html`<div class="table-wrap"><table>

@@ -1,6 +1,6 @@
 /**
  * Dashboard (viewer): is the broker up (and why not), its version and uptime, connected clients,
- * the observed topics, live message and byte rates from the broker's $SYS counters, whether the
+ * the observed topics, live PUBLISH message and byte rates from the broker's $SYS counters, whether the
  * broker runs the desired generation (apply status, with Retry for operators), and the recent
  * security events (auditors and above).
  *
@@ -16,13 +16,13 @@ import '../components/dashboard-rate-chart.ts';
 import type { ChartSeries } from '../components/dashboard-rate-chart.ts';
 import { LiveController } from '../controllers/live-controller.ts';
 import {
-  brokerVersion, EMPTY_BROKER_VIEW, fromStatus, statNumber, withApplyStatus, withBrokerStats, withBrokerStatus, withSnapshot,
+  brokerVersion, EMPTY_BROKER_VIEW, fromStatus, withApplyStatus, withBrokerStats, withBrokerStatus, withSnapshot,
   type ApplyStatus, type BrokerView, type StatusResponse,
 } from '../data/broker-view.ts';
 import { formatAgo, formatBytes, formatCount, formatDuration, formatLatency, formatRate, formatTime } from '../data/format.ts';
 import type { LiveClient, LiveMessage } from '../data/live-client.ts';
 import { createClientsModel, type ClientRow, type ClientsModel, type RecentDisconnect } from '../data/live-clients.ts';
-import { BYTE_COUNTERS, createRateSeries, MESSAGE_COUNTERS, type RateSeries } from '../data/rate-series.ts';
+import { BYTE_COUNTERS, createRateSeries, MESSAGE_COUNTERS, rateCounters, type RateSeries } from '../data/rate-series.ts';
 
 type SecurityEvent = { id?: number; at: string; category: string; severity: 'info' | 'warning' | 'critical'; message: string; actor?: string | null };
 
@@ -44,16 +44,20 @@ const ratesFor = (live: LiveClient): Rates => {
     },
   };
   live.on('broker_stats', (m) => {
-    if (typeof m['stats'] === 'object' && m['stats'] !== null && typeof m.at === 'string') r.feed(Date.parse(m.at), m['stats'] as Record<string, unknown>);
+    if (typeof m['stats'] === 'object' && m['stats'] !== null && typeof m.at === 'string') {
+      r.feed(Date.parse(m.at), rateCounters(m['stats'] as Record<string, unknown>, m['figures'] as Record<string, unknown> | undefined));
+    }
   });
   live.on('snapshot', (m) => {
-    const stats = m['stats'] as { values?: Record<string, unknown>; updated_at?: string | null } | undefined;
-    if (stats?.values && stats.updated_at) r.feed(Date.parse(stats.updated_at), stats.values);
+    const stats = m['stats'] as { values?: Record<string, unknown>; figures?: Record<string, unknown>; updated_at?: string | null } | undefined;
+    if (stats?.values && stats.updated_at) r.feed(Date.parse(stats.updated_at), rateCounters(stats.values, stats.figures));
   });
   ratesByLive.set(live, r);
   return r;
 };
 
+/** What the message chart shows (issue 12): PUBLISH packets, not every MQTT packet. */
+const MESSAGES_TITLE = 'PUBLISH messages per second, received / sent';
 const MESSAGE_SERIES: ChartSeries[] = [{ label: 'received', color: '--chart-1' }, { label: 'sent', color: '--chart-2' }];
 const BYTE_SERIES: ChartSeries[] = [{ label: 'received', color: '--chart-1' }, { label: 'sent', color: '--chart-2' }];
 const msgRate = (v: number | null): string => formatRate(v);
@@ -137,7 +141,7 @@ export class McmDashboard extends McmScreen {
     this.statusAt = this.services.now();
     const status = api.get<StatusResponse>('/status').then((s) => {
       this.view = fromStatus(s);
-      if (s.stats?.updated_at) this.rates?.feed(Date.parse(s.stats.updated_at), s.stats.values);
+      if (s.stats?.updated_at) this.rates?.feed(Date.parse(s.stats.updated_at), rateCounters(s.stats.values, s.stats.figures));
     });
     const clients = api.get<{ items: ClientRow[]; total?: number; recent_disconnects: RecentDisconnect[] }>('/clients', { limit: 1000 }).then((c) => {
       this.clients.finishLoad(c.items, c.recent_disconnects);
@@ -225,7 +229,7 @@ export class McmDashboard extends McmScreen {
     return html`<section class="card" aria-labelledby="clients-h">
       <h2 id="clients-h">Connected clients</h2>
       <p class="big" data-testid="clients-count">${loaded ? formatCount(n) : '—'}</p>
-      <p class="small muted">MQTT connections right now (MCM's probes left out). <a href="/clients" @click=${this.go}>See the clients</a></p>
+      <p class="small muted">MQTT connections right now (MCM's own observer and probe connections left out). <a href="/clients" @click=${this.go}>See the clients</a></p>
     </section>`;
   }
 
@@ -312,7 +316,7 @@ export class McmDashboard extends McmScreen {
 
   override render() {
     const r = this.rates;
-    const received = statNumber(this.view, 'messages/received');
+    const received = this.view.figures.publish_received;
     return html`
       <h1>Dashboard</h1>
       ${this.error ? html`<p class="banner error" role="alert">${this.error}</p>` : nothing}
@@ -323,10 +327,12 @@ export class McmDashboard extends McmScreen {
         ${this.renderApply()}
       </div>
       <div class="grid charts">
-        ${this.renderChart('Messages per second', 'msg-h', r?.messages ?? null, MESSAGE_SERIES, msgRate, 1)}
+        ${this.renderChart(MESSAGES_TITLE, 'msg-h', r?.messages ?? null, MESSAGE_SERIES, msgRate, 1)}
         ${this.renderChart('Bytes per second', 'bytes-h', r?.bytes ?? null, BYTE_SERIES, byteRate, 1024)}
       </div>
-      <p class="small muted">${received === null ? '' : `The broker has received ${formatCount(received)} messages since it started. `}Rates come from the broker's $SYS counters, updated every 10 seconds.</p>
+      <p class="small muted">${received === null ? '' : `The broker has received ${formatCount(received)} PUBLISH messages since it started. `}Rates come from the broker's $SYS counters, updated every 10 seconds.
+        Messages count PUBLISH packets only (not connects, pings or other control packets): received from clients, and sent to subscribers with MCM's own observer left out.
+        Bytes count everything on the wire.</p>
       ${this.renderSecurity()}
     `;
   }

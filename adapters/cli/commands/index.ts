@@ -4,6 +4,7 @@
  */
 import type { CliCommand } from '../command.ts';
 import { aclCommand } from './acl.ts';
+import { adminsCommand } from './admins.ts';
 import { applyCommand } from './apply.ts';
 import { backupCommand } from './backup.ts';
 import { configCommand } from './config.ts';
@@ -19,6 +20,7 @@ import { versionCommand } from './version.ts';
 
 export const COMMANDS: readonly CliCommand[] = [
   aclCommand,
+  adminsCommand,
   applyCommand,
   backupCommand,
   configCommand,

@@ -11,7 +11,6 @@ import type { HttpDeps } from '../deps.ts';
 import { HTTP_ERROR_CODES, HttpError } from '../errors.ts';
 import { countedAttempt, type AttemptWho } from './attempts.ts';
 import type { IssuedToken } from './jwt.ts';
-import { userKey } from './lockout.ts';
 import { checkSecondFactor } from './second-factor.ts';
 import type { AuthServices } from './services.ts';
 
@@ -62,7 +61,7 @@ export const passwordLogin = async (deps: LoginDeps, who: AttemptWho, password: 
     const challenge = deps.auth.challenges.create(user.username);
     return { mfa_required: true, mfa_challenge: challenge.id };
   }
-  deps.auth.lockout.reset(userKey(user.username));
+  deps.auth.lockout.succeeded(who);
   recordSignIn(deps, who, 'password');
   return signIn(deps, user);
 };
@@ -98,7 +97,7 @@ export const mfaLogin = async (deps: LoginDeps, ip: string, requestId: string | 
     { attempts_left: deps.auth.challenges.attemptsLeft(challengeId) },
   ]));
   deps.auth.challenges.consume(challengeId);
-  deps.auth.lockout.reset(userKey(who.username));
+  deps.auth.lockout.succeeded(who);
   const user = adminUserOf(deps.store.state(), who.username);
   if (!user) throw challengeInvalid();
   return signIn(deps, user);

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpDeps } from '../deps.ts';
 import { createTokenService, type TokenService } from './jwt.ts';
-import { createLockout, type Lockout } from './lockout.ts';
+import { createLoginFailureTable } from '../../sqlite/login-failures.ts';
+import { createLockout, lockoutPolicyOf, type Lockout } from './lockout.ts';
 import { createMfaChallenges, type MfaChallenges } from './mfa-challenges.ts';
 import { createTotp, type Totp } from './totp.ts';
 import { recoveryKeyOf } from './recovery-codes.ts';
@@ -41,7 +42,7 @@ export const createAuthServices = (deps: AuthServicesDeps): AuthServices => {
   dummy.catch(() => { /* surfaces to whoever awaits dummyHash() */ });
   return {
     tokens: createTokenService({ secret: jwtSecret, ttlS: config.auth.jwt_ttl_s, clock }),
-    lockout: createLockout({ clock, maxFailures: config.auth.lockout.max_failures, windowS: config.auth.lockout.window_s }),
+    lockout: createLockout({ clock, table: createLoginFailureTable({ db }), policy: lockoutPolicyOf(config) }),
     challenges: createMfaChallenges({ clock }),
     totp: createTotp({ db, clock, key: totpKey }),
     recoveryKey: recoveryKeyOf(secrets),

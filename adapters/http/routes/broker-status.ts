@@ -38,8 +38,10 @@ export const registerBrokerStatusRoutes = (router: Router, deps: HttpDeps): void
           version: stats?.version ?? (apply.broker.version ? `mosquitto version ${apply.broker.version}` : null),
           uptime_s: stats?.uptime_s ?? null,
         },
-        stats: stats ? { values: stats.values, updated_at: stats.updated_at } : null,
+        // `figures`: $SYS-derived numbers with MCM's own connections and traffic left out (sys-stats.ts).
+        stats: stats ? { values: stats.values, figures: stats.figures, updated_at: stats.updated_at } : null,
         observer: o?.observer.status() ?? null,
+        // From the connection log, MCM's own connections (observer, probes, service account) left out.
         clients: o ? { connected: o.clients.size(), overflow: o.clients.overflow(), log_source: o.logSource } : null,
         topics: o?.topics.stats() ?? null,
         apply,

@@ -24,6 +24,7 @@ import * as gitops from './gitops.ts';
 import * as health from './health.ts';
 import * as importFiles from './import.ts';
 import * as jsonSchemas from './json-schemas.ts';
+import * as lockouts from './lockouts.ts';
 import * as mqttUsers from './mqtt-users.ts';
 import * as openapi from './openapi.ts';
 import * as roles from './roles.ts';
@@ -50,6 +51,7 @@ const API_MODULES: readonly RouteModule[] = [
   { routes: state.routes, register: state.registerStateRoutes },
   { routes: audit.routes, register: audit.registerAuditRoutes },
   { routes: securityEvents.routes, register: securityEvents.registerSecurityEventRoutes },
+  { routes: lockouts.routes, register: lockouts.registerLockoutRoutes },
   { routes: applyStatus.routes, register: applyStatus.registerApplyStatusRoutes },
   { routes: webhooks.routes, register: webhooks.registerWebhookRoutes },
   { routes: gitops.routes, register: gitops.registerGitopsRoutes },
