@@ -13,6 +13,7 @@ import type { Clock, PasswordHasher } from '../core/ports.ts';
 import { createApplyLoop, type ApplyLoop } from './apply/apply-loop.ts';
 import type { ApplyStatus } from './apply/apply-status.ts';
 import { createBrokerFiles, type FileSpec } from './apply/broker-files.ts';
+import { createPairSwitch } from './apply/pair-switch.ts';
 import { createWriteIntent } from './apply/write-intent.ts';
 import type { Config } from './config/config.ts';
 import { watchFiles, type FileWatch } from './files/watch.ts';
@@ -27,6 +28,7 @@ import { openProbeSession, probeBroker, type ProbeTarget } from './mosquitto/pro
 import { createExternalReloader, createSupervisedReloader, type Reloader } from './mosquitto/reloaders.ts';
 import { loadServiceAccount, type ServiceAccount } from './mosquitto/service-account.ts';
 import { createSupervisor, type Supervisor } from './mosquitto/supervisor.ts';
+import { placeBrokerDir } from './mosquitto/broker-dir.ts';
 import { createSecretStore, type SecretStore } from './secrets/secret-store.ts';
 import { acquireServerLock, type ServerLock } from './cli/server-lock.ts';
 import { writeServerSettings } from './cli/server-settings.ts';
@@ -89,7 +91,10 @@ export type StartServerOptions = Readonly<{
   forceTakeover?: boolean;
   /** Test-only knobs; never set from configuration. */
   testing?: Readonly<{
+    /** Where the broker's files go when the data dir is unreachable for its user (default /var/lib/mcm/brokers). */
+    brokerFallbackRoot?: string;
     beforeReload?: () => void | Promise<void>;
+    betweenRenames?: () => void | Promise<void>;
     backoff?: { initialMs?: number; maxMs?: number; stableMs?: number };
     driftSettleMs?: number;
   }>;
@@ -108,8 +113,7 @@ const readOptional = (path: string | null): Buffer | undefined => (path ? readFi
 
 type Paths = { brokerDir: string; passwordFile: string; aclFile: string; confPath: string; persistenceDir: string; pidFile: string };
 
-const brokerPaths = (config: Config, dataDir: string): Paths => {
-  const brokerDir = join(dataDir, 'mosquitto');
+const brokerPaths = (config: Config, brokerDir: string): Paths => {
   return {
     brokerDir,
     passwordFile: config.mosquitto.password_file ? resolve(config.mosquitto.password_file) : join(brokerDir, 'passwd'),
@@ -126,9 +130,9 @@ const brokerPaths = (config: Config, dataDir: string): Paths => {
  */
 const prepareDataDir = (dataDir: string, account: BrokerAccount | null): void => {
   mkdirSync(dataDir, { recursive: true, mode: 0o750 });
+  // Reachability is placeBrokerDir's question: an unreachable data dir moves the broker's files.
   if (account && isRoot()) {
-    try { chownSync(dataDir, -1, account.gid); } catch { /* checked just below */ }
-    assertReachable(dataDir, account);
+    try { chownSync(dataDir, -1, account.gid); } catch { /* the broker dir is placed elsewhere if need be */ }
   }
 };
 
@@ -203,7 +207,9 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     const mqttHasher = createMosquittoHasher();
     const serviceAccount = await loadServiceAccount({ secrets, hasher: mqttHasher, username: config.mqtt.service_account.username });
 
-    const paths = brokerPaths(config, dataDir);
+    const placed = supervised ? placeBrokerDir(dataDir, account, opts.testing?.brokerFallbackRoot) : { dir: join(dataDir, 'mosquitto'), moved: null };
+    if (placed.moved) logger.info({ dir: placed.dir }, placed.moved);
+    const paths = brokerPaths(config, placed.dir);
     let supervisor: Supervisor | null = null;
     const loopRef: { current: ApplyLoop | null } = { current: null };
     let brokerLog: BrokerLog | null = null;
@@ -240,6 +246,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       reloader = createExternalReloader(config.mosquitto.reload);
     }
 
+    // Supervised: the broker reads both files through one symlink, switched as one (issue 12).
+    const pairSwitch = supervised ? createPairSwitch(join(paths.brokerDir, 'live')) : null;
     const files = createBrokerFiles({
       passwordFile: spec('password_file', paths.passwordFile),
       aclFile: spec('acl_file', paths.aclFile),
@@ -247,8 +255,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
         ? {
           spec: spec('mosquitto_conf', paths.confPath),
           options: {
-            passwordFile: paths.passwordFile,
-            aclFile: paths.aclFile,
+            passwordFile: pairSwitch?.passwordPath ?? paths.passwordFile,
+            aclFile: pairSwitch?.aclPath ?? paths.aclFile,
             host: config.mqtt.host,
             port: config.mqtt.port,
             websocketsPort: config.mqtt.websockets_port,
@@ -286,6 +294,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       writeIntent: createWriteIntent(join(dataDir, 'apply-intent.json')),
       logger,
       beforeReload: opts.testing?.beforeReload ?? null,
+      betweenRenames: opts.testing?.betweenRenames ?? null,
+      pairSwitch,
       onStatus: (status) => bus.publish({ type: 'apply_status', status, at: clock.now() }),
     });
     loopRef.current = applyLoop;

@@ -21,6 +21,7 @@ import { clearRetained, publishMessage } from './decide/broker-actions.ts';
 import { createWebhook, deleteWebhook, rotateWebhookSecret, updateWebhook } from './decide/webhooks.ts';
 import { importBrokerFiles, takeOverBrokerFiles } from './decide/broker-files.ts';
 import { show } from './decide/guards.ts';
+import { isMarkerUsername } from './names.ts';
 
 export type DecideContext = Readonly<{
   /**
@@ -49,9 +50,9 @@ export const decide = (command: Command, state: BrokerConfig, ctx: DecideContext
   if (command === null || typeof command !== 'object' || command.data === null || typeof command.data !== 'object') {
     throw new DomainError(ERROR_CODES.VALIDATION, 'a command must be an object with a data object', [{ field: 'data' }]);
   }
-  const target = ctx.serviceAccount === undefined ? null : targetUsername(command);
-  if (target !== null && target === ctx.serviceAccount) {
-    throw new DomainError(ERROR_CODES.USERNAME_RESERVED, `"${target}" is MCM's service account and cannot be managed as an MQTT user`, [
+  const target = targetUsername(command);
+  if (target !== null && (target === ctx.serviceAccount || isMarkerUsername(target))) {
+    throw new DomainError(ERROR_CODES.USERNAME_RESERVED, `"${target}" is ${target === ctx.serviceAccount ? "MCM's service account" : "the form of MCM's password-file marker"} and cannot be managed as an MQTT user`, [
       { field: command.type === 'AddAclRule' ? 'principal' : 'username', value: target },
     ]);
   }

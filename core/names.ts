@@ -157,3 +157,11 @@ export const assertDescription = (value: unknown, field = 'description'): string
   if (v) throw invalid(ERROR_CODES.DESCRIPTION_INVALID, field, value, v);
   return value as string;
 };
+
+/**
+ * Usernames MCM writes into the password file for its own proofs (external mode: one marker line
+ * `mcm-pwfile-<16 hex>` whose login proves which password file the broker runs, issue 12). No MQTT
+ * user may take such a name: it would collide with the marker line.
+ */
+export const PASSWORD_MARKER_PREFIX = 'mcm-pwfile-';
+export const isMarkerUsername = (name: string): boolean => /^mcm-pwfile-[0-9a-f]{16}$/.test(name);

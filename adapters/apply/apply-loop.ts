@@ -17,6 +17,7 @@ import type { SecurityEventInput } from '../sqlite/security-events.ts';
 import { buildApplyStatus, type ApplyOutcome, type ApplyStatus } from './apply-status.ts';
 import type { BrokerFiles } from './broker-files.ts';
 import { createApplyWorker, type Logger } from './apply-worker.ts';
+import type { PairSwitch } from './pair-switch.ts';
 import type { WriteIntent } from './write-intent.ts';
 
 export type { Logger };
@@ -29,7 +30,7 @@ export type ApplyLoopDeps = Readonly<{
   files: BrokerFiles;
   reloader: Reloader;
   /** Runs the DESIGN §6 probe against the broker for a generation. */
-  probe: (opts: { generation: number; allowAnonymous: boolean; session?: ProbeSession | null }) => Promise<ProbeResult>;
+  probe: (opts: { generation: number; allowAnonymous: boolean; session?: ProbeSession | null; passwordMarker?: string | null }) => Promise<ProbeResult>;
   /** Opens the probe's connection early (while files are written), so confirmation is faster. */
   openProbeSession?: (() => ProbeSession) | null;
   mode: 'supervised' | 'external';
@@ -50,6 +51,10 @@ export type ApplyLoopDeps = Readonly<{
   writeIntent?: WriteIntent | null;
   /** Test-only: runs after the files are written and before the reload (fault injection). */
   beforeReload?: (() => void | Promise<void>) | null;
+  /** Test-only: runs between the renames of an apply that writes two or more files (issue 12). */
+  betweenRenames?: (() => void | Promise<void>) | null;
+  /** Supervised: the broker reads the pair through one symlink, switched as one (pair-switch.ts). */
+  pairSwitch?: PairSwitch | null;
 }>;
 
 export type ApplyLoop = {
@@ -57,7 +62,7 @@ export type ApplyLoop = {
   prepare(): void;
   /** Subscribes to appends and catches up from the checkpoint (awaits the first apply). */
   start(): Promise<ApplyOutcome | null>;
-  /** Runs an apply now (after whatever is in flight), even when nothing changed. */
+  /** Runs an apply now (after whatever is in flight), even when nothing changed; lifts any quarantine. */
   retry(): Promise<ApplyOutcome | null>;
   status(): ApplyStatus;
   /** Resolves with the first outcome at or past `generation` (tests, bench). */
@@ -111,6 +116,7 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
     reload: deps.reloader.strategy,
     version: deps.brokerVersion?.() ?? null,
     adoption: worker.adoption(),
+    quarantine: worker.quarantine(),
   });
 
   let lastOutcome: ApplyOutcome | null = null;
@@ -146,7 +152,7 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
   };
 
   /** One queued apply at a time: later triggers join it (coalescing, DESIGN §6). */
-  const queueApply = (force: boolean): Promise<ApplyOutcome | null> => {
+  const queueApply = (force: boolean, lift = false): Promise<ApplyOutcome | null> => {
     if (queuedApply && !force) return queuedApply;
     const p = serial(async () => {
       if (queuedApply === p) queuedApply = null;
@@ -155,7 +161,7 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
       pendingSince = null;
       let o: ApplyOutcome;
       try {
-        o = await worker.apply({ force, since });
+        o = await worker.apply({ force, since, lift });
       } catch (e) {
         afterApply(null, true);
         throw e;
@@ -204,7 +210,8 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
       worker.reportStartupDrift();
       return queueApply(true);
     },
-    retry: () => queueApply(true),
+    // An admin's retry also lifts the quarantine of content that failed open (issue 12).
+    retry: () => queueApply(true, true),
     status,
     waitForGeneration(generation, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@
  * The apply status the API serves (`GET /api/v1/apply-status`, DESIGN §8) and the ws hub pushes
  * as `apply_status`: "desired seq N, applied seq M", the last attempt, and the broker.
  */
-import type { ApplyResultKind, ApplyResultRow } from '../sqlite/apply-results.ts';
+import type { ApplyResultKind, ApplyResultRow, QuarantineRow } from '../sqlite/apply-results.ts';
 
 export type ApplyStatus = {
   /** The generation the event log asks for (seq of the last event that changed broker files). */
@@ -19,7 +19,18 @@ export type ApplyStatus = {
   broker: { mode: 'supervised' | 'external'; up: boolean; reload: string; version: string | null };
   /** Present with state `adoption_required`: the foreign files, as found on disk. */
   adoption?: { files: ForeignFile[]; message: string };
+  /**
+   * Present while the desired render is quarantined (issue 12): the same content failed open at
+   * `generation` and is not written again until it changes or an admin retries the apply.
+   */
+  quarantine?: { generation: number; content_sha256: string; reason: string; at: string; message: string };
 };
+
+/** How a quarantine reads in the status, the failed apply's reason and the security event. */
+export const quarantineMessage = (q: Readonly<{ generation: number; reason: string }>): string =>
+  `this configuration failed open when applied as generation ${q.generation} (${q.reason}) and is quarantined: ` +
+  'MCM does not write it again until it changes, or until an admin retries the apply ' +
+  '(POST /api/v1/apply-status/retry, or Retry apply in the web UI), which lifts the quarantine';
 
 /** A broker file MCM did not write, found where it would write (adoption_required). */
 export type ForeignFile = { file: 'password_file' | 'acl_file'; path: string; sha256: string };
@@ -47,6 +58,8 @@ export type ApplyOutcome = Readonly<{
    * verdict about the files: the loop retries it with a backoff until it goes through.
    */
   errored?: boolean;
+  /** Held back: the render is quarantined content (nothing written, reloaded or probed). */
+  quarantined?: boolean;
   /** Milliseconds per step of an apply that reached the broker (wait, render, validate, compare, write, reload_confirm, checkpoint). */
   phases?: Readonly<Record<string, number>>;
 }>;
@@ -60,6 +73,7 @@ export const buildApplyStatus = (args: Readonly<{
   reload: string;
   version?: string | null;
   adoption?: readonly ForeignFile[] | null;
+  quarantine?: QuarantineRow | null;
 }>): ApplyStatus => {
   const applied = args.lastSuccess?.generation ?? 0;
   const last = args.last;
@@ -80,5 +94,6 @@ export const buildApplyStatus = (args: Readonly<{
       : null,
     broker: { mode: args.mode, up: args.up, reload: args.reload, version: args.version ?? null },
     ...(adoption ? { adoption: { files: adoption, message: adoptionMessage(adoption) } } : {}),
+    ...(args.quarantine && state === 'failed' ? { quarantine: { ...args.quarantine, message: quarantineMessage(args.quarantine) } } : {}),
   };
 };

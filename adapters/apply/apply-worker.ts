@@ -6,8 +6,9 @@
 import { performance } from 'node:perf_hooks';
 import type { ProbeResult } from '../mosquitto/probe.ts';
 import { fileSha256, readTextOrNull, removeStaleTempFiles } from '../files/write-rendered-file.ts';
-import { adoptionMessage, type ApplyOutcome, type ForeignFile } from './apply-status.ts';
-import { aclGeneration, contentKey, sameContent, sha256, type FileName, type FileSpec, type RenderedFiles } from './broker-files.ts';
+import type { QuarantineRow } from '../sqlite/apply-results.ts';
+import { adoptionMessage, quarantineMessage, type ApplyOutcome, type ForeignFile } from './apply-status.ts';
+import { aclGeneration, confAllowsAnonymous, contentKey, passwordMarker, sameContent, sha256, type FileName, type FileSpec, type RenderedFiles } from './broker-files.ts';
 import type { ApplyLoopDeps } from './apply-loop.ts';
 import { createBrokerIo, truncate, type Failure } from './broker-io.ts';
 import { createGoodFiles } from './good-files.ts';
@@ -59,7 +60,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
       return null;
     }
     const mark = deps.brokerLog?.mark() ?? null;
-    const f = (await reload()) ?? (await confirm(good.generation, good.allowAnonymous, mark));
+    const f = (await reload()) ?? (await confirm(good.generation, good.allowAnonymous, mark, null, passwordMarker(good.files.get('password_file'))));
     if (f) security(f.failOpen ? 'apply.fail_open' : 'apply.restore_failed', 'critical', `restoring the last-known-good files (${why}) did not bring enforcement back: ${f.reason}`, { generation: good.generation });
     else deps.logger?.info({ generation: good.generation }, `restored last-known-good files (${why})`);
     return f;
@@ -70,16 +71,44 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
 
   /** The reason of the last apply that failed on an error: its retries don't raise it again. */
   let lastErrorReason: string | null = null;
+  /** The quarantine the current render is held back by (shown in the apply status), or null. */
+  let quarantine: QuarantineRow | null = null;
+  /** Quarantined contents already reported as held back: one security event per content. */
+  const quarantineReported = new Set<string>();
 
-  const failed = async (generation: number, f: Failure, started: number, restoreNeeded: boolean, errored = false): Promise<ApplyOutcome> => {
+  /**
+   * The render's content as one sha256: the two files without what only the generation changes,
+   * and (supervised) allow_anonymous — not mosquitto.conf's listeners and paths, which follow
+   * MCM's configuration rather than the rules (a restart on another port is the same content).
+   */
+  const renderKey = (rendered: ReadonlyMap<FileName, string>): string => sha256([
+    contentKey('password_file', rendered.get('password_file') ?? ''),
+    contentKey('acl_file', rendered.get('acl_file') ?? ''),
+    String(confAllowsAnonymous(rendered.get('mosquitto_conf'))),
+  ].join('\0'));
+
+  /**
+   * `quarantineKey`: the content key of the render this apply wrote; when it failed open, that
+   * content is quarantined with the failure (issue 12).
+   */
+  const failed = async (generation: number, f: Failure, started: number, restoreNeeded: boolean, errored = false, quarantineKey: string | null = null): Promise<ApplyOutcome> => {
     let reason = f.reason;
     if (restoreNeeded) {
       const r = await restore(`apply of generation ${generation} failed`);
       reason += r ? `; restore failed: ${r.reason}` : '; last-known-good files restored';
     }
     const latencyMs = performance.now() - started;
+    const at = deps.clock.now();
     try {
-      results.record({ generation, result: 'failed', reason: truncate(reason, 2000), latencyMs, at: deps.clock.now() });
+      const input = { generation, result: 'failed' as const, reason: truncate(reason, 2000), latencyMs, at };
+      if (f.failOpen && quarantineKey !== null) {
+        const q = { content_sha256: quarantineKey, generation, reason: truncate(f.reason, 500), at };
+        results.recordQuarantined(input, q);
+        quarantine = q;
+        reason += `; ${quarantineMessage(q)}`;
+      } else {
+        results.record(input);
+      }
     } catch (e) {
       // The database refused even the failure (disk full, locked): the outcome still stands.
       deps.logger?.error({ err: (e as Error).message, generation }, 'cannot record the failed apply');
@@ -157,6 +186,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     const state = deps.store.state();
     const generation = state.generation;
     const candidate = files.render(state, generation);
+    quarantine = null;
     mark('render');
     const problems = files.validate(candidate);
     mark('validate');
@@ -197,11 +227,18 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
 
     // Forced with nothing to change keeps the good files (and their generation) but re-proves them.
     const wanted = sameAsGood && diskIsGood ? good.files : candidate;
+    // Content that failed open is not handed to the broker again until it changes or an admin
+    // retries (issue 12). Hashing the render is skipped while nothing is quarantined.
+    const key = wanted !== good.files && results.anyQuarantined() ? renderKey(candidate) : null;
+    const held = key === null ? null : results.quarantined(key);
+    quarantine = held;
+    if (held) return quarantined(generation, held, started);
+    mark('quarantine');
     // Connect the probe while the files are written: the reload does not drop it (reference §3.3).
     const session = reloader.confirms ? deps.openProbeSession?.() ?? null : null;
     let wrote: boolean;
     try {
-      wrote = writeAll(wanted, disk);
+      wrote = await io.writeAllStepwise(wanted, disk);
     } catch (e) {
       session?.close();
       throw e;
@@ -217,9 +254,10 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     const rf = await reload();
     if (rf) session?.close();
     const writtenGen = aclGeneration(wanted.get('acl_file')) ?? generation;
-    const f = rf ?? await confirm(writtenGen, state.settings.allowAnonymous, logMark, session);
+    const f = rf ?? await confirm(writtenGen, state.settings.allowAnonymous, logMark, session, passwordMarker(wanted.get('password_file')));
     mark('reload_confirm');
-    if (f) return failed(generation, f, started, good.complete && wanted !== good.files);
+    // The good content never goes into quarantine: it is what a restore puts back.
+    if (f) return failed(generation, f, started, good.complete && wanted !== good.files, false, sameAsGood ? null : key ?? renderKey(candidate));
     const latencyMs = performance.now() - started;
     recordGood(generation, 'applied', wanted, latencyMs, wrote ? null : 'files unchanged; reloaded and confirmed');
     mark('checkpoint');
@@ -228,13 +266,38 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     return { generation, result: 'applied', latencyMs, wrote, reloaded: true, phases };
   };
 
+  /** An apply held back because its content is quarantined: nothing written, recorded as failed. */
+  const quarantined = (generation: number, q: QuarantineRow, started: number): ApplyOutcome => {
+    const reason = `not applied: ${quarantineMessage(q)}`;
+    const latencyMs = performance.now() - started;
+    try {
+      results.record({ generation, result: 'failed', reason: truncate(reason, 2000), latencyMs, at: deps.clock.now() });
+    } catch (e) {
+      deps.logger?.error({ err: (e as Error).message, generation }, 'cannot record the quarantined apply');
+    }
+    if (!quarantineReported.has(q.content_sha256)) {
+      quarantineReported.add(q.content_sha256);
+      security('apply.quarantined', 'warning', `apply of generation ${generation} held back: ${quarantineMessage(q)}`, { generation, quarantined_generation: q.generation, content_sha256: q.content_sha256 });
+    }
+    return { generation, result: 'failed', reason, latencyMs, wrote: false, reloaded: false, quarantined: true };
+  };
+
   /**
    * An unexpected error (a write that fails: disk full, permissions; a checkpoint the database
    * refuses) is a failed apply marked `errored`, never a crash; the loop retries it.
+   * `lift`: an admin's retry, which lifts every quarantine before applying.
    */
-  const apply = async (args: { force: boolean; since: number | null }): Promise<ApplyOutcome> => {
+  const apply = async (args: { force: boolean; since: number | null; lift?: boolean }): Promise<ApplyOutcome> => {
     counters.applies++;
     try {
+      if (args.lift === true) {
+        const n = results.liftQuarantine();
+        if (n > 0) {
+          security('apply.quarantine_lifted', 'info', `an admin retried the apply: ${n} quarantined configuration${n === 1 ? '' : 's'} may be applied again`, { lifted: n });
+          quarantineReported.clear();
+        }
+        quarantine = null;
+      }
       return await applyOnce(args);
     } catch (e) {
       const generation = deps.store.state().generation;
@@ -278,7 +341,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     if (adoption) return null;
     const good = loadGood();
     if (good.generation === null || !reloader.confirms) return null;
-    const probe = await deps.probe({ generation: good.generation, allowAnonymous: good.allowAnonymous });
+    const probe = await deps.probe({ generation: good.generation, allowAnonymous: good.allowAnonymous, passwordMarker: passwordMarker(good.files.get('password_file')) });
     const wasReachable = io.reachable();
     io.setReachable(probe.ok || !probe.unreachable);
     if (probe.ok) return probe;
@@ -315,7 +378,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     const good = loadGood();
     if (!reloader.confirms || good.generation === null) return false;
     const mark = deps.brokerLog?.mark() ?? null;
-    const f = (await reload()) ?? (await confirm(good.generation, good.allowAnonymous, mark));
+    const f = (await reload()) ?? (await confirm(good.generation, good.allowAnonymous, mark, null, passwordMarker(good.files.get('password_file'))));
     if (f) {
       security(f.failOpen ? 'apply.fail_open' : 'apply.restore_failed', 'critical', `restoring ${spec.name} after drift did not confirm: ${f.reason}`);
       await restore('after drift');
@@ -348,6 +411,8 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     checkEnforcement,
     fileChanged,
     brokerExited,
+    /** The quarantine holding back the current render, else null. */
+    quarantine: (): QuarantineRow | null => quarantine,
     /** The foreign files while adoption is required, else null. */
     adoption: (): readonly ForeignFile[] | null => adoption,
     /** The foreign files on disk now (for `--force-takeover` before the first apply). */

@@ -55,6 +55,27 @@ export const aclGeneration = (text: string | null | undefined): number | null =>
   return m ? Number(m[1]) : null;
 };
 
+/**
+ * The password file's marker user (issue 12): one extra line `mcm-pwfile-<16 hex>:<the service
+ * account's hash>`, named after the rest of the file. It changes exactly when the password file
+ * does (an ACL-only change leaves the password file alone), and the probe logs in as it with the
+ * service account's password: accepted proves the broker runs this password file, as the probe
+ * topic proves the ACL file. Together they prove the pair, so a mixed pair (an outside SIGHUP
+ * between the two renames, external mode) is never confirmed.
+ */
+import { PASSWORD_MARKER_PREFIX } from '../../core/names.ts';
+
+export { PASSWORD_MARKER_PREFIX };
+
+/** The marker username in a rendered password file, or null. */
+export const passwordMarker = (text: string | null | undefined): string | null => {
+  const m = /^(mcm-pwfile-[0-9a-f]{16}):/m.exec(text ?? '');
+  return m ? m[1] ?? null : null;
+};
+
+/** The password file without its marker line: what projections/password-file.ts rendered. */
+export const stripPasswordMarker = (text: string): string => text.replace(/^mcm-pwfile-[0-9a-f]{16}:.*\n/m, '');
+
 /** allow_anonymous from a rendered mosquitto.conf, or null when absent. */
 export const confAllowsAnonymous = (text: string | null | undefined): boolean | null => {
   const m = /^allow_anonymous (true|false)$/m.exec(text ?? '');
@@ -86,12 +107,19 @@ export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
     }
     return problems;
   };
+  let marked: { body: string; text: string } | null = null;
+  const withMarker = (body: string): string => {
+    if (marked?.body !== body) {
+      marked = { body, text: `${body}${PASSWORD_MARKER_PREFIX}${sha256(body).slice(0, 16)}:${opts.serviceAccount.passwordHash}\n` };
+    }
+    return marked.text;
+  };
   return {
     specs,
     byPath: (path) => specs.find((s) => s.path === path),
     render(state, generation) {
       const files: RenderedFiles = new Map();
-      files.set('password_file', renderPasswordFile(state, { serviceAccount: opts.serviceAccount }));
+      files.set('password_file', withMarker(renderPasswordFile(state, { serviceAccount: opts.serviceAccount })));
       files.set('acl_file', renderAclFileFromState(state, { serviceAccount: opts.serviceAccount.username, generation }));
       if (opts.conf) files.set('mosquitto_conf', renderMosquittoConf({ ...opts.conf.options, allowAnonymous: state.settings.allowAnonymous }));
       return files;

@@ -19,6 +19,9 @@ import { createWriteIntent } from './write-intent.ts';
  */
 export type Failure = { reason: string; failOpen: boolean; unreachable?: boolean; retryable?: boolean; exited?: boolean };
 
+/** Write order of one apply: the password file last (see `plan`). */
+const WRITE_ORDER: readonly FileName[] = ['acl_file', 'mosquitto_conf', 'password_file'];
+
 export const truncate = (s: string, n = 500): string => (s.length > n ? `${s.slice(0, n)}…` : s);
 
 export const createBrokerIo = (deps: ApplyLoopDeps) => {
@@ -45,27 +48,67 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
     if (copy) deps.logger?.info({ file: spec.name, path: spec.path, copy }, `kept the original ${spec.name} as ${copy} before replacing it`);
   };
 
+  /**
+   * Supervised: points the broker's `live` symlink at the files now on disk (pair-switch.ts), so a
+   * reload reads both files of one write. External: nothing (the operator's paths are fixed).
+   */
+  const publish = (): void => {
+    const sw = deps.pairSwitch;
+    const pw = files.specs.find((s) => s.name === 'password_file');
+    const acl = files.specs.find((s) => s.name === 'acl_file');
+    if (sw && pw && acl) sw.publish({ password_file: pw.path, acl_file: acl.path });
+  };
+
   const write = (spec: FileSpec, content: string, intended = false): void => {
     expected.set(spec.path, content);
     if (!intended) intent.add(new Map([[spec.name, content]]));
     keepAdoptedOriginal(spec);
     writeRenderedFile(spec.path, content, spec.ownership());
+    if (!intended) publish();
   };
 
-  /** Writes the files whose bytes differ from disk (all of them with `force`). */
-  const writeAll = (wanted: Files, disk: ReadonlyMap<FileName, string | null>, force = false): boolean => {
+  /** The files whose bytes differ from disk (all of them with `force`), the password file last. */
+  const plan = (wanted: Files, disk: ReadonlyMap<FileName, string | null>, force: boolean): { spec: FileSpec; content: string }[] => {
     const todo = files.specs.flatMap((spec) => {
       const content = wanted.get(spec.name);
       if (content === undefined) return [];
       expected.set(spec.path, content);
       return !force && disk.get(spec.name) === content ? [] : [{ spec, content }];
     });
-    if (todo.length === 0) return false;
-    // Recorded before the first byte is written, so a crash in between leaves nothing unexplained.
-    intent.add(new Map(todo.map((x) => [x.spec.name, x.content])));
-    for (const { spec, content } of todo) write(spec, content, true);
-    counters.writes++;
-    return true;
+    // External mode renames the two files one after the other at the operator's fixed paths: an
+    // outside SIGHUP in between loads the new ACL with the old password file, and the probe's
+    // password-file marker (broker-files.ts) then refuses to confirm until both are loaded.
+    return todo.sort((a, b) => WRITE_ORDER.indexOf(a.spec.name) - WRITE_ORDER.indexOf(b.spec.name));
+  };
+
+  /** Writes the files whose bytes differ from disk (all of them with `force`), then publishes the pair. */
+  const writeAll = (wanted: Files, disk: ReadonlyMap<FileName, string | null>, force = false): boolean => {
+    const todo = plan(wanted, disk, force);
+    if (todo.length > 0) {
+      // Recorded before the first byte is written, so a crash in between leaves nothing unexplained.
+      intent.add(new Map(todo.map((x) => [x.spec.name, x.content])));
+      for (const { spec, content } of todo) write(spec, content, true);
+      counters.writes++;
+    }
+    publish();
+    return todo.length > 0;
+  };
+
+  /** writeAll for an apply: runs the test-only `betweenRenames` hook after the first rename. */
+  const writeAllStepwise = async (wanted: Files, disk: ReadonlyMap<FileName, string | null>): Promise<boolean> => {
+    const todo = plan(wanted, disk, false);
+    if (todo.length > 0) {
+      intent.add(new Map(todo.map((x) => [x.spec.name, x.content])));
+      for (const [i, { spec, content }] of todo.entries()) {
+        if (i === 1 && deps.betweenRenames) {
+          try { await deps.betweenRenames(); } catch (e) { deps.logger?.warn({ err: (e as Error).message }, 'betweenRenames hook failed'); }
+        }
+        write(spec, content, true);
+      }
+      counters.writes++;
+    }
+    publish();
+    return todo.length > 0;
   };
 
   const reload = async (): Promise<Failure | null> => {
@@ -94,9 +137,13 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
     return alive === false ? 'the broker process is gone after the reload (Mosquitto 2.1 exits with code 3 when a reload meets a bad file, reference §8)' : null;
   };
 
-  /** Probe + (supervised) the broker's own error lines since `mark` (reference §3.4 rule 4). */
-  const confirm = async (generation: number, allowAnonymous: boolean, mark: number | null, session: ProbeSession | null = null): Promise<Failure | null> => {
-    const probe = await deps.probe({ generation, allowAnonymous, session });
+  /**
+   * Probe + (supervised) the broker's own error lines since `mark` (reference §3.4 rule 4).
+   * `passwordMarker`: the marker user of the password file written with this generation; the
+   * probe proves the broker runs that password file too, not only the ACL (issue 12).
+   */
+  const confirm = async (generation: number, allowAnonymous: boolean, mark: number | null, session: ProbeSession | null = null, passwordMarker: string | null = null): Promise<Failure | null> => {
+    const probe = await deps.probe({ generation, allowAnonymous, session, passwordMarker });
     reachable = probe.ok || !probe.unreachable;
     const errors = mark === null ? [] : (deps.brokerLog?.since(mark) ?? []).filter(isBrokerErrorLine);
     if (!probe.ok) {
@@ -124,6 +171,7 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
     readDisk,
     write,
     writeAll,
+    writeAllStepwise,
     reload,
     confirm,
     brokerGone,

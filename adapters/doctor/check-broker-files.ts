@@ -5,17 +5,24 @@
  * a root-started broker drops to `mosquitto` BEFORE reading them; an unreadable file is exit 13
  * at start and fail-open on reload, §3.4).
  */
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../config/config.ts';
 import { brokerAccountWhenRoot, isRoot, lookupAccount, type BrokerAccount } from '../mosquitto/permissions.ts';
 import { fail, pass, warn, type CheckResult } from './check-result.ts';
 
 /** Where MCM writes the files: the configured paths, else <data_dir>/mosquitto/{passwd,acl} (adapters/main.ts). */
-export const renderedFilePaths = (config: Config): { passwordFile: string; aclFile: string } => ({
-  passwordFile: config.mosquitto.password_file ? resolve(config.mosquitto.password_file) : join(config.data_dir, 'mosquitto', 'passwd'),
-  aclFile: config.mosquitto.acl_file ? resolve(config.mosquitto.acl_file) : join(config.data_dir, 'mosquitto', 'acl'),
-});
+export const renderedFilePaths = (config: Config): { passwordFile: string; aclFile: string } => {
+  // <data_dir>/mosquitto may be a symlink to where the broker's user can reach the files
+  // (adapters/mosquitto/broker-dir.ts): judge the real place.
+  const brokerDir = join(config.data_dir, 'mosquitto');
+  let real = brokerDir;
+  try { real = realpathSync(brokerDir); } catch { /* not there yet */ }
+  return {
+    passwordFile: config.mosquitto.password_file ? resolve(config.mosquitto.password_file) : join(real, 'passwd'),
+    aclFile: config.mosquitto.acl_file ? resolve(config.mosquitto.acl_file) : join(real, 'acl'),
+  };
+};
 
 /** The user the broker reads the files as, when it can be known from here; null = the user running MCM. */
 const brokerReader = (config: Config): { account: BrokerAccount | null; known: boolean } => {

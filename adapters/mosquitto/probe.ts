@@ -9,6 +9,8 @@
  * The broker handles one connection's publishes in order, so when the probe comes back the canary
  * has either come back before it or was dropped. A second round after the first success closes
  * the window where the reload lands between the two publishes.
+ * With `passwordMarker`, a login as the password file's marker user must be accepted (the broker
+ * runs the password file of this generation, not only its ACL: the pair is proven).
  * Then logins that must be refused: the service account with a wrong password, an unknown user
  * with a random password (a missing password file with anonymous on accepts any credentials), and
  * — when anonymous access is off — an anonymous connect.
@@ -41,6 +43,12 @@ export type ProbeOptions = Readonly<{
   retryMs?: number;
   /** A connection opened before the reload (openProbeSession); closed by the probe. */
   session?: ProbeSession | null;
+  /**
+   * The marker user of the password file the broker should have loaded (apply/broker-files.ts):
+   * a login as it with the service account's password must be accepted, proving the password
+   * file of this generation is in force alongside its ACL. Retried until the deadline.
+   */
+  passwordMarker?: string | null;
 }>;
 
 export type ProbeFailure = Readonly<{
@@ -217,6 +225,21 @@ const probeAcl = async (target: ProbeTarget, opts: ProbeOptions, deadline: numbe
   }
 };
 
+/** Logs in as the password file's marker until the broker accepts it (it runs that file) or the deadline. */
+const markerCheck = async (target: ProbeTarget, marker: string, deadline: number, retryMs: number): Promise<ProbeFailure | null> => {
+  let last = '';
+  while (Date.now() < deadline) {
+    const { outcome, client } = await tryLogin(target, { clientId: `${PROBE_CLIENT_PREFIX}${hex(6)}`, username: marker, password: target.password }, Math.max(50, deadline - Date.now()));
+    client?.end(true);
+    if (outcome.kind === 'accepted') return null;
+    if (outcome.kind === 'unreachable') return fail(`broker unreachable while checking the password file marker: ${outcome.message}`, false, true);
+    last = outcome.kind === 'refused' ? ` (reason code ${outcome.code})` : ' (no answer)';
+    await sleep(Math.max(retryMs, 10));
+  }
+  return fail(`the broker does not run the password file written with this generation: its marker user ${marker} was refused${last} ` +
+    'until the probe timeout (an old or mixed password file and ACL file pair is loaded)');
+};
+
 const refusedCheck = async (target: ProbeTarget, what: string, extra: IClientOptions, deadline: number): Promise<ProbeFailure | null> => {
   const { outcome, client } = await tryLogin(target, extra, Math.max(50, deadline - Date.now()));
   client?.end(true);
@@ -244,6 +267,7 @@ export const probeBroker = async (target: ProbeTarget, opts: ProbeOptions): Prom
         clientId: `${PROBE_CLIENT_PREFIX}${hex(6)}`, username: `${PROBE_CLIENT_PREFIX}nobody-${hex(8)}`, password: hex(12),
       }, deadline),
     ];
+    if (opts.passwordMarker) checks.push(markerCheck(target, opts.passwordMarker, deadline, opts.retryMs ?? 2));
     if (!opts.allowAnonymous) {
       checks.push(refusedCheck(target, 'an anonymous client while anonymous access is off', { clientId: `${PROBE_CLIENT_PREFIX}${hex(6)}` }, deadline));
     }

@@ -31,6 +31,13 @@ export type ApplyResultInput = Readonly<{
 
 export type GoodFile = Readonly<{ name: string; generation: number; sha256: string; content: string }>;
 
+/**
+ * Content whose apply failed open (issue 12): the files MCM rendered were written, the probe saw
+ * enforcement off, and the last-known-good files were put back. An apply that renders the same
+ * content again is not written until the content changes or an admin retries (which lifts it).
+ */
+export type QuarantineRow = Readonly<{ content_sha256: string; generation: number; reason: string; at: string }>;
+
 export type ApplyResults = {
   record(input: ApplyResultInput): ApplyResultRow;
   /** Records a success and replaces the last-good files, atomically. */
@@ -40,6 +47,14 @@ export type ApplyResults = {
   lastSuccess(): ApplyResultRow | null;
   recent(limit?: number): ApplyResultRow[];
   lastGoodFiles(): Map<string, GoodFile>;
+  /** Records a failed apply and quarantines its content, atomically. */
+  recordQuarantined(input: ApplyResultInput, q: QuarantineRow): ApplyResultRow;
+  /** The quarantine of this content, or null. */
+  quarantined(contentSha256: string): QuarantineRow | null;
+  /** Whether anything is quarantined (spares hashing the render when nothing is). */
+  anyQuarantined(): boolean;
+  /** Lifts every quarantine (an admin's retry); returns how many were lifted. */
+  liftQuarantine(): number;
 };
 
 export const createApplyResults = ({ db }: { db: DatabaseSync }): ApplyResults => {
@@ -54,6 +69,26 @@ export const createApplyResults = ({ db }: { db: DatabaseSync }): ApplyResults =
     'INSERT INTO last_good_files (name, generation, sha256, content) VALUES (?, ?, ?, ?) ' +
     'ON CONFLICT (name) DO UPDATE SET generation = excluded.generation, sha256 = excluded.sha256, content = excluded.content',
   );
+
+  const putQuarantine = db.prepare(
+    'INSERT INTO apply_quarantine (content_sha256, generation, reason, at) VALUES (?, ?, ?, ?) ' +
+    'ON CONFLICT (content_sha256) DO UPDATE SET generation = excluded.generation, reason = excluded.reason, at = excluded.at',
+  );
+  const quarantineStmt = db.prepare('SELECT content_sha256, generation, reason, at FROM apply_quarantine WHERE content_sha256 = ?');
+  const anyQuarantineStmt = db.prepare('SELECT 1 AS one FROM apply_quarantine LIMIT 1');
+  const liftStmt = db.prepare('DELETE FROM apply_quarantine');
+
+  const transaction = <T>(fn: () => T): T => {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const out = fn();
+      db.exec('COMMIT');
+      return out;
+    } catch (e) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw e;
+    }
+  };
 
   const record = (i: ApplyResultInput): ApplyResultRow =>
     insert.get(i.generation, i.result, i.reason ?? null, i.latencyMs ?? null, i.passwordSha256 ?? null, i.aclSha256 ?? null, i.at) as unknown as ApplyResultRow;
@@ -76,5 +111,15 @@ export const createApplyResults = ({ db }: { db: DatabaseSync }): ApplyResults =
     lastSuccess: () => (lastSuccessStmt.get() as unknown as ApplyResultRow | undefined) ?? null,
     recent: (limit = 20) => recentStmt.all(limit) as unknown as ApplyResultRow[],
     lastGoodFiles: () => new Map((goodStmt.all() as unknown as GoodFile[]).map((f) => [f.name, { ...f }])),
+    recordQuarantined: (input, q) => transaction(() => {
+      putQuarantine.run(q.content_sha256, q.generation, q.reason, q.at);
+      return record(input);
+    }),
+    quarantined: (contentSha256) => {
+      const row = quarantineStmt.get(contentSha256) as unknown as QuarantineRow | undefined;
+      return row ? { ...row } : null;
+    },
+    anyQuarantined: () => anyQuarantineStmt.get() !== undefined,
+    liftQuarantine: () => Number(liftStmt.run().changes),
   };
 };

@@ -137,6 +137,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX login_failures_username ON login_failures (username, at_ms);
   CREATE INDEX login_failures_at ON login_failures (at_ms);
   `,
+  // 7: content whose apply failed open is quarantined (adapters/sqlite/apply-results.ts, issue 12):
+  // the sha256 of the render's content keys; an apply rendering it again writes nothing until the
+  // content changes or an admin retries (which deletes the rows).
+  `
+  CREATE TABLE apply_quarantine (
+    content_sha256 TEXT PRIMARY KEY,
+    generation INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    at TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 /** The schema version this code expects: the number of migrations. */

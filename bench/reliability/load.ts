@@ -172,7 +172,7 @@ export const loadScenario = async ({ scale, log }: ReliabilityOptions): Promise<
     const viewerNames = Array.from({ length: VIEWER_ACCOUNTS }, (_, v) => `load-view-${v}`);
     await inGroups([...writerNames.map((n) => [n, 'operator']), ...viewerNames.map((n) => [n, 'viewer'])], 10, ([name, role]) =>
       must(api, `admin ${name}`, 'POST', '/admin-users', adminToken, { username: name, password: adminPassword(name as string), role }));
-    // Sign-ins in flight count against the per-address lockout limit (6, lockout.ts): a few at a time.
+    // A few sign-ins at a time: each is a bcrypt check (valid sign-ins in flight no longer risk a 429, lockout.ts).
     const writerTokens: string[] = [];
     await inGroups(writerNames.map((n, i) => [n, i] as const), 4, async ([n, i]) => { writerTokens[i] = await login(api, n, adminPassword(n)); });
     const viewerTokens: string[] = [];

@@ -68,6 +68,10 @@ export const parsePasswordFile = (text: string, opts: ParseOptions): ParsedPassw
     if (username === opts.serviceAccount) {
       return warn(n, 'service_account_skipped', `${JSON.stringify(username)} is MCM's own service account: MCM renders its line itself`);
     }
+    // The marker line MCM adds to every password file it renders (adapters/apply/broker-files.ts).
+    if (/^mcm-pwfile-[0-9a-f]{16}$/.test(username)) {
+      return warn(n, 'service_account_skipped', `${JSON.stringify(username)} is the marker MCM's probe logs in as: MCM renders its line itself`);
+    }
     out.entries.push({ line: n, username, hash });
   });
   if (blank > 0) warn(undefined, 'blank_lines_dropped', `${blank} blank line${blank === 1 ? '' : 's'} (first on line ${firstBlank}) not kept: the broker skips them`);

@@ -55,7 +55,8 @@ describe('loadConfig: built-in defaults', () => {
     );
     assert.equal(config.http.body_limit_bytes, 1024 * 1024);
     assert.deepEqual(config.observer, { max_topics: 10000, history_depth: 20, log_file: null });
-    assert.deepEqual(config.webhooks, { allow_private: false, max_attempts: 8 });
+    assert.deepEqual(config.webhooks, { allow_private: false, max_attempts: 8, retention_days: 7, max_pending: 10_000 });
+    assert.deepEqual(config.security_events, { retention_days: 90, max_rows: 100_000, aggregate_window_s: 60 });
     assert.deepEqual(config.bootstrap_admin, { username: null, password: null });
   });
 

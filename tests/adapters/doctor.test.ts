@@ -104,7 +104,7 @@ describe('mcm doctor', { concurrency: 2 }, () => {
     assert.match(d.checks.get('mosquitto')!.detail, /mosquitto 2\.\d+\.\d+ at /);
     // One line per check, then the verdict.
     const lines = d.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 10);
+    assert.equal(lines.length, 11);
     assert.match(lines[0]!, /^ok {4}config {8}valid \(.*mcm\.yaml\)$/);
     assert.equal(lines.at(-1), 'no problems found');
   });

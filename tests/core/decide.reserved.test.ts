@@ -32,6 +32,11 @@ describe('the service account name is reserved by decide', () => {
     });
   }
 
+  it("refuses the form of MCM's password-file marker user (mcm-pwfile-<16 hex>) too", () => {
+    assert.throws(() => decide({ type: 'CreateMqttUser', data: { username: 'mcm-pwfile-0123456789abcdef', passwordHash: HASH_A } }, state, {}), reserved);
+    assert.equal(decide({ type: 'CreateMqttUser', data: { username: 'mcm-pwfile-notes', passwordHash: HASH_A } }, state, {}).length, 1);
+  });
+
   it('leaves other names alone', () => {
     assert.equal(decide({ type: 'CreateMqttUser', data: { username: 'alice', passwordHash: HASH_A } }, state, { serviceAccount: SA }).length, 1);
   });

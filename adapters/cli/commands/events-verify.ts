@@ -49,7 +49,7 @@ export const eventsVerifyCommand: CliCommand = {
       if (result.ok) io.stdout(`ok: ${result.count} event${result.count === 1 ? '' : 's'}, chain intact up to seq ${result.head} (head ${result.head_hash})\n`);
       else io.stderr(`event chain BROKEN at seq ${result.first_bad_seq}: ${result.reason}: ${result.detail}\n`);
       for (const b of snapshots.bad) io.stderr(`snapshot at seq ${b.seq}: ${b.reason}\n`);
-      if (snapshots.bad.length === 0) io.stdout(`ok: ${snapshots.checked} snapshot${snapshots.checked === 1 ? '' : 's'} match their HMAC\n`);
+      if (result.ok && snapshots.checked > 0 && snapshots.bad.length === 0) io.stdout(`ok: ${snapshots.checked} snapshot${snapshots.checked === 1 ? '' : 's'} match their HMAC\n`);
     }
     return result.ok && edited.length === 0 ? EXIT.OK : EXIT.FAILURE;
   },
