@@ -41,19 +41,6 @@ export default tseslint.config(
     },
   },
   {
-    files: ['projections/**/*.ts'],
-    rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['**/adapters/**', '**/adapters'], message: 'projections/ are pure: no adapters (DESIGN §2).' },
-          { group: ['**/ui/**'], message: 'projections/ never import the UI.' },
-          { group: NODE_BUILTINS, message: 'projections/ are pure: no node: I/O (DESIGN §2).' },
-          { regex: '^[^.]', message: 'projections/ import no npm runtime packages (DESIGN §2): relative imports only.' },
-        ],
-      }],
-    },
-  },
-  {
     files: ['ui/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {

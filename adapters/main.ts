@@ -42,7 +42,7 @@ import { createSparkplugTracker, type SparkplugTracker } from './observer/sparkp
 import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
 import { publishEventAppended } from './ws/event-appended.ts';
 import { relaySecurityEvents } from './ws/security-event-relay.ts';
-import { createApplyResults, type ApplyResults } from './sqlite/apply-results.ts';
+import { createApplyResults, GOOD_FILES_KEY_NAME, signUnsignedGoodFiles, type ApplyResults } from './sqlite/apply-results.ts';
 import { createSqliteEventStore, SNAPSHOT_KEY_NAME, type SqliteEventStore } from './sqlite/event-store.ts';
 import { openDatabase, SERVER_BUSY_TIMEOUT_MS } from './sqlite/open-database.ts';
 import { createSecurityEventLog, type SecurityEventLog } from './sqlite/security-events.ts';
@@ -202,7 +202,18 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     const metrics = createMetrics({ bus, processMetrics: true, sources: { headSeq: () => store.headSeq() } });
     cleanups.push(() => metrics.stop());
     cleanups.push(publishEventAppended({ store, bus }));
-    const applyResults = createApplyResults({ db });
+    // The last-known-good records are trusted only with a matching HMAC (key in secrets/): an edited
+    // one could make MCM take foreign files for its own, or restore edited files.
+    const goodFilesKeyIsNew = secrets.read(GOOD_FILES_KEY_NAME) === null;
+    const goodFilesKey = secrets.getOrCreate(GOOD_FILES_KEY_NAME, () => randomBytes(32));
+    if (goodFilesKeyIsNew) signUnsignedGoodFiles(db, goodFilesKey);
+    const applyResults = createApplyResults({
+      db, key: goodFilesKey,
+      onRejected: (name, reason) => securityLog.record({
+        category: 'integrity.good_files_rejected', severity: 'critical', details: { file: name },
+        message: `the last-known-good record of ${name} was ignored: ${reason}; MCM does not take the file on disk for its own (adoption_required until it is imported or taken over)`,
+      }),
+    });
     issueCliToken(secrets); // new at every start (DESIGN §8)
     const mqttHasher = createMosquittoHasher();
     const serviceAccount = await loadServiceAccount({ secrets, hasher: mqttHasher, username: config.mqtt.service_account.username });

@@ -8,7 +8,7 @@
  * stray whitespace): each one means a value would reach the broker differently than intended.
  */
 import type { Access } from '../core/acl-types.ts';
-import { topicFilterProblem } from '../core/topic-filter.ts';
+import { isReservedTopic, topicFilterProblem } from '../core/topic-filter.ts';
 import type { Problem } from './password-file-check.ts';
 
 export type { Problem };
@@ -88,6 +88,9 @@ export const brokerTopicProblem = (topic: string): string | null => {
   return null;
 };
 
+/** The service account's own `$mcm` lines (core/acl-model.ts serviceAccountSources). */
+const SERVICE_ACCOUNT_MCM_LINE = /^(read \$mcm\/#|write \$mcm\/probe\/[0-9]+)$/;
+
 /** `strtok_r(NULL, "", &save)`: the rest of the line, or null when nothing is left. */
 const restOfLine = (s: string, pos: number): string | null => (pos < s.length ? s.slice(pos) : null);
 
@@ -155,6 +158,12 @@ export const parseAclFile = (text: string): ParsedAcl => {
     // ever match them: MCM refuses them at the API and never writes them.
     const unusable = topicFilterProblem(topic);
     if (unusable !== null) add(n, `topic ${JSON.stringify(topic)} ${unusable}`);
+    // `$mcm/…` is MCM's enforcement proof (DESIGN §6): only the service account's own two lines may
+    // name it. `pattern write $mcm/#` would make every probe pass before a reload lands, or every
+    // apply fail open; the core refuses such rules, and the render must never carry one.
+    if (isReservedTopic(topic) && (keyword === 'pattern' || !SERVICE_ACCOUNT_MCM_LINE.test(`${access} ${topic}`))) {
+      add(n, `topic ${JSON.stringify(topic)} is under $mcm, reserved for MCM's enforcement probes`);
+    }
     const entry: ParsedAclEntry = { access, topic, line: n };
     if (keyword === 'pattern') out.patterns.push(entry);
     else if (user === null) out.anonymous.push(entry);

@@ -20,7 +20,8 @@ export const SECURITY_CATEGORIES = [
   'auth.login_failed', 'auth.login_succeeded', 'auth.locked_out', 'auth.unlocked', 'auth.mfa_failed', 'auth.reauth_failed',
   'auth.token_invalid', 'auth.token_revoked',
   'apply.failed', 'apply.fail_open', 'broker.unreachable', 'files.drift',
-  'files.adoption_required', 'broker.exited', 'integrity.snapshot_rejected',
+  'files.adoption_required', 'broker.exited', 'integrity.snapshot_rejected', 'integrity.good_files_rejected',
+  'apply.quarantined', 'apply.quarantine_lifted',
 ] as const;
 const SECURITY_PREFIXES = ['auth', 'apply', 'broker', 'files', 'gitops', 'webhook', 'schema', 'integrity'] as const;
 

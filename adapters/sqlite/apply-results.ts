@@ -4,7 +4,27 @@
  * success and its last-good files are written in one transaction, after confirmation only, so a
  * crash before it means the next start applies again (harmless: rendering is deterministic).
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
+
+/** The secrets/ file holding the last-known-good files' HMAC key. */
+export const GOOD_FILES_KEY_NAME = 'good-files.key';
+
+/** HMAC-SHA256 over a last-known-good record: its name, generation, sha256 and content. */
+export const goodFileMac = (key: Buffer, f: Readonly<{ name: string; generation: number; sha256: string; content: string }>): string =>
+  createHmac('sha256', key).update(`${f.name}\n${f.generation}\n${f.sha256}\n`).update(f.content).digest('hex');
+
+const sameHex = (a: string, b: string): boolean => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+export type GoodFilesDeps = Readonly<{
+  /**
+   * The HMAC key (secrets/good-files.key). Records are written with their HMAC and trusted only
+   * when it matches; without a key (a CLI that can't read secrets/) none is trusted.
+   */
+  key?: Buffer | null;
+  /** A record whose HMAC does not match was ignored (a security event for the server). */
+  onRejected?: (name: string, reason: string) => void;
+}>;
 
 export type ApplyResultKind = 'applied' | 'written' | 'failed';
 
@@ -57,18 +77,33 @@ export type ApplyResults = {
   liftQuarantine(): number;
 };
 
-export const createApplyResults = ({ db }: { db: DatabaseSync }): ApplyResults => {
+export const createApplyResults = ({ db, key = null, onRejected }: { db: DatabaseSync } & GoodFilesDeps): ApplyResults => {
   const insert = db.prepare(
     'INSERT INTO apply_results (generation, result, reason, latency_ms, password_sha256, acl_sha256, at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
   );
   const lastStmt = db.prepare('SELECT * FROM apply_results ORDER BY id DESC LIMIT 1');
   const lastSuccessStmt = db.prepare("SELECT * FROM apply_results WHERE result IN ('applied', 'written') ORDER BY id DESC LIMIT 1");
   const recentStmt = db.prepare('SELECT * FROM apply_results ORDER BY id DESC LIMIT ?');
-  const goodStmt = db.prepare('SELECT name, generation, sha256, content FROM last_good_files');
+  const goodStmt = db.prepare('SELECT name, generation, sha256, content, mac FROM last_good_files');
   const putGood = db.prepare(
-    'INSERT INTO last_good_files (name, generation, sha256, content) VALUES (?, ?, ?, ?) ' +
-    'ON CONFLICT (name) DO UPDATE SET generation = excluded.generation, sha256 = excluded.sha256, content = excluded.content',
+    'INSERT INTO last_good_files (name, generation, sha256, content, mac) VALUES (?, ?, ?, ?, ?) ' +
+    'ON CONFLICT (name) DO UPDATE SET generation = excluded.generation, sha256 = excluded.sha256, content = excluded.content, mac = excluded.mac',
   );
+
+  /** The records whose HMAC matches; the others are reported and left out (as if never confirmed). */
+  const trustedGoodFiles = (): Map<string, GoodFile> => {
+    const out = new Map<string, GoodFile>();
+    for (const row of goodStmt.all() as unknown as (GoodFile & { mac: string | null })[]) {
+      const { mac, ...f } = row;
+      if (key === null) continue;
+      if (mac === null || !sameHex(mac, goodFileMac(key, f))) {
+        onRejected?.(f.name, mac === null ? 'it carries no HMAC' : 'its content does not match its HMAC: it was edited');
+        continue;
+      }
+      out.set(f.name, { ...f });
+    }
+    return out;
+  };
 
   const putQuarantine = db.prepare(
     'INSERT INTO apply_quarantine (content_sha256, generation, reason, at) VALUES (?, ?, ?, ?) ' +
@@ -98,7 +133,7 @@ export const createApplyResults = ({ db }: { db: DatabaseSync }): ApplyResults =
     recordGood(input, files) {
       db.exec('BEGIN IMMEDIATE');
       try {
-        for (const f of files) putGood.run(f.name, f.generation, f.sha256, f.content);
+        for (const f of files) putGood.run(f.name, f.generation, f.sha256, f.content, key === null ? null : goodFileMac(key, f));
         const row = record(input);
         db.exec('COMMIT');
         return row;
@@ -110,7 +145,7 @@ export const createApplyResults = ({ db }: { db: DatabaseSync }): ApplyResults =
     last: () => (lastStmt.get() as unknown as ApplyResultRow | undefined) ?? null,
     lastSuccess: () => (lastSuccessStmt.get() as unknown as ApplyResultRow | undefined) ?? null,
     recent: (limit = 20) => recentStmt.all(limit) as unknown as ApplyResultRow[],
-    lastGoodFiles: () => new Map((goodStmt.all() as unknown as GoodFile[]).map((f) => [f.name, { ...f }])),
+    lastGoodFiles: trustedGoodFiles,
     recordQuarantined: (input, q) => transaction(() => {
       putQuarantine.run(q.content_sha256, q.generation, q.reason, q.at);
       return record(input);
@@ -122,4 +157,26 @@ export const createApplyResults = ({ db }: { db: DatabaseSync }): ApplyResults =
     anyQuarantined: () => anyQuarantineStmt.get() !== undefined,
     liftQuarantine: () => Number(liftStmt.run().changes),
   };
+};
+
+/**
+ * Signs the records written before they carried an HMAC, once, when the key is new (an upgrade):
+ * trust on first use, so an upgraded server does not take its own files for foreign ones.
+ */
+export const signUnsignedGoodFiles = (db: DatabaseSync, key: Buffer): number => {
+  const rows = db.prepare('SELECT name, generation, sha256, content FROM last_good_files WHERE mac IS NULL').all() as unknown as GoodFile[];
+  const put = db.prepare('UPDATE last_good_files SET mac = ? WHERE name = ?');
+  for (const f of rows) put.run(goodFileMac(key, f), f.name);
+  return rows.length;
+};
+
+/** Every record's HMAC (`mcm events verify`). */
+export const verifyGoodFiles = (db: DatabaseSync, key: Buffer | null): { checked: number; bad: { name: string; reason: string }[] } => {
+  const rows = db.prepare('SELECT name, generation, sha256, content, mac FROM last_good_files ORDER BY name').all() as unknown as (GoodFile & { mac: string | null })[];
+  const bad: { name: string; reason: string }[] = [];
+  for (const { mac, ...f } of rows) {
+    if (key === null) bad.push({ name: f.name, reason: `cannot be checked: secrets/${GOOD_FILES_KEY_NAME} is missing or unreadable` });
+    else if (mac === null || !sameHex(mac, goodFileMac(key, f))) bad.push({ name: f.name, reason: 'its content does not match its HMAC: it was edited' });
+  }
+  return { checked: rows.length, bad };
 };

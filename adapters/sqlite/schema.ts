@@ -148,6 +148,11 @@ export const MIGRATIONS: readonly string[] = [
     at TEXT NOT NULL
   ) STRICT;
   `,
+  // 8: the last-known-good files carry an HMAC of their content (key in secrets/, never in the
+  // database): an edited record can't make MCM take foreign files for its own or restore them.
+  `
+  ALTER TABLE last_good_files ADD COLUMN mac TEXT;
+  `,
 ];
 
 /** The schema version this code expects: the number of migrations. */

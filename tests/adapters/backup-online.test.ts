@@ -128,7 +128,8 @@ describe('mcm backup create while the event log is being written', () => {
     assert.equal(restored.code, 0, restored.stderr);
     const verified = await mcm(['events', 'verify', '--json'], dst, cwd);
     assert.equal(verified.code, 0, verified.stderr);
-    const { snapshots, ...chain } = JSON.parse(verified.stdout) as { snapshots: { bad: unknown[] } };
+    const { snapshots, good_files: goodFiles, ...chain } = JSON.parse(verified.stdout) as { snapshots: { bad: unknown[] }; good_files: { bad: unknown[] } };
+    assert.deepEqual(goodFiles.bad, [], 'the restored last-known-good files match their HMAC');
     assert.deepEqual(chain, { ok: true, count: manifest.seq, head: manifest.seq, head_hash: manifest.head_hash });
     assert.deepEqual(snapshots.bad, [], 'the restored snapshots match their HMAC (the key came along in secrets/)');
 

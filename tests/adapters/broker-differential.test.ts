@@ -24,6 +24,7 @@ import { checkAclFile } from '../../projections/acl-file-check.ts';
 import { renderPasswordFile } from '../../projections/password-file.ts';
 import { checkPasswordFile } from '../../projections/password-file-check.ts';
 import { parsePasswordFile } from '../../core/import/parse-password-file.ts';
+import { pool, readAllowed as readDelivered, v5Options, writeAllowed } from '../helpers/broker-decisions.ts';
 import { requireMosquitto, startMosquitto, type Broker } from '../helpers/mosquitto.ts';
 import { freePort } from '../helpers/ports.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -156,9 +157,7 @@ const CASES: Case[] = [
   c(SERVICE.username, 'mcm-observer', 'read', `$mcm/probe/${GENERATION}`, true, 'service account reads $mcm/#'),
 ];
 
-const baseOptions = (clientId: string): IClientOptions => ({
-  clientId, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, clean: true,
-});
+const baseOptions = v5Options;
 
 /**
  * startMosquitto resolves on "Opening … listen socket", which is logged BEFORE listen(); connecting
@@ -166,17 +165,6 @@ const baseOptions = (clientId: string): IClientOptions => ({
  */
 const listening = (broker: Broker): Promise<void> => broker.waitForLog(/mosquitto version \S+ running/, 5000);
 
-/** Runs `tasks` with at most `limit` in flight. */
-const pool = async (limit: number, tasks: (() => Promise<void>)[]): Promise<void> => {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) {
-      const task = tasks[next++];
-      if (task) await task();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-};
 
 test('a real mosquitto enforces the rendered files exactly as explain predicts [ref §2.3, DESIGN §5]', async (t: TestContext) => {
   const bin = requireMosquitto(t);
@@ -248,36 +236,9 @@ test('a real mosquitto enforces the rendered files exactly as explain predicts [
   await t.test(`at least 40 ACL cases: broker decision = expectation = explain (${CASES.length} cases)`, { concurrency: 6 }, async (t) => {
     assert.ok(CASES.length >= 40);
     const publisher = await connect({ ...baseOptions('mcm-publisher'), username: SERVICE.username, password: SERVICE.password });
-    let counter = 0;
-
-    const writeAllowed = async (client: MqttClient, topic: string, payload = 'w'): Promise<boolean> => {
-      try {
-        await client.publishAsync(topic, payload, { qos: 1 });
-        return true;
-      } catch (err) {
-        if ((err as { code?: unknown }).code === 135) return false;
-        throw err;
-      }
-    };
-    const readAllowed = async (client: MqttClient, topic: string): Promise<boolean> => {
-      const retained = topic === '$SYS/broker/version';
-      const payload = `case-${++counter}`;
-      const delivered = new Promise<boolean>((resolve) => {
-        const onMessage = (got: string, body: Buffer): void => {
-          if (got === topic && (retained || body.toString() === payload)) finish(true);
-        };
-        const timer = setTimeout(() => finish(false), READ_WAIT_MS);
-        const finish = (v: boolean): void => { clearTimeout(timer); client.off('message', onMessage); resolve(v); };
-        client.on('message', onMessage);
-      });
-      // Subscribing is never refused by acl_file: the READ check happens at delivery [ref §2.4].
-      const granted = await client.subscribeAsync(topic, { qos: 1 });
-      assert.ok(granted.every((g) => g.qos === 1), `SUBACK ${JSON.stringify(granted)}`);
-      if (!retained) assert.equal(await writeAllowed(publisher, topic, payload), true, 'the service account may publish the probe message');
-      const result = await delivered;
-      await client.unsubscribeAsync(topic);
-      return result;
-    };
+    // Subscribing is never refused by acl_file: the READ check happens at delivery [ref §2.4]; the
+    // service account publishes the probe message (tests/helpers/broker-decisions.ts).
+    const readAllowed = (client: MqttClient, topic: string): Promise<boolean> => readDelivered(client, publisher, topic, READ_WAIT_MS);
 
     // One connection per (username, client id): two connections with one id would take over each other.
     const groups = new Map<string, Case[]>();

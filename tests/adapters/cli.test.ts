@@ -276,7 +276,7 @@ describe('mcm events (on the data dir)', { concurrency: 4 }, () => {
     assert.match(r.stdout, /^ok: 3 events, chain intact up to seq 3 \(head [0-9a-f]{64}\)\n$/);
     const j = await mcm(['events', 'verify', '--json'], { cwd, env: { MCM_DATA_DIR: dataDir } });
     assert.equal(j.code, 0);
-    assert.deepEqual({ ...JSON.parse(j.stdout), head_hash: 'h' }, { ok: true, count: 3, head: 3, head_hash: 'h', snapshots: { checked: 0, bad: [] } });
+    assert.deepEqual({ ...JSON.parse(j.stdout), head_hash: 'h' }, { ok: true, count: 3, head: 3, head_hash: 'h', snapshots: { checked: 0, bad: [] }, good_files: { checked: 0, bad: [] } });
   });
 
   it('verify: a row edited with raw SQL fails, naming the first broken seq, exit 1 [DESIGN §4]', async (t) => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createApplyResults } from '../../adapters/sqlite/apply-results.ts';
+import { createApplyResults, GOOD_FILES_KEY_NAME } from '../../adapters/sqlite/apply-results.ts';
 import { sha256Hex } from '../../adapters/import/import-file.ts';
 import { HASH_A, HASH_B } from '../helpers/decider-spec.ts';
 import { createTestApp } from '../helpers/http.ts';
@@ -118,7 +118,8 @@ describe('POST /api/v1/import', () => {
     writeFileSync(join(h.dataDir, 'broker-passwd'), PASSWD);
     writeFileSync(join(h.dataDir, 'broker-acl'), ACL);
     // The acl file is the last one MCM wrote and the broker confirmed: MCM's own.
-    createApplyResults({ db: h.db }).recordGood({ generation: 1, result: 'applied', at: new Date().toISOString() }, [
+    // Written as the server writes it: with the HMAC of secrets/good-files.key.
+    createApplyResults({ db: h.db, key: h.deps.secrets.getOrCreate(GOOD_FILES_KEY_NAME) }).recordGood({ generation: 1, result: 'applied', at: new Date().toISOString() }, [
       { name: 'acl_file', generation: 1, sha256: sha(ACL), content: ACL },
     ]);
     const token = await h.tokenFor('admin');

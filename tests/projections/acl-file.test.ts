@@ -210,3 +210,12 @@ describe('parseAclFile (the broker grammar, reference §2.1)', () => {
     assert.deepEqual(plainParsed(p).users, [['a', ['read x']]]);
   });
 });
+
+describe('checkAclFile: $mcm is MCM\'s own [issue 12]', () => {
+  it('refuses $mcm lines other than the service account\'s two, and any $mcm pattern', () => {
+    const lines = (text: string): number[] => checkAclFile(text).map((p) => p.line);
+    assert.deepEqual(lines('user mcm-service\ntopic read $mcm/#\ntopic write $mcm/probe/42\n'), []);
+    assert.deepEqual(lines('pattern write $mcm/#\n'), [1]);
+    assert.deepEqual(lines('user alice\ntopic write $mcm/probe/#\ntopic readwrite $mcm/canary\ntopic read $mcmx/a\n'), [2, 3]);
+  });
+});

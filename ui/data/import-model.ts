@@ -5,30 +5,17 @@
  * its file and line number: nothing changed) or a stale plan (412: plan again), and the words
  * the screen shows (summary rows, warnings grouped by code, the confirmation).
  * No DOM: tested against the real HTTP app in tests/ui/import-model.test.ts. The shapes mirror
- * core/import/import-types.ts (the test checks they agree); ui/ never imports server code.
+ * core/import/import-types.ts, imported as types; ui/ never imports server code.
  */
 import { ApiError, type ApiClient } from './api-client.ts';
 import { seqFromEtag } from './access-apply.ts';
+import type { ImportDifference, ImportProblem, ImportSummary, ImportWarning } from '../../core/import/import-types.ts';
 
 export type ImportFileKind = 'password_file' | 'acl_file' | 'mosquitto_conf';
 
-export type ImportSummary = {
-  users_in_files: number;
-  rules_in_files: number;
-  users_created: number;
-  users_password_changed: number;
-  users_enabled: number;
-  users_disabled: number;
-  users_without_password: number;
-  rules_added: number;
-  rules_removed: number;
-  roles_revoked: number;
-  allow_anonymous_changed: boolean;
-};
-
-export type ImportDifference = { file: ImportFileKind; line?: number; text: string };
-export type ImportWarning = { file: ImportFileKind; line?: number; code: string; message: string };
-export type ImportProblem = { file: ImportFileKind; line: number; message: string };
+// The plan's pieces are the core's own types (type-only: nothing of the server is bundled), so
+// the screen and the planner can't drift apart.
+export type { ImportDifference, ImportProblem, ImportSummary, ImportWarning } from '../../core/import/import-types.ts';
 export type AdoptedFile = { file: 'password_file' | 'acl_file'; sha256: string; path: string | null };
 
 /** The answer of POST /import (plan; apply adds events_count and applied_seq). */

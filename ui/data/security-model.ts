@@ -39,6 +39,9 @@ export const KNOWN_CATEGORIES: readonly { category: string; meaning: string }[] 
   { category: 'files.drift', meaning: 'a broker file was changed or removed outside MCM' },
   { category: 'files.adoption_required', meaning: 'MCM found broker files it did not write and leaves them alone until they are imported (Import screen or mcm import)' },
   { category: 'broker.exited', meaning: 'the broker exited (a 2.1 broker does on a bad reload); MCM restored the last good files' },
+  { category: 'apply.quarantined', meaning: 'a render that failed open is held back: it is not applied again until it changes or an admin retries' },
+  { category: 'apply.quarantine_lifted', meaning: 'an admin retried the apply: held-back content may be applied again' },
+  { category: 'integrity.good_files_rejected', meaning: 'the record of the last files the broker confirmed did not match its HMAC (edited?) and was ignored; the files on disk are treated as not MCM\'s' },
   { category: 'integrity.snapshot_rejected', meaning: 'a snapshot of the state did not match its HMAC (edited?) and was ignored; the state was rebuilt from the event log' },
 ];
 

@@ -16,7 +16,8 @@ import { filesActorId, IMPORT_INVALID } from '../../import/import-file.ts';
 import { brokerLineOf, detectBinaryVersion } from '../../mosquitto/broker-version.ts';
 import { buildImportInput, readImportFiles, type ImportFiles, type ImportPaths } from '../../import/read-import-files.ts';
 import { applyImport, planImportOutcome, willAppend, type ImportApplyOutcome, type ImportPlanOutcome } from '../../import/run-import.ts';
-import { createApplyResults } from '../../sqlite/apply-results.ts';
+import { createApplyResults, GOOD_FILES_KEY_NAME } from '../../sqlite/apply-results.ts';
+import { createSecretStore } from '../../secrets/secret-store.ts';
 import { createSqliteEventStore } from '../../sqlite/event-store.ts';
 import { openDatabase } from '../../sqlite/open-database.ts';
 import { connectToServer } from '../api-client.ts';
@@ -151,7 +152,10 @@ const direct = async (io: CliIo, config: Config, paths: ImportPaths, ask: Ask, f
   const fresh = !existsSync(path);
   let db = fresh ? null : openDatabase(path);
   try {
-    const lastGood = db ? createApplyResults({ db }).lastGoodFiles() : new Map<string, { sha256: string }>();
+    // MCM's own files are recognised only through records whose HMAC matches (key in secrets/).
+    let key: Buffer | null = null;
+    try { key = createSecretStore(dataDir).read(GOOD_FILES_KEY_NAME); } catch { /* unreadable: nothing is taken for MCM's own */ }
+    const lastGood = db ? createApplyResults({ db, key }).lastGoodFiles() : new Map<string, { sha256: string }>();
     const brokerVersion = localBrokerVersion(config, io.env);
     const input = buildImportInput(files, { serviceAccount: config.mqtt.service_account.username, brokerLine: brokerLineOf(brokerVersion), lastGood });
     // No snapshots from the CLI: they are the server's start-up cache (DESIGN §4).

@@ -15,7 +15,7 @@ import { filesActorId, importFileOfText, importInvalid } from '../../import/impo
 import { brokerLineOf } from '../../mosquitto/broker-version.ts';
 import { buildImportInput, readImportFiles } from '../../import/read-import-files.ts';
 import { applyImport, planImportOutcome, type ImportApplyOutcome } from '../../import/run-import.ts';
-import { createApplyResults } from '../../sqlite/apply-results.ts';
+import { createApplyResults, GOOD_FILES_KEY_NAME } from '../../sqlite/apply-results.ts';
 import { deferredJsonBody } from '../body.ts';
 import type { HttpDeps } from '../deps.ts';
 import { ifMatch } from '../etag.ts';
@@ -83,7 +83,9 @@ const importActor = (ctx: Context, source: string): Actor => {
 };
 
 export const registerImportRoutes = (router: Router, deps: HttpDeps): void => {
-  const results = createApplyResults({ db: deps.db });
+  // The server's own key (read when needed: the server creates it at start): records are trusted
+  // only with a matching HMAC.
+  const lastGoodFiles = () => createApplyResults({ db: deps.db, key: deps.secrets.read(GOOD_FILES_KEY_NAME) }).lastGoodFiles();
   mountRoutes(router, routes, {
     'POST /import': [deferredJsonBody(IMPORT_BODY_LIMIT_BYTES), validateBody('ImportRequest'), (ctx) => {
       const body = bodyOf<ImportRequest>(ctx);
@@ -93,7 +95,7 @@ export const registerImportRoutes = (router: Router, deps: HttpDeps): void => {
       const input = buildImportInput(read, {
         serviceAccount: deps.serviceAccount,
         brokerLine: brokerLineOf(brokerVersion),
-        lastGood: results.lastGoodFiles(),
+        lastGood: lastGoodFiles(),
       });
       const opts = { brokerVersion, warnings: read.warnings };
       if (body.mode === 'plan') {
