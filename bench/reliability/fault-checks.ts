@@ -17,6 +17,7 @@ import { createSqliteEventStore } from '../../adapters/sqlite/event-store.ts';
 import { openDatabase } from '../../adapters/sqlite/open-database.ts';
 import { renderAclFileFromState, stripGenerationLine } from '../../projections/acl-file.ts';
 import { renderPasswordFile } from '../../projections/password-file.ts';
+import { stripPasswordMarker } from '../../adapters/apply/broker-files.ts';
 import type { AdminClient } from './fault-clients.ts';
 import { sleep, type FaultWorld } from './fault-server.ts';
 
@@ -79,7 +80,8 @@ export const checkRenderedFiles = async (world: FaultWorld, state: BrokerConfig,
   const passwd = read('passwd');
   const acl = read('acl');
   return {
-    password_file: passwd === renderPasswordFile(state, { serviceAccount: sa }),
+    // The disk file carries MCM's marker line (the probe's proof of which password file runs).
+    password_file: passwd !== null && stripPasswordMarker(passwd) === renderPasswordFile(state, { serviceAccount: sa }),
     acl_file: acl !== null && stripGenerationLine(acl) === stripGenerationLine(renderAclFileFromState(state, { serviceAccount: sa.username, generation: state.generation })),
     generation: state.generation,
   };
