@@ -6,7 +6,7 @@
  * broker is stopped, the database closed.
  */
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Clock, PasswordHasher } from '../core/ports.ts';
@@ -14,6 +14,7 @@ import { createApplyLoop, type ApplyLoop } from './apply/apply-loop.ts';
 import type { ApplyStatus } from './apply/apply-status.ts';
 import { createBrokerFiles, type FileSpec } from './apply/broker-files.ts';
 import { createPairSwitch } from './apply/pair-switch.ts';
+import { takeOver } from './apply/take-over.ts';
 import { createWriteIntent } from './apply/write-intent.ts';
 import type { Config } from './config/config.ts';
 import { watchFiles, type FileWatch } from './files/watch.ts';
@@ -21,9 +22,9 @@ import { brokerFileOwnership } from './files/write-rendered-file.ts';
 import { createLogger, type Logger } from './logging/logger.ts';
 import { createBrokerLog, type BrokerLog } from './mosquitto/broker-log.ts';
 import { createMosquittoHasher } from './mosquitto/password-hash.ts';
-import { assertReachable, brokerAccountWhenRoot, isRoot, lookupAccount, prepareBrokerDirs, supervisedFileOwnership, type BrokerAccount } from './mosquitto/permissions.ts';
+import { assertReachable, brokerAccountWhenRoot, isRoot, lookupAccount, prepareBrokerDirs, supervisedFileOwnership } from './mosquitto/permissions.ts';
+import { brokerPaths, prepareDataDir } from './mosquitto/broker-paths.ts';
 import { brokerLineOf, defaultPluginDir, detectBinaryVersion, parseBrokerVersion } from './mosquitto/broker-version.ts';
-import { handleCommand } from '../core/handle-command.ts';
 import { openProbeSession, probeBroker, type ProbeTarget } from './mosquitto/probe.ts';
 import { createExternalReloader, createSupervisedReloader, type Reloader } from './mosquitto/reloaders.ts';
 import { loadServiceAccount, type ServiceAccount } from './mosquitto/service-account.ts';
@@ -45,6 +46,7 @@ import { relaySecurityEvents } from './ws/security-event-relay.ts';
 import { createApplyResults, GOOD_FILES_KEY_NAME, signUnsignedGoodFiles, type ApplyResults } from './sqlite/apply-results.ts';
 import { createSqliteEventStore, SNAPSHOT_KEY_NAME, type SqliteEventStore } from './sqlite/event-store.ts';
 import { openDatabase, SERVER_BUSY_TIMEOUT_MS } from './sqlite/open-database.ts';
+import { createSnapshotRejections } from './sqlite/snapshot-rejections.ts';
 import { createSecurityEventLog, type SecurityEventLog } from './sqlite/security-events.ts';
 
 /** Everything the HTTP layer (and later the observer) may need; built once here. */
@@ -111,48 +113,6 @@ const systemClock: Clock = { now: () => new Date().toISOString() };
 
 const readOptional = (path: string | null): Buffer | undefined => (path ? readFileSync(path) : undefined);
 
-type Paths = { brokerDir: string; passwordFile: string; aclFile: string; confPath: string; persistenceDir: string; pidFile: string };
-
-const brokerPaths = (config: Config, brokerDir: string): Paths => {
-  return {
-    brokerDir,
-    passwordFile: config.mosquitto.password_file ? resolve(config.mosquitto.password_file) : join(brokerDir, 'passwd'),
-    aclFile: config.mosquitto.acl_file ? resolve(config.mosquitto.acl_file) : join(brokerDir, 'acl'),
-    confPath: join(brokerDir, 'mosquitto.conf'),
-    persistenceDir: join(brokerDir, 'persistence'),
-    pidFile: join(brokerDir, 'supervised.pid'),
-  };
-};
-
-/**
- * The data dir itself: created 0750 (group of the broker's user when root, so it can reach
- * `<data>/mosquitto`); an existing one is left as it is and checked (reference §4).
- */
-const prepareDataDir = (dataDir: string, account: BrokerAccount | null): void => {
-  mkdirSync(dataDir, { recursive: true, mode: 0o750 });
-  // Reachability is placeBrokerDir's question: an unreachable data dir moves the broker's files.
-  if (account && isRoot()) {
-    try { chownSync(dataDir, -1, account.gid); } catch { /* the broker dir is placed elsewhere if need be */ }
-  }
-};
-
-/**
- * `--force-takeover` (DESIGN §10): adopts the foreign files on disk now through the one command
- * path, so the first apply replaces them (keeping each original as `<file>.pre-mcm`).
- */
-const takeOver = (applyLoop: ApplyLoop, store: SqliteEventStore, clock: Clock, logger: Logger): void => {
-  const foreign = applyLoop.foreignFiles();
-  if (foreign.length === 0) {
-    logger.info({}, '--force-takeover: no foreign broker files to take over');
-    return;
-  }
-  handleCommand({ store, clock }, {
-    type: 'TakeOverBrokerFiles',
-    data: { files: foreign.map((f) => ({ file: f.file, sha256: f.sha256, path: f.path })) },
-  }, { actor: { kind: 'system', id: 'force-takeover' } });
-  logger.warn({ files: foreign }, `--force-takeover: taking over ${foreign.map((f) => `${f.file} ${f.path}`).join(' and ')}; the originals are kept as <file>.pre-mcm`);
-};
-
 export const startServer = async (opts: StartServerOptions): Promise<RunningServer> => {
   const { config } = opts;
   const logger = opts.logger ?? createLogger({ level: config.log_level });
@@ -183,12 +143,12 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
   try {
     const secrets = createSecretStore(dataDir);
     // Snapshots are trusted only with a matching HMAC (key in secrets/); an edited one is refused.
-    const rejectedSnapshots: { seq: number; reason: string }[] = [];
+    const rejectedSnapshots = createSnapshotRejections();
     const store = createSqliteEventStore({
       db,
       onListenerError: (e) => logger.error({ err: String(e) }, 'append listener failed'),
       snapshotKey: secrets.getOrCreate(SNAPSHOT_KEY_NAME, () => randomBytes(32)),
-      onSnapshotRejected: (seq, reason) => rejectedSnapshots.push({ seq, reason }),
+      onSnapshotRejected: rejectedSnapshots.onRejected,
     });
     const bus = createLiveBus((e) => logger.error({ err: String(e) }, 'live bus listener failed'));
     // Wrapped first so every security event (apply, drift, auth) also reaches ws, metrics, webhooks.
@@ -196,9 +156,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     const rawSecurityLog = createSecurityEventLog({ db, clock, retention: { retentionDays: se.retention_days, maxRows: se.max_rows, aggregateWindowS: se.aggregate_window_s } });
     cleanups.push(() => rawSecurityLog.close());
     const securityLog = relaySecurityEvents(rawSecurityLog, bus);
-    for (const r of rejectedSnapshots) {
-      securityLog.record({ category: 'integrity.snapshot_rejected', severity: 'critical', message: `the snapshot at seq ${r.seq} was ignored: ${r.reason}; the state was folded from the event log instead`, details: { seq: r.seq } });
-    }
+    rejectedSnapshots.report(securityLog);
     const metrics = createMetrics({ bus, processMetrics: true, sources: { headSeq: () => store.headSeq() } });
     cleanups.push(() => metrics.stop());
     cleanups.push(publishEventAppended({ store, bus }));

@@ -5,13 +5,16 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ProbeResult } from '../mosquitto/probe.ts';
-import { fileSha256, readTextOrNull, removeStaleTempFiles } from '../files/write-rendered-file.ts';
+import { readTextOrNull, removeStaleTempFiles } from '../files/write-rendered-file.ts';
 import type { QuarantineRow } from '../sqlite/apply-results.ts';
-import { adoptionMessage, quarantineMessage, type ApplyOutcome, type ForeignFile } from './apply-status.ts';
-import { aclGeneration, confAllowsAnonymous, contentKey, passwordMarker, sameContent, sha256, type FileName, type FileSpec, type RenderedFiles } from './broker-files.ts';
+import { quarantineMessage, type ApplyOutcome, type ForeignFile } from './apply-status.ts';
+import { aclGeneration, contentKey, passwordMarker, sha256, type FileName, type FileSpec } from './broker-files.ts';
 import type { ApplyLoopDeps } from './apply-loop.ts';
 import { createBrokerIo, truncate, type Failure } from './broker-io.ts';
 import { createGoodFiles } from './good-files.ts';
+import { createOwnership } from './ownership.ts';
+import { createQuarantine } from './quarantine.ts';
+import { createSecurityReport } from './security-report.ts';
 
 export type Logger = Readonly<{
   info(obj: object, msg?: string): void;
@@ -28,25 +31,16 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
   const isGood = goodFiles.isGood;
   /** Drift already reported, so one outside edit is one security event. */
   const reported = new Map<string, string>();
-  /**
-   * Foreign files found at start (DESIGN §10 "Ownership"): while set, MCM writes nothing to the
-   * broker's files — no apply, no restore, no drift repair — and sends no reload or probe.
-   */
-  let adoption: ForeignFile[] | null = null;
-  /** Contents already reported as needing adoption: one security event per content. */
-  const adoptionReported = new Set<string>();
-
-  const security = (category: string, severity: 'info' | 'warning' | 'critical', message: string, details: Record<string, unknown> = {}): void => {
-    try { deps.security.record({ category, severity, message, details }); } catch (e) {
-      deps.logger?.error({ err: (e as Error).message }, 'cannot record security event');
-    }
-    const log = severity === 'critical' ? deps.logger?.error : severity === 'warning' ? deps.logger?.warn : deps.logger?.info;
-    log?.call(deps.logger, { category, ...details }, message);
-  };
+  const security = createSecurityReport(deps);
+  const ownership = createOwnership({
+    files, state: () => deps.store.state(), goodFiles, ownWrite: io.ownWrite, security, logger: deps.logger,
+  });
+  const { foreignFiles, isAdopted, setAdoption, adoptionOutcome } = ownership;
+  const quarantine = createQuarantine({ results, clock: deps.clock, security, logger: deps.logger });
 
   /** Puts the last-known-good files back, reloads, re-probes. Returns null when enforcement is back. */
   const restore = async (why: string): Promise<Failure | null> => {
-    if (adoption) return { reason: 'not restoring: the broker files on disk were not written by MCM (adoption required)', failOpen: false };
+    if (ownership.adoption()) return { reason: 'not restoring: the broker files on disk were not written by MCM (adoption required)', failOpen: false };
     const good = loadGood();
     if (good.generation === null) return { reason: 'no last-known-good files to restore', failOpen: false };
     // Rewritten even when the bytes match: a changed mode or owner (an unreadable file) fails open too.
@@ -71,22 +65,6 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
 
   /** The reason of the last apply that failed on an error: its retries don't raise it again. */
   let lastErrorReason: string | null = null;
-  /** The quarantine the current render is held back by (shown in the apply status), or null. */
-  let quarantine: QuarantineRow | null = null;
-  /** Quarantined contents already reported as held back: one security event per content. */
-  const quarantineReported = new Set<string>();
-
-  /**
-   * The render's content as one sha256: the two files without what only the generation changes,
-   * and (supervised) allow_anonymous — not mosquitto.conf's listeners and paths, which follow
-   * MCM's configuration rather than the rules (a restart on another port is the same content).
-   */
-  const renderKey = (rendered: ReadonlyMap<FileName, string>): string => sha256([
-    contentKey('password_file', rendered.get('password_file') ?? ''),
-    contentKey('acl_file', rendered.get('acl_file') ?? ''),
-    String(confAllowsAnonymous(rendered.get('mosquitto_conf'))),
-  ].join('\0'));
-
   /**
    * `quarantineKey`: the content key of the render this apply wrote; when it failed open, that
    * content is quarantined with the failure (issue 12).
@@ -104,7 +82,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
       if (f.failOpen && quarantineKey !== null) {
         const q = { content_sha256: quarantineKey, generation, reason: truncate(f.reason, 500), at };
         results.recordQuarantined(input, q);
-        quarantine = q;
+        quarantine.set(q);
         reason += `; ${quarantineMessage(q)}`;
       } else {
         results.record(input);
@@ -130,53 +108,6 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     });
   };
 
-  /**
-   * The password_file / acl_file on disk that MCM did not write (DESIGN §10): not the last-known-good
-   * bytes, not MCM's own unconfirmed write, not what it would render now, and not adopted (sha256
-   * in state.adoptedFiles). An empty or missing file holds nothing to lose.
-   */
-  const foreignFiles = (disk: ReadonlyMap<FileName, string | null>, candidate: RenderedFiles | null): ForeignFile[] => {
-    const good = loadGood();
-    const adopted = deps.store.state().adoptedFiles ?? {};
-    const out: ForeignFile[] = [];
-    for (const s of files.specs) {
-      if (s.name === 'mosquitto_conf') continue;
-      const now = disk.get(s.name);
-      if (now === null || now === undefined || now.length === 0) continue;
-      if (isGood(good, s.name, now) || io.ownWrite(s.name, now) || sameContent(s.name, now, candidate?.get(s.name))) continue;
-      const h = fileSha256(s.path) ?? sha256(now);
-      if (adopted[s.name]?.sha256 === h) continue;
-      out.push({ file: s.name, path: s.path, sha256: h });
-    }
-    return out;
-  };
-
-  /** An import or takeover adopted exactly these bytes: replacing them is the point, not drift. */
-  const isAdopted = (spec: FileSpec, content: string | null | undefined): boolean => {
-    if (spec.name === 'mosquitto_conf' || content === null || content === undefined) return false;
-    const adopted = deps.store.state().adoptedFiles?.[spec.name];
-    return adopted !== undefined && (fileSha256(spec.path) ?? sha256(content)) === adopted.sha256;
-  };
-
-  const setAdoption = (foreign: ForeignFile[], when: string): void => {
-    if (foreign.length === 0) {
-      if (adoption) deps.logger?.info({ files: adoption.map((f) => f.file) }, 'the foreign broker files are adopted or gone: MCM writes the broker files again');
-      adoption = null;
-      return;
-    }
-    adoption = foreign;
-    const key = foreign.map((f) => `${f.file}:${f.sha256}`).join(',');
-    if (adoptionReported.has(key)) return;
-    adoptionReported.add(key);
-    security('files.adoption_required', 'warning', `${adoptionMessage(foreign)} (${when})`, { files: foreign, action: 'mcm import' });
-  };
-
-  /** An apply that wrote nothing because foreign files are on disk. */
-  const adoptionOutcome = (generation: number, started: number): ApplyOutcome => ({
-    generation, result: 'adoption_required', reason: adoptionMessage(adoption ?? []),
-    latencyMs: performance.now() - started, wrote: false, reloaded: false,
-  });
-
   const applyOnce = async ({ force, since }: { force: boolean; since: number | null }): Promise<ApplyOutcome> => {
     const started = since ?? performance.now();
     const phases: Record<string, number> = {};
@@ -186,7 +117,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     const state = deps.store.state();
     const generation = state.generation;
     const candidate = files.render(state, generation);
-    quarantine = null;
+    quarantine.set(null);
     mark('render');
     const problems = files.validate(candidate);
     mark('validate');
@@ -195,10 +126,10 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
       return failed(generation, { reason: `render failed validation: ${problems.slice(0, 5).join('; ')}`, failOpen: false }, started, false);
     }
     const disk = readDisk();
-    if (adoption) {
+    if (ownership.adoption()) {
       // Found at start: still foreign unless an import or takeover adopted it, or it is gone.
       setAdoption(foreignFiles(disk, candidate), 'apply');
-      if (adoption) return adoptionOutcome(generation, started);
+      if (ownership.adoption()) return adoptionOutcome(generation, started);
     }
     const good = loadGood();
     const sameAsGood = good.complete && files.specs.every((s) => {
@@ -229,10 +160,10 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     const wanted = sameAsGood && diskIsGood ? good.files : candidate;
     // Content that failed open is not handed to the broker again until it changes or an admin
     // retries (issue 12). Hashing the render is skipped while nothing is quarantined.
-    const key = wanted !== good.files && results.anyQuarantined() ? renderKey(candidate) : null;
+    const key = wanted !== good.files && results.anyQuarantined() ? quarantine.renderKey(candidate) : null;
     const held = key === null ? null : results.quarantined(key);
-    quarantine = held;
-    if (held) return quarantined(generation, held, started);
+    quarantine.set(held);
+    if (held) return quarantine.heldBack(generation, held, started);
     mark('quarantine');
     // Connect the probe while the files are written: the reload does not drop it (reference §3.3).
     const session = reloader.confirms ? deps.openProbeSession?.() ?? null : null;
@@ -257,29 +188,13 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     const f = rf ?? await confirm(writtenGen, state.settings.allowAnonymous, logMark, session, passwordMarker(wanted.get('password_file')));
     mark('reload_confirm');
     // The good content never goes into quarantine: it is what a restore puts back.
-    if (f) return failed(generation, f, started, good.complete && wanted !== good.files, false, sameAsGood ? null : key ?? renderKey(candidate));
+    if (f) return failed(generation, f, started, good.complete && wanted !== good.files, false, sameAsGood ? null : key ?? quarantine.renderKey(candidate));
     const latencyMs = performance.now() - started;
     recordGood(generation, 'applied', wanted, latencyMs, wrote ? null : 'files unchanged; reloaded and confirmed');
     mark('checkpoint');
     reported.clear();
     lastErrorReason = null;
     return { generation, result: 'applied', latencyMs, wrote, reloaded: true, phases };
-  };
-
-  /** An apply held back because its content is quarantined: nothing written, recorded as failed. */
-  const quarantined = (generation: number, q: QuarantineRow, started: number): ApplyOutcome => {
-    const reason = `not applied: ${quarantineMessage(q)}`;
-    const latencyMs = performance.now() - started;
-    try {
-      results.record({ generation, result: 'failed', reason: truncate(reason, 2000), latencyMs, at: deps.clock.now() });
-    } catch (e) {
-      deps.logger?.error({ err: (e as Error).message, generation }, 'cannot record the quarantined apply');
-    }
-    if (!quarantineReported.has(q.content_sha256)) {
-      quarantineReported.add(q.content_sha256);
-      security('apply.quarantined', 'warning', `apply of generation ${generation} held back: ${quarantineMessage(q)}`, { generation, quarantined_generation: q.generation, content_sha256: q.content_sha256 });
-    }
-    return { generation, result: 'failed', reason, latencyMs, wrote: false, reloaded: false, quarantined: true };
   };
 
   /**
@@ -290,14 +205,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
   const apply = async (args: { force: boolean; since: number | null; lift?: boolean }): Promise<ApplyOutcome> => {
     counters.applies++;
     try {
-      if (args.lift === true) {
-        const n = results.liftQuarantine();
-        if (n > 0) {
-          security('apply.quarantine_lifted', 'info', `an admin retried the apply: ${n} quarantined configuration${n === 1 ? '' : 's'} may be applied again`, { lifted: n });
-          quarantineReported.clear();
-        }
-        quarantine = null;
-      }
+      if (args.lift === true) quarantine.lift();
       return await applyOnce(args);
     } catch (e) {
       const generation = deps.store.state().generation;
@@ -338,7 +246,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
 
   const checkEnforcement = async (reason: string): Promise<ProbeResult | null> => {
     // The broker runs on the operator's files: MCM's probe account is not in them (no alarms).
-    if (adoption) return null;
+    if (ownership.adoption()) return null;
     const good = loadGood();
     if (good.generation === null || !reloader.confirms) return null;
     const probe = await deps.probe({ generation: good.generation, allowAnonymous: good.allowAnonymous, passwordMarker: passwordMarker(good.files.get('password_file')) });
@@ -359,7 +267,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
 
   /** Returns true when an apply should run (a foreign file changed: it may be adoptable now). */
   const fileChanged = async (path: string): Promise<boolean> => {
-    if (adoption) return files.byPath(path) !== undefined;
+    if (ownership.adoption()) return files.byPath(path) !== undefined;
     const spec = files.byPath(path);
     const want = expected.get(path);
     if (!spec || want === undefined) return false;
@@ -393,7 +301,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
    * restored them (this runs after it, on the loop's queue).
    */
   const brokerExited = (code: number | null): void => {
-    if (adoption || code !== 3) return;
+    if (ownership.adoption() || code !== 3) return;
     const good = loadGood();
     if (!good.complete) return;
     const disk = readDisk();
@@ -412,9 +320,9 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     fileChanged,
     brokerExited,
     /** The quarantine holding back the current render, else null. */
-    quarantine: (): QuarantineRow | null => quarantine,
+    quarantine: (): QuarantineRow | null => quarantine.current(),
     /** The foreign files while adoption is required, else null. */
-    adoption: (): readonly ForeignFile[] | null => adoption,
+    adoption: (): readonly ForeignFile[] | null => ownership.adoption(),
     /** The foreign files on disk now (for `--force-takeover` before the first apply). */
     foreignNow: (): ForeignFile[] => {
       const state = deps.store.state();
@@ -424,7 +332,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     /** Supervised start-up: valid files on disk before the broker reads them (it exits on bad ones, reference §3.4). */
     prepare(): void {
       reportStartupDrift();
-      if (adoption) {
+      if (ownership.adoption()) {
         // The broker starts on the operator's files, untouched; only MCM's own mosquitto.conf is written.
         const conf = files.renderConf(deps.store.state().settings.allowAnonymous);
         if (conf !== null) writeAll(new Map<FileName, string>([['mosquitto_conf', conf]]), readDisk());

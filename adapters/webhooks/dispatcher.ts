@@ -11,24 +11,24 @@
  * outbox's cursor names the last seq queued and moves in the same transaction as the rows
  * (outbox.ts `advance`). Each append, and each start, queues the events after the cursor — so a
  * change committed just before a crash, or by the CLI while the server was down, is queued at the
- * next start, once per (seq, webhook), to the webhooks subscribed as of that event.
+ * next start, once per (seq, webhook), to the webhooks subscribed as of that event (catch-up.ts).
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { own } from '../../core/evolve/records.ts';
 import type { EventEnvelope } from '../../core/events.ts';
 import type { Clock, EventStore } from '../../core/ports.ts';
 import type { Webhook } from '../../core/state.ts';
-import { webhookStream } from '../../core/streams.ts';
 import type { Config } from '../config/config.ts';
 import type { LiveBus } from '../live/live-bus.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
+import { createCatchUp, createSubscriptionHistory } from './catch-up.ts';
 import { assertPublicWebhookHost, type ResolveHost } from './address-guard.ts';
 import { createHttpTransport, type WebhookFetch } from './http-transport.ts';
 import { createWebhookOutbox, type Delivery, type NewDelivery, type WebhookOutbox } from './outbox.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.ts';
 import { openWebhookSecret } from './webhook-secret.ts';
-import { createTriggerMapper, eventAppendedOf, TRIGGER_MESSAGE_TYPES } from './webhook-triggers.ts';
+import { createTriggerMapper, TRIGGER_MESSAGE_TYPES } from './webhook-triggers.ts';
 
 export { verifySignature } from './signature.ts';
 
@@ -75,8 +75,6 @@ export type WebhookDispatcher = {
 const DAY_MS = 86_400_000;
 /** The worker wakes at least this often even when nothing is due (a clock step, a missed wake). */
 const MAX_SLEEP_MS = 60_000;
-/** Events read and queued per catch-up transaction (a long gap is queued in several). */
-const CATCH_UP_PAGE = 500;
 
 const plusMs = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
 
@@ -142,32 +140,11 @@ export const createWebhookDispatcher = (deps: WebhookDispatcherDeps): WebhookDis
   const subscribers = (type: string): Webhook[] =>
     Object.values(store.state().webhooks).filter((h) => h.enabled && h.events.includes(type));
 
-  // Each webhook's settings over time, from its own stream: WebhookCreated and WebhookChanged
-  // carry the whole subscription. Read when needed, dropped when a webhook event is caught up.
-  type Subscription = Readonly<{ seq: number; enabled: boolean; events: readonly string[] }>;
-  const timelines = new Map<number, Subscription[]>();
-  const timeline = (id: number): Subscription[] => {
-    let t = timelines.get(id);
-    if (t === undefined) {
-      t = store.read({ stream: webhookStream(id) }).flatMap((e) =>
-        e.type === 'WebhookCreated' || e.type === 'WebhookChanged' ? [{ seq: e.seq, enabled: e.data.enabled, events: e.data.events }] : []);
-      timelines.set(id, t);
-    }
-    return t;
-  };
-  /** Whether webhook `id` was enabled and subscribed to `type` as of event `seq` (its settings then, not now). */
-  const subscribedAt = (id: number, type: string, seq: number): boolean => {
-    let then: Subscription | null = null;
-    for (const s of timeline(id)) {
-      if (s.seq > seq) break;
-      then = s;
-    }
-    return then !== null && then.enabled && then.events.includes(type);
-  };
+  const history = createSubscriptionHistory(store);
   const hooksFor = (item: Readonly<{ type: string; seq?: number }>): Webhook[] => {
     if (item.seq === undefined) return subscribers(item.type);
     const seq = item.seq;
-    return Object.values(store.state().webhooks).filter((h) => subscribedAt(h.id, item.type, seq));
+    return Object.values(store.state().webhooks).filter((h) => history.subscribedAt(h.id, item.type, seq));
   };
 
   /** The rows for `items`, counted as pending; past the per-webhook cap, only critical ones. */
@@ -199,58 +176,11 @@ export const createWebhookDispatcher = (deps: WebhookDispatcherDeps): WebhookDis
     wake();
   };
 
-  // How far admin changes have been considered; the database's cursor may lag it by less than a
-  // page when nobody listened (no write per change then), and is the authority under the lock.
-  let cursorSeen = 0;
-  let cursorWritten = 0;
-
-  /**
-   * Queues `event_appended` for every event after the cursor up to the store's head, a page per
-   * transaction, each page's rows and the cursor committing together. Each event goes to the
-   * webhooks subscribed as of that event, so a late catch-up sends what the live path would have.
-   */
-  const catchUp = (): void => {
-    for (;;) {
-      const head = store.headSeq();
-      if (cursorSeen >= head) return;
-      // Nobody listens now: nothing to queue, and no write per change. The cursor is still written
-      // every page, so a start re-reads at most one page of changes nobody was sent.
-      const listened = Object.values(store.state().webhooks).some((h) => h.enabled && h.events.includes('event_appended'));
-      if (!listened && head - cursorWritten < CATCH_UP_PAGE) {
-        cursorSeen = head;
-        return;
-      }
-      let queued = 0;
-      try {
-        queued = outbox.advance((cursor) => {
-          cursorSeen = cursor;
-          cursorWritten = cursor;
-          if (cursor >= head) return null;
-          const events = store.read({ after: cursor, to: head, limit: CATCH_UP_PAGE });
-          if (events.some((e) => e.stream.startsWith('webhook:'))) timelines.clear();
-          const last = events[events.length - 1];
-          if (!last) {
-            cursorSeen = head; // no rows up to the head (a log cut short): nothing to queue until it grows
-            return null;
-          }
-          cursorSeen = last.seq;
-          cursorWritten = last.seq;
-          return { rows: plan(events.map((e) => ({ type: 'event_appended', data: eventAppendedOf(e), seq: e.seq }))), through: last.seq };
-        }, clock.now()).length;
-      } catch (err) {
-        // Nothing committed: the cursor stays, and the next append or start queues these events.
-        countPending();
-        cursorSeen = outbox.cursor();
-        cursorWritten = cursorSeen;
-        throw err;
-      }
-      if (queued > 0) wake();
-    }
-  };
+  const catchUp = createCatchUp({ store, outbox, clock, history, plan, recount: countPending, wake });
 
   const catchUpOrLog = (): void => {
     try {
-      catchUp();
+      catchUp.run();
     } catch (err) {
       logger.warn({ err: errorText(err) }, 'queueing webhooks for admin changes failed; retried on the next change or start');
     }
@@ -390,8 +320,7 @@ export const createWebhookDispatcher = (deps: WebhookDispatcherDeps): WebhookDis
       if (running) return;
       running = true;
       countPending();
-      cursorSeen = outbox.cursor();
-      cursorWritten = cursorSeen;
+      catchUp.reset();
       // What was committed while no dispatcher ran (a crash after an append, a CLI change while
       // the server was down) is queued before anything new.
       catchUpOrLog();
