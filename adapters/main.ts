@@ -184,8 +184,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     let brokerLog: BrokerLog | null = null;
     let reloader: Reloader;
     // External: never world-readable; the broker keeps the group it read the old file through.
-    const brokerGid = lookupAccount('mosquitto')?.gid ?? null;
-    let spec = (name: FileSpec['name'], path: string): FileSpec => ({ name, path, ownership: () => brokerFileOwnership(path, brokerGid) });
+    const brokerReader = lookupAccount('mosquitto');
+    let spec = (name: FileSpec['name'], path: string): FileSpec => ({ name, path, ownership: () => brokerFileOwnership(path, brokerReader) });
     // Supervised: the binary says its version; external: $SYS/broker/version (the observer, below).
     const binaryVersion = supervised ? detectBinaryVersion(config.mosquitto.binary) : null;
     let observedVersion: () => string | null = () => null;

@@ -19,21 +19,37 @@ export const readTextOrNull = (path: string): string | null => {
   try { return readFileSync(path, 'utf8'); } catch { return null; }
 };
 
+/** The broker's account as far as ownership needs it (adapters/mosquitto/permissions.ts BrokerAccount). */
+export type BrokerReader = Readonly<{ uid: number; gid: number; groups: readonly number[] }>;
+
 /**
  * Ownership for a rendered file at `path` (external mode; DESIGN §6, issue "never world-readable"):
- * never readable by "other", whatever the old file's mode. The broker keeps reading it through the
- * group it read the old one through: group read → 0640 with that group; only "other" read → 0640
- * with the group of the broker's account (`mosquitto`) when MCM may give it that group (root, or a
- * member); otherwise 0600. Root keeps the old owner. A new file gets 0640.
+ * never readable by "other", whatever the old file's mode, and still readable by the broker's
+ * account (`mosquitto`, which a root-started broker reads as, reference §4):
+ * - the broker owns the old file → it keeps owning it (0640);
+ * - the broker is in the old file's group and that group could read it → 0640, same group;
+ * - otherwise (it read through "other", e.g. root:root 0644) → 0640 with the broker's own group,
+ *   when MCM may give it that group (root, or a member);
+ * - no broker account known: group read → 0640 same group, else 0600.
+ * Root keeps the old owner. A new file gets 0640 (root: with the broker's group).
  */
-export const brokerFileOwnership = (path: string, brokerGid: number | null): FileOwnership => {
-  let st;
-  try { st = statSync(path); } catch { return { mode: 0o640 }; }
+export const brokerFileOwnership = (path: string, broker: BrokerReader | number | null): FileOwnership => {
+  // A bare gid (older callers): the broker's group, membership unknown.
+  const reader: BrokerReader | null = typeof broker === 'number' ? { uid: -1, gid: broker, groups: [broker] } : broker;
   const root = process.getuid?.() === 0;
   const mayUse = (gid: number): boolean => root || gid === process.getgid?.() || (process.getgroups?.() ?? []).includes(gid);
+  let st;
+  try { st = statSync(path); } catch {
+    return reader !== null && root ? { mode: 0o640, gid: reader.gid } : { mode: 0o640 };
+  }
   const owner = root ? { uid: st.uid } : {};
-  if ((st.mode & 0o040) !== 0) return { mode: 0o640, ...owner, ...(mayUse(st.gid) ? { gid: st.gid } : {}) };
-  if ((st.mode & 0o004) !== 0 && brokerGid !== null && mayUse(brokerGid)) return { mode: 0o640, ...owner, gid: brokerGid };
+  const groupReads = (st.mode & 0o040) !== 0;
+  if (reader !== null) {
+    if (st.uid === reader.uid) return { mode: 0o640, ...owner, ...(mayUse(st.gid) ? { gid: st.gid } : {}) };
+    if (groupReads && reader.groups.includes(st.gid)) return { mode: 0o640, ...owner, ...(mayUse(st.gid) ? { gid: st.gid } : {}) };
+    if (mayUse(reader.gid)) return { mode: 0o640, ...owner, gid: reader.gid };
+  }
+  if (groupReads) return { mode: 0o640, ...owner, ...(mayUse(st.gid) ? { gid: st.gid } : {}) };
   return { mode: 0o600, ...owner, ...(root ? { gid: st.gid } : {}) };
 };
 

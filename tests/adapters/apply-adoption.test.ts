@@ -28,7 +28,7 @@ const mode = (p: string): number => statSync(p).mode & 0o777;
 type Foreign = { dir: string; passwd: string; acl: string; pidFile: string; broker: Broker; original: { passwd: Buffer; acl: Buffer } };
 
 /** The operator's broker as the issue found it: mosquitto_passwd-made users, a hand-written ACL, 0644 files. */
-const foreignBroker = async (t: TestContext, bin: string): Promise<Foreign> => {
+const foreignBroker = async (t: TestContext, bin: string, opts: { stayRoot?: boolean } = {}): Promise<Foreign> => {
   const dir = tempDir(t, 'mcm-adopt-');
   chmodSync(dir, 0o755);
   const passwd = join(dir, 'passwd');
@@ -38,7 +38,7 @@ const foreignBroker = async (t: TestContext, bin: string): Promise<Foreign> => {
   chmodSync(passwd, 0o644);
   writeFileSync(acl, '# devices\nuser dev1\ntopic readwrite dev/1/#\n\nuser dev2\ntopic readwrite dev/2/#\n');
   chmodSync(acl, 0o644);
-  const broker = await startMosquitto(t, bin, { dir, lines: ['allow_anonymous false', `password_file ${passwd}`, `acl_file ${acl}`] });
+  const broker = await startMosquitto(t, bin, { dir, lines: ['allow_anonymous false', `password_file ${passwd}`, `acl_file ${acl}`], ...(opts.stayRoot === false ? { stayRoot: false } : {}) });
   const pidFile = join(dir, 'mosquitto.pid');
   writeFileSync(pidFile, `${broker.pid}\n`);
   return { dir, passwd, acl, pidFile, broker, original: { passwd: readFileSync(passwd), acl: readFileSync(acl) } };
@@ -95,6 +95,36 @@ describe('external mode beside foreign files', () => {
     assert.equal(res.body.adoption.files.length, 2);
     assert.equal(res.body.broker.mode, 'external');
     assert.ok('version' in res.body.broker);
+  });
+
+  it('a packaged broker that reads as user mosquitto still reads the replaced files (root:root 0644 → 0640 with its group), devices log in', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    if (process.getuid?.() !== 0) {
+      if (process.env['CI'] === 'true') throw new Error('needs root (CI runs as root)');
+      t.skip('needs root: the broker drops to user mosquitto only when started as root');
+      return;
+    }
+    const f = await foreignBroker(t, bin, { stayRoot: false });
+    const s = await startBeside(t, bin, f);
+    const lines = f.original.passwd.toString('utf8').trim().split('\n').map((l) => l.split(':') as [string, string]);
+    const clock = { now: () => new Date().toISOString() };
+    const actor = { kind: 'import' as const, id: `files:${f.passwd},${f.acl}` };
+    for (const [username, passwordHash] of lines) {
+      handleCommand({ store: s.store, clock }, { type: 'CreateMqttUser', data: { username, passwordHash } }, { actor });
+      handleCommand({ store: s.store, clock }, { type: 'AddAclRule', data: { principal: `user:${username}`, topic: `dev/${username.slice(3)}/#`, access: 'readwrite' } }, { actor });
+    }
+    const [adopted] = s.store.append([{ type: 'BrokerFilesAdopted', data: { how: 'import', files: [
+      { file: 'password_file', sha256: sha(f.original.passwd), path: f.passwd },
+      { file: 'acl_file', sha256: sha(f.original.acl), path: f.acl },
+    ] } }], { actor, at: clock.now() });
+    const o = await s.applyLoop.waitForGeneration(adopted?.seq ?? 0, 8000);
+    assert.equal(o.result, 'applied', o.reason);
+    const gid = statSync(f.passwd).gid;
+    assert.equal(mode(f.passwd), 0o640);
+    assert.equal(gid, statSync(f.acl).gid);
+    assert.notEqual(gid, 0, 'given the broker\'s group, not left root-only');
+    await devicesLogIn(t, f.broker.port);
   });
 
   it('after BrokerFilesAdopted for those hashes the apply replaces them: .pre-mcm originals (0600), new files never world-readable', async (t) => {
@@ -246,5 +276,21 @@ describe('modes of the rendered files [issue 11: never world-readable]', () => {
     chmodSync(file, 0o604);
     if (root) assert.deepEqual(brokerFileOwnership(file, 4242), { mode: 0o640, uid, gid: 4242 });
     assert.equal(brokerFileOwnership(file, null).mode, 0o600, 'no broker account known: owner only');
+  });
+
+  it('root:root 0644 read by a broker account outside group root: 0640 with the broker\'s group, so it can still read it', (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, 'f');
+    writeFileSync(file, 'x');
+    chmodSync(file, 0o644);
+    const { uid, gid } = statSync(file);
+    const mosquitto = { uid: 4242, gid: 4343, groups: [4343] };
+    const root = process.getuid?.() === 0;
+    // Group-readable, but the broker is not in that group: it read the old file through "other".
+    if (root) assert.deepEqual(brokerFileOwnership(file, mosquitto), { mode: 0o640, uid, gid: 4343 });
+    // In the group: keeps it.
+    assert.deepEqual(brokerFileOwnership(file, { uid: 4242, gid: 4343, groups: [4343, gid] }), { mode: 0o640, ...(root ? { uid } : {}), gid });
+    // The broker owns it: keeps it.
+    assert.equal(brokerFileOwnership(file, { uid, gid: 4343, groups: [4343] }).mode, 0o640);
   });
 });

@@ -50,6 +50,11 @@ export type StartOptions = {
   /** Lines after the listener, e.g. ['allow_anonymous false', 'password_file /x', 'acl_file /y']. */
   lines?: string[];
   port?: number;
+  /**
+   * Default true: as root the config says `user root` (test-only). False: the broker drops to its
+   * own account (`mosquitto`) before reading its files, as a packaged broker does (reference §4).
+   */
+  stayRoot?: boolean;
 };
 
 /** Starts mosquitto; when running as root the config says `user root` (test-only, reference §4). */
@@ -58,7 +63,7 @@ export const startMosquitto = async (t: TestContext, bin: string, opts: StartOpt
   const confPath = join(opts.dir, 'mosquitto.conf');
   const conf = [
     'per_listener_settings false',
-    ...(process.getuid?.() === 0 ? ['user root'] : []),
+    ...(process.getuid?.() === 0 && opts.stayRoot !== false ? ['user root'] : []),
     `listener ${port} 127.0.0.1`,
     // stdout is block-buffered when piped (lines arrive only at exit); stderr is not.
     'log_dest stderr',
