@@ -6,6 +6,7 @@
 import type { Access, Principal } from './acl-types.ts';
 import type { AdminRole } from './state.ts';
 import type { ImportInput } from './import/import-types.ts';
+import type { CertificateFacts } from './broker-config/certificates.ts';
 
 export type RuleSpec = { topic: string; access: Access; description?: string };
 
@@ -58,7 +59,23 @@ export type Command =
    */
   | { type: 'ImportBrokerFiles'; data: ImportInput }
   /** `--force-takeover`: MCM may replace these foreign files without importing them (originals kept as .pre-mcm). */
-  | { type: 'TakeOverBrokerFiles'; data: { files: { file: 'password_file' | 'acl_file'; sha256: string; path: string | null }[] } };
+  | { type: 'TakeOverBrokerFiles'; data: { files: { file: 'password_file' | 'acl_file'; sha256: string; path: string | null }[] } }
+  /** Replaces the whole broker configuration (listeners, options, bridges, passthrough); validated by the catalog. */
+  | { type: 'SetBrokerConfig'; data: { config: unknown } }
+  /** Adds or replaces the listener of that name. */
+  | { type: 'SetBrokerListener'; data: { listener: unknown } }
+  | { type: 'RemoveBrokerListener'; data: { name: string } }
+  /** Adds or replaces the bridge of that name; `remotePasswordRef` names a secret the adapter stored. */
+  | { type: 'SetBrokerBridge'; data: { bridge: unknown } }
+  | { type: 'RemoveBrokerBridge'; data: { name: string } }
+  /**
+   * A certificate (and its key, stored by the adapter in `secrets/`) that the adapter has checked:
+   * key matches, dates valid, chain to `ca`. `replace` swaps the certificate of an existing name
+   * (rotation): listeners that use it get the new one on the next apply.
+   */
+  | { type: 'AddCertificate'; data: CertificateFacts & { replace?: boolean } }
+  /** Refused while a listener or bridge uses it. */
+  | { type: 'RemoveCertificate'; data: { name: string } };
 
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;

@@ -21,6 +21,10 @@ import { clearRetained, publishMessage } from './decide/broker-actions.ts';
 import { createWebhook, deleteWebhook, rotateWebhookSecret, updateWebhook } from './decide/webhooks.ts';
 import { importBrokerFiles, takeOverBrokerFiles } from './decide/broker-files.ts';
 import { show } from './decide/guards.ts';
+import {
+  addCertificate, removeBrokerBridge, removeBrokerListener, removeCertificate, setBrokerBridge, setBrokerConfig, setBrokerListener,
+  type BrokerConfigContext,
+} from './decide/broker-config.ts';
 import { isMarkerUsername } from './names.ts';
 
 export type DecideContext = Readonly<{
@@ -30,6 +34,8 @@ export type DecideContext = Readonly<{
    * and a user of that name would compete with them for the line the broker keeps.
    */
   serviceAccount?: string;
+  /** MCM's own listener ports and the broker's version: what the broker configuration is checked against. */
+  broker?: BrokerConfigContext;
 }>;
 
 /** The MQTT username a command would create or change, if any. */
@@ -88,6 +94,13 @@ export const decide = (command: Command, state: BrokerConfig, ctx: DecideContext
     case 'DeleteWebhook': return deleteWebhook(command, state);
     case 'ImportBrokerFiles': return importBrokerFiles(command, state);
     case 'TakeOverBrokerFiles': return takeOverBrokerFiles(command, state);
+    case 'SetBrokerConfig': return setBrokerConfig(command, state, ctx.broker);
+    case 'SetBrokerListener': return setBrokerListener(command, state, ctx.broker);
+    case 'RemoveBrokerListener': return removeBrokerListener(command, state, ctx.broker);
+    case 'SetBrokerBridge': return setBrokerBridge(command, state, ctx.broker);
+    case 'RemoveBrokerBridge': return removeBrokerBridge(command, state, ctx.broker);
+    case 'AddCertificate': return addCertificate(command, state);
+    case 'RemoveCertificate': return removeCertificate(command, state);
     default: {
       // Reached only when a caller bypasses the types (e.g. a hand-built CLI or GitOps command).
       const never: never = command;

@@ -60,6 +60,20 @@ export const ERROR_CODES = {
    * MCM cannot represent; details list every problem `{file, line, message}` (at most 1,000).
    */
   IMPORT_INVALID: 'MCM_ERR_IMPORT_INVALID',
+  /** A broker configuration (listeners, options, bridges, passthrough) the catalog refuses; details list every problem `{field, message}`. */
+  BROKER_CONFIG_INVALID: 'MCM_ERR_BROKER_CONFIG_INVALID',
+  LISTENER_NOT_FOUND: 'MCM_ERR_LISTENER_NOT_FOUND',
+  BRIDGE_NOT_FOUND: 'MCM_ERR_BRIDGE_NOT_FOUND',
+  /** A certificate or key that fails the checks (parse, key match, validity dates, chain to the CA). */
+  CERTIFICATE_INVALID: 'MCM_ERR_CERTIFICATE_INVALID',
+  CERTIFICATE_EXISTS: 'MCM_ERR_CERTIFICATE_EXISTS',
+  CERTIFICATE_NOT_FOUND: 'MCM_ERR_CERTIFICATE_NOT_FOUND',
+  CERTIFICATE_IN_USE: 'MCM_ERR_CERTIFICATE_IN_USE',
+  /**
+   * Raised by adapters: a broker configuration change that restarts the broker was sent without
+   * confirming the previewed state (If-Match with the seq the preview returned).
+   */
+  RESTART_NOT_CONFIRMED: 'MCM_ERR_RESTART_NOT_CONFIRMED',
   /**
    * Raised by EventStore adapters, not by decide: the disk holding the event log is full. Nothing
    * was appended; the same command succeeds once space is freed.

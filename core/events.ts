@@ -6,6 +6,8 @@
  */
 import type { Access, Principal } from './acl-types.ts';
 import type { AdminRole } from './state.ts';
+import type { BrokerConfigModel } from './broker-config/model.ts';
+import type { CertificateFacts } from './broker-config/certificates.ts';
 
 export type Actor = Readonly<{
   kind: 'admin' | 'cli' | 'gitops' | 'import' | 'system';
@@ -63,7 +65,12 @@ export type DomainEvent =
   | { type: 'WebhookDeleted'; data: { id: number } }
   // Ownership of an operator's existing broker files (DESIGN §10): MCM may replace the file whose
   // bytes hash to `sha256` (the text an import planned on, or what a takeover found on disk)
-  | { type: 'BrokerFilesAdopted'; data: { files: { file: 'password_file' | 'acl_file'; sha256: string; path: string | null }[]; how: 'import' | 'takeover' } };
+  | { type: 'BrokerFilesAdopted'; data: { files: { file: 'password_file' | 'acl_file'; sha256: string; path: string | null }[]; how: 'import' | 'takeover' } }
+  // Broker configuration (mosquitto.conf): the whole validated document; secrets by reference only
+  | { type: 'BrokerConfigChanged'; data: { config: BrokerConfigModel } }
+  // TLS certificates: facts and fingerprint only; the PEM and the private key live in secrets/
+  | { type: 'CertificateAdded'; data: CertificateFacts }
+  | { type: 'CertificateRemoved'; data: { name: string } };
 
 export type EventType = DomainEvent['type'];
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;
@@ -92,6 +99,7 @@ export const EVENT_VERSION: Readonly<Record<EventType, number>> = {
   BrokerMessagePublished: 1, RetainedMessageCleared: 1,
   WebhookCreated: 1, WebhookChanged: 1, WebhookSecretRotated: 1, WebhookDeleted: 1,
   BrokerFilesAdopted: 1,
+  BrokerConfigChanged: 1, CertificateAdded: 1, CertificateRemoved: 1,
 };
 
 export const isEventType = (t: string): t is EventType => Object.hasOwn(EVENT_VERSION, t);
@@ -107,4 +115,6 @@ export const BROKER_FILE_EVENTS: ReadonlySet<EventType> = new Set<EventType>([
   'AnonymousAccessChanged',
   // Moves the generation so the apply loop runs and may now replace the adopted files.
   'BrokerFilesAdopted',
+  // mosquitto.conf: listeners, options, bridges and the certificates they use.
+  'BrokerConfigChanged', 'CertificateAdded', 'CertificateRemoved',
 ]);

@@ -51,6 +51,15 @@ export const evolve = (state: BrokerConfig, event: Recorded): BrokerConfig => {
       for (const f of event.data.files) adopted[f.file] = { sha256: f.sha256, path: f.path, how: event.data.how, seq: event.seq };
       break;
     }
+    case 'BrokerConfigChanged':
+      state.brokerConfig = structuredClone(event.data.config);
+      break;
+    case 'CertificateAdded':
+      (state.certificates ??= {})[event.data.name] = { ...event.data, addedAt: at };
+      break;
+    case 'CertificateRemoved':
+      if (state.certificates) delete state.certificates[event.data.name];
+      break;
     default: {
       const never: never = event;
       throw new Error(`evolve: unknown event ${JSON.stringify(never)}`);

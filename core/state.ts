@@ -4,6 +4,7 @@
  * folding 10,000 users must not copy a 10,000-entry map per event. `decide` only reads.
  */
 import type { AclRule } from './acl-types.ts';
+import type { BrokerConfigModel, Certificate } from './broker-config/model.ts';
 
 export const ADMIN_ROLES = ['viewer', 'auditor', 'operator', 'admin'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
@@ -110,6 +111,10 @@ export type BrokerConfig = {
   nextWebhookId: number;
   /** Keyed by 'password_file' | 'acl_file'. Absent in snapshots written before adoption existed. */
   adoptedFiles?: Partial<Record<'password_file' | 'acl_file', AdoptedFile>>;
+  /** mosquitto.conf as MCM manages it. Absent in snapshots written before it existed (= empty). */
+  brokerConfig?: BrokerConfigModel;
+  /** TLS certificates by name (facts only; PEM and key in secrets/). Absent in older snapshots. */
+  certificates?: Record<string, Certificate>;
 };
 
 export const DEFAULT_HASH_ITERATIONS = 101;
@@ -128,6 +133,8 @@ export const initialState = (): BrokerConfig => ({
   webhooks: {},
   nextWebhookId: 1,
   adoptedFiles: {},
+  brokerConfig: { listeners: [], options: {}, bridges: [], passthrough: [] },
+  certificates: {},
 });
 
 /** Deep copy (the state is plain JSON): for time travel and for callers that keep an old state. */

@@ -14,6 +14,9 @@ export const SETTINGS_STREAM = 'settings';
 export const BROKER_STREAM = 'broker';
 /** Adoption of the operator's broker files (import, takeover). */
 export const BROKER_FILES_STREAM = 'broker-files';
+/** The broker configuration (mosquitto.conf) singleton. */
+export const BROKER_CONFIG_STREAM = 'broker-config';
+export const certificateStream = (name: string): string => `certificate:${name}`;
 
 /** The stream an event is recorded on. Grants belong to the user they change. */
 export const streamOf = (event: DomainEvent): string => {
@@ -40,6 +43,10 @@ export const streamOf = (event: DomainEvent): string => {
       return webhookStream(event.data.id);
     case 'BrokerFilesAdopted':
       return BROKER_FILES_STREAM;
+    case 'BrokerConfigChanged':
+      return BROKER_CONFIG_STREAM;
+    case 'CertificateAdded': case 'CertificateRemoved':
+      return certificateStream(event.data.name);
     default: {
       const never: never = event;
       throw new Error(`no stream for ${JSON.stringify(never)}`);
@@ -79,6 +86,10 @@ export const targetStream = (command: Command, state: BrokerConfig): string => {
       return webhookStream(command.data.id);
     case 'ImportBrokerFiles': case 'TakeOverBrokerFiles':
       return BROKER_FILES_STREAM;
+    case 'SetBrokerConfig': case 'SetBrokerListener': case 'RemoveBrokerListener': case 'SetBrokerBridge': case 'RemoveBrokerBridge':
+      return BROKER_CONFIG_STREAM;
+    case 'AddCertificate': case 'RemoveCertificate':
+      return certificateStream(String(command.data.name));
     default: {
       const never: never = command;
       throw new Error(`no target stream for ${JSON.stringify(never)}`);

@@ -111,6 +111,12 @@ export const summarize = (e: EventEnvelope): string => {
       const files = e.data.files.map((f) => (f.path === null ? f.file : `${f.file} ${q(f.path)}`)).join(', ');
       return `${e.data.how === 'import' ? 'imported' : 'took over'} broker files: ${files}`;
     }
+    case 'BrokerConfigChanged': {
+      const c = e.data.config;
+      return `broker configuration changed: ${c.listeners.length} listener${c.listeners.length === 1 ? '' : 's'}, ${Object.keys(c.options).length} option${Object.keys(c.options).length === 1 ? '' : 's'}, ${c.bridges.length} bridge${c.bridges.length === 1 ? '' : 's'}`;
+    }
+    case 'CertificateAdded': return `certificate ${q(e.data.name)} added (${e.data.subject}, expires ${e.data.notAfter})`;
+    case 'CertificateRemoved': return `certificate ${q(e.data.name)} removed`;
     default: {
       const never: never = e;
       return `event ${(never as { type: string }).type}`;

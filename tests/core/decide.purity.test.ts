@@ -13,6 +13,10 @@ import { AT, BCRYPT_B, HASH_B, bcrypt, deepFreeze, ev, record } from '../helpers
 const SEALED = 'v1.aXY=.dGFn.Y3Q=';
 const codes = Array.from({ length: 10 }, (_, i) => bcrypt(i));
 
+const CERT = {
+  name: 'x', fingerprint: Array.from({ length: 32 }, () => 'AB').join(':'), subject: 'CN=x', issuer: 'CN=ca',
+  notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2027-01-01T00:00:00.000Z', subjectAltName: '', isCa: false, hasKey: true, ca: null as string | null,
+};
 const world: DomainEvent[] = [
   ev.roleDefined('ops'), ev.roleDefined('idle'), ev.userCreated('alice'), ev.userCreated('bob'), ev.granted('alice', 'ops'),
   ev.ruleAdded(1, 'user:alice', 'a/#', 'read'), ev.ruleAdded(2, 'role:ops', 'ops/#', 'readwrite'), ev.ruleAdded(3, 'role:idle', 'i', 'read'),
@@ -23,6 +27,13 @@ const world: DomainEvent[] = [
   // A re-setup in progress, so EnableMfa (its verification) has something to enable.
   { type: 'MfaEnrolmentStarted', data: { username: 'root', secretCiphertext: 'ct-re', recoveryCodeHashes: codes } },
   { type: 'WebhookCreated', data: { id: 1, url: 'https://hooks.example.com/mcm', events: ['apply_failed'], secretCiphertext: SEALED, enabled: true, description: '' } },
+  { type: 'CertificateAdded', data: { ...CERT, name: 'ca', isCa: true, hasKey: false } },
+  { type: 'CertificateAdded', data: { ...CERT, name: 'spare', ca: 'ca' } },
+  { type: 'BrokerConfigChanged', data: { config: {
+    listeners: [{ name: 'plain', port: 1884, protocol: 'mqtt', address: null, bindInterface: null, tls: null, maxConnections: null }],
+    options: {}, passthrough: [],
+    bridges: [{ name: 'up', addresses: [{ host: 'h', port: 1883 }], remoteUsername: null, remotePasswordRef: null, remoteClientId: null, tls: null, topics: [{ pattern: '#', direction: 'out', qos: 0, localPrefix: '', remotePrefix: '' }], cleansession: false, keepalive: 60 }],
+  } } },
 ];
 
 /** One command of every type that succeeds against `world`. */
@@ -64,6 +75,13 @@ const commands: Record<CommandType, Command> = {
       allowAnonymous: false, serviceAccount: 'mcm-service', brokerLine: '2.0', owned: [],
     },
   },
+  SetBrokerConfig: { type: 'SetBrokerConfig', data: { config: { listeners: [], options: { persistence: true } } } },
+  SetBrokerListener: { type: 'SetBrokerListener', data: { listener: { name: 'ws', port: 9002, protocol: 'websockets', bindInterface: 'lo' } } },
+  RemoveBrokerListener: { type: 'RemoveBrokerListener', data: { name: 'plain' } },
+  SetBrokerBridge: { type: 'SetBrokerBridge', data: { bridge: { name: 'up', addresses: [{ host: 'h2', port: 1883 }], topics: [{ pattern: 'a/#', direction: 'in' }] } } },
+  RemoveBrokerBridge: { type: 'RemoveBrokerBridge', data: { name: 'up' } },
+  AddCertificate: { type: 'AddCertificate', data: { ...CERT, name: 'server', ca: 'ca' } },
+  RemoveCertificate: { type: 'RemoveCertificate', data: { name: 'spare' } },
   TakeOverBrokerFiles: { type: 'TakeOverBrokerFiles', data: { files: [{ file: 'password_file', sha256: 'c'.repeat(64), path: '/etc/mosquitto/passwd' }] } },
 };
 

@@ -57,6 +57,9 @@ const everything: DomainEvent[] = [
   { type: 'WebhookCreated', data: { id: 2, url: 'https://hooks.example.com/c', events: ['security_event'], secretCiphertext: 'v1.aQ==.dA==.Yw==', enabled: true, description: '' } },
   { type: 'WebhookDeleted', data: { id: 1 } },
   { type: 'BrokerFilesAdopted', data: { files: [{ file: 'acl_file', sha256: 'a'.repeat(64), path: '/etc/mosquitto/acl' }], how: 'import' } },
+  { type: 'CertificateAdded', data: { name: 'old', fingerprint: 'AB', subject: 'CN=o', issuer: 'CN=o', notBefore: '2026-01-01T00:00:00Z', notAfter: '2027-01-01T00:00:00Z', subjectAltName: '', isCa: true, hasKey: false, ca: null } },
+  { type: 'BrokerConfigChanged', data: { config: { listeners: [], options: { persistence: true }, bridges: [], passthrough: ['queue_qos0_messages true'] } } },
+  { type: 'CertificateRemoved', data: { name: 'old' } },
   { type: 'MqttUserDeleted', data: { username: 'bob' } },
 ];
 

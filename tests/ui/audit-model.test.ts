@@ -26,6 +26,7 @@ const ALL_TYPES: Record<EventType, true> = {
   BrokerMessagePublished: true, RetainedMessageCleared: true,
   WebhookCreated: true, WebhookChanged: true, WebhookSecretRotated: true, WebhookDeleted: true,
   BrokerFilesAdopted: true,
+  BrokerConfigChanged: true, CertificateAdded: true, CertificateRemoved: true,
 };
 
 describe('ui/data audit-paging', () => {

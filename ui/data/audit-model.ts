@@ -30,6 +30,7 @@ export const EVENT_TYPE_GROUPS: readonly { label: string; types: readonly string
   { label: 'Broker actions', types: ['BrokerMessagePublished', 'RetainedMessageCleared'] },
   { label: 'Webhooks', types: ['WebhookCreated', 'WebhookChanged', 'WebhookSecretRotated', 'WebhookDeleted'] },
   { label: 'Broker files', types: ['BrokerFilesAdopted'] },
+  { label: 'Broker configuration', types: ['BrokerConfigChanged', 'CertificateAdded', 'CertificateRemoved'] },
 ];
 export const EVENT_TYPES: readonly string[] = EVENT_TYPE_GROUPS.flatMap((g) => g.types);
 
