@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Clock, PasswordHasher } from '../core/ports.ts';
 import { createApplyLoop, type ApplyLoop } from './apply/apply-loop.ts';
+import { createCertificateExpiryCheck } from './certs/expiry-check.ts';
 import type { ApplyStatus } from './apply/apply-status.ts';
 import { createBrokerFiles, type FileSpec } from './apply/broker-files.ts';
 import { createPairSwitch } from './apply/pair-switch.ts';
@@ -26,6 +27,12 @@ import { assertReachable, brokerAccountWhenRoot, isRoot, lookupAccount, prepareB
 import { brokerPaths, prepareDataDir } from './mosquitto/broker-paths.ts';
 import { brokerLineOf, defaultPluginDir, detectBinaryVersion, parseBrokerVersion } from './mosquitto/broker-version.ts';
 import { openProbeSession, probeBroker, type ProbeTarget } from './mosquitto/probe.ts';
+import { probeListeners } from './mosquitto/listener-probe.ts';
+import { readTextOrNull } from './files/write-rendered-file.ts';
+import { createBridgePasswords } from './secrets/bridge-passwords.ts';
+import { createCertStore } from './certs/cert-store.ts';
+import { prepareTlsDir } from './mosquitto/tls-dir.ts';
+import type { BrokerConfigPort } from './broker-config/broker-config-service.ts';
 import { createExternalReloader, createSupervisedReloader, type Reloader } from './mosquitto/reloaders.ts';
 import { loadServiceAccount, type ServiceAccount } from './mosquitto/service-account.ts';
 import { createSupervisor, type Supervisor } from './mosquitto/supervisor.ts';
@@ -70,6 +77,8 @@ export type ServerDeps = Readonly<{
   /** Supervised mode: the broker's log lines (connection tracking reads them). */
   brokerLog: BrokerLog | null;
   probeTarget: ProbeTarget;
+  /** Supervised: /broker/config and `mcm broker` render and check mosquitto.conf through this (issue 13). */
+  brokerConfig: BrokerConfigPort | null;
   /** Live observations and admin-change notifications (ws hub, metrics, webhooks). */
   bus: LiveBus;
   metrics: Metrics;
@@ -157,7 +166,10 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     cleanups.push(() => rawSecurityLog.close());
     const securityLog = relaySecurityEvents(rawSecurityLog, bus);
     rejectedSnapshots.report(securityLog);
-    const metrics = createMetrics({ bus, processMetrics: true, sources: { headSeq: () => store.headSeq() } });
+    const metrics = createMetrics({
+      bus, processMetrics: true,
+      sources: { headSeq: () => store.headSeq(), certificates: () => Object.values(store.state().certificates ?? {}) },
+    });
     cleanups.push(() => metrics.stop());
     cleanups.push(publishEventAppended({ store, bus }));
     // The last-known-good records are trusted only with a matching HMAC (key in secrets/): an edited
@@ -215,6 +227,12 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       reloader = createExternalReloader(config.mosquitto.reload);
     }
 
+    // Issue 13: certificates and keys the configuration names are copied where the broker reads
+    // them; bridge passwords come from secrets/ when the file is written.
+    const certStore = createCertStore(secrets);
+    const bridgePasswords = createBridgePasswords(secrets);
+    const tlsDir = join(paths.brokerDir, 'tls');
+    if (supervised) prepareTlsDir(tlsDir, account);
     // Supervised: the broker reads both files through one symlink, switched as one (issue 12).
     const pairSwitch = supervised ? createPairSwitch(join(paths.brokerDir, 'live')) : null;
     const files = createBrokerFiles({
@@ -233,6 +251,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
             // A 2.1 binary gets the plugin form (reference §8).
             pluginDir: brokerLineOf(binaryVersion) === '2.1' ? (config.mosquitto.plugin_dir ?? defaultPluginDir(config.mosquitto.binary)) : null,
           },
+          secrets: { tlsDir, bridgePassword: (ref) => bridgePasswords.read(ref) },
+          certs: certStore,
         }
         : null,
       serviceAccount,
@@ -244,6 +264,9 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       : null;
     const probeTarget: ProbeTarget = { host: config.mqtt.host, port: config.mqtt.port, username: serviceAccount.username, password: serviceAccount.password, tls };
     const sup = supervisor;
+    /** The mosquitto.conf the supervised broker last started with: a change to what a reload can't apply restarts it. */
+    let startedConf: string | null = null;
+    if (sup) sup.onStarted(() => { startedConf = readTextOrNull(paths.confPath); });
     const applyLoop = createApplyLoop({
       store,
       results: applyResults,
@@ -265,6 +288,14 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       beforeReload: opts.testing?.beforeReload ?? null,
       betweenRenames: opts.testing?.betweenRenames ?? null,
       pairSwitch,
+      restartBroker: sup ? async () => {
+        try { await sup.restart(); return null; } catch (e) { return (e as Error).message; }
+      } : null,
+      startedConf: () => startedConf,
+      probeListeners: (brokerConfig) => probeListeners(brokerConfig, {
+        username: serviceAccount.username, password: serviceAccount.password,
+        certificates: () => store.state().certificates ?? {}, timeoutMs: config.mosquitto.probe.timeout_ms,
+      }),
       onStatus: (status) => bus.publish({ type: 'apply_status', status, at: clock.now() }),
     });
     loopRef.current = applyLoop;
@@ -281,6 +312,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     });
     webhooks.start();
     cleanups.push(() => webhooks.stop());
+    // After the dispatcher: a certificate.expiring event at start reaches the security_event webhooks.
+    cleanups.push(createCertificateExpiryCheck({ store, securityLog, clock, logger: logger.child({ component: 'certificates' }) }).start());
     const schemaValidator = createSchemaValidator({ store, bus, clock, logger, metrics });
     cleanups.push(() => schemaValidator.close());
     const sparkplug = createSparkplugTracker({ bus, clock, logger });
@@ -291,8 +324,9 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       applyLoop.prepare();
       cleanups.push(() => sup.stop());
       await sup.start();
-      sup.onStarted(({ restarts }) => {
-        if (restarts > 0) void applyLoop.brokerRestarted();
+      sup.onStarted(({ restarts, planned }) => {
+        // A planned restart (a configuration change) is confirmed by the apply that asked for it.
+        if (restarts > 0 && planned !== true) void applyLoop.brokerRestarted();
       });
     }
     cleanups.push(() => applyLoop.stop());
@@ -354,6 +388,15 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       config, logger, clock, db, store, securityLog, applyResults, secrets, mqttHasher, serviceAccount, applyLoop,
       apply: { status: () => applyLoop.status(), retry: async () => { await applyLoop.retry(); return applyLoop.status(); } },
       supervisor, brokerLog, probeTarget,
+      brokerConfig: supervised ? {
+        render: (c, allowAnonymous) => files.renderConf(allowAnonymous, c, true),
+        context: () => ({
+          reservedPorts: [config.mqtt.port, ...(config.mqtt.websockets_port === null ? [] : [config.mqtt.websockets_port])],
+          version: brokerLineOf(brokerVersion()) === '2.1' ? '2.1' : '2.0',
+        }),
+        connectedClients: () => observation.clients.size(),
+        storeBridgePassword: (pw) => bridgePasswords.store(pw),
+      } : null,
       readiness: () => {
         const st = applyLoop.status();
         if (st.adoption) return { ready: false, reasons: [`adoption required: ${st.adoption.message}`] };

@@ -38,6 +38,12 @@ export type DecideContext = Readonly<{
   broker?: BrokerConfigContext;
 }>;
 
+/** The context handleCommand/handleBatch pass on: only what the adapter gave. */
+export const decideContext = (deps: Readonly<{ serviceAccount?: string; broker?: BrokerConfigContext }>): DecideContext => ({
+  ...(deps.serviceAccount === undefined ? {} : { serviceAccount: deps.serviceAccount }),
+  ...(deps.broker === undefined ? {} : { broker: deps.broker }),
+});
+
 /** The MQTT username a command would create or change, if any. */
 const targetUsername = (command: Command): string | null => {
   switch (command.type) {

@@ -74,6 +74,8 @@ export const ERROR_CODES = {
    * confirming the previewed state (If-Match with the seq the preview returned).
    */
   RESTART_NOT_CONFIRMED: 'MCM_ERR_RESTART_NOT_CONFIRMED',
+  /** Raised by adapters: external mode, where MCM does not write the broker's mosquitto.conf. */
+  BROKER_CONFIG_UNMANAGED: 'MCM_ERR_BROKER_CONFIG_UNMANAGED',
   /**
    * Raised by EventStore adapters, not by decide: the disk holding the event log is full. Nothing
    * was appended; the same command succeeds once space is freed.

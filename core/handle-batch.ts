@@ -5,6 +5,8 @@
  * which the events of the commands before it have been folded, and the events of all of them go
  * to the store in one transaction. A DomainError from any command means nothing is appended.
  */
+import { decideContext } from './decide.ts';
+import type { BrokerConfigContext } from './decide/broker-config.ts';
 import type { Command } from './commands.ts';
 import { decide, type DecideContext } from './decide.ts';
 import { show } from './decide/guards.ts';
@@ -72,7 +74,7 @@ export type BatchContext = Readonly<{
  * synchronously (STYLE principle 3). An empty result appends nothing.
  */
 export const handleBatch = (
-  deps: Readonly<{ store: EventStore; clock: Clock; serviceAccount?: string }>,
+  deps: Readonly<{ store: EventStore; clock: Clock; serviceAccount?: string; broker?: BrokerConfigContext }>,
   commands: readonly Command[],
   ctx: BatchContext,
 ): CommandResult => {
@@ -83,7 +85,7 @@ export const handleBatch = (
         { stream: '*', expected_seq: ctx.expectedSeq, current_seq: view.headSeq },
       ]);
     }
-    return decideBatch(commands, view.state, deps.serviceAccount === undefined ? {} : { serviceAccount: deps.serviceAccount });
+    return decideBatch(commands, view.state, decideContext(deps));
   }, { actor: ctx.actor, at: deps.clock.now() });
   return { seq: recorded[recorded.length - 1]?.seq ?? deps.store.headSeq(), events: recorded };
 };

@@ -3,6 +3,8 @@
  * with no await between reading and appending (principle 3), inside the store's write
  * transaction, so the step is atomic across processes too (EventStore.transact).
  */
+import { decideContext } from './decide.ts';
+import type { BrokerConfigContext } from './decide/broker-config.ts';
 import type { Command } from './commands.ts';
 import { decide } from './decide.ts';
 import { DomainError, ERROR_CODES } from './errors.ts';
@@ -15,7 +17,7 @@ export type CommandResult = Readonly<{ seq: number; events: readonly EventEnvelo
 
 export const handleCommand = (
   /** `serviceAccount`: MCM's own MQTT account, reserved by decide (DecideContext). */
-  deps: Readonly<{ store: EventStore; clock: Clock; serviceAccount?: string }>,
+  deps: Readonly<{ store: EventStore; clock: Clock; serviceAccount?: string; broker?: BrokerConfigContext }>,
   command: Command,
   ctx: CommandContext,
 ): CommandResult => {
@@ -29,7 +31,7 @@ export const handleCommand = (
         { stream, expected_seq: ctx.expectedSeq, current_seq: view.lastSeqOf(stream) },
       ]);
     }
-    return decide(command, view.state, deps.serviceAccount === undefined ? {} : { serviceAccount: deps.serviceAccount });
+    return decide(command, view.state, decideContext(deps));
   }, { actor: ctx.actor, at: deps.clock.now() });
   return { seq: recorded[recorded.length - 1]?.seq ?? deps.store.headSeq(), events: recorded };
 };

@@ -40,7 +40,17 @@ export type MosquittoConfOptions = Readonly<{
    * Null or absent: the 2.0 form.
    */
   pluginDir?: string | null;
+  /**
+   * The operator's listeners, options, bridges and passthrough (issue "Broker configuration as
+   * events"), with where TLS files are and how to get bridge passwords. Absent: MCM's defaults.
+   */
+  broker?: Readonly<{ config: BrokerConfigModel; secrets: ConfSecrets }> | null;
+  /** Bridge passwords become `********`: for previews, diffs and stored copies (never the secret). */
+  redact?: boolean;
 }>;
+
+import { emptyBrokerConfig, type BrokerConfigModel } from '../core/broker-config/model.ts';
+import { optionLines, renderBridge, renderListener, type ConfSecrets } from './mosquitto-conf-sections.ts';
 
 /** Thrown for inputs no caller should pass (relative paths, line breaks): a programming error. */
 const checkValue = (what: string, value: string, absolute: boolean): string => {
@@ -54,10 +64,6 @@ const checkPort = (what: string, port: number): number => {
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`mosquitto.conf: ${what} must be a TCP port (got ${port})`);
   return port;
 };
-
-// No subscribe/unsubscribe: those lines carry client-chosen topics, so a client could craft one
-// that reads like a connection line and plant a fake entry in the connected-clients table.
-const LOG_TYPES = ['error', 'warning', 'notice', 'information'] as const;
 
 const securityLines = (opts: MosquittoConfOptions): string[] => {
   const passwordFile = checkValue('password_file', opts.passwordFile, true);
@@ -92,16 +98,27 @@ export const renderMosquittoConf = (opts: MosquittoConfOptions): string => {
   if (opts.websocketsPort !== undefined && opts.websocketsPort !== null) {
     lines.push('', `listener ${checkPort('websockets port', opts.websocketsPort)} lo`, 'protocol websockets');
   }
+  const config = opts.broker?.config ?? emptyBrokerConfig();
+  const secrets = opts.broker?.secrets ?? { tlsDir: '/nonexistent', bridgePassword: () => null };
+  for (const l of config.listeners) lines.push('', ...renderListener(l, secrets));
+  // No subscribe/unsubscribe log types (catalog LOG_TYPES): those lines carry client-chosen topics,
+  // so a client could craft one that reads like a connection line and plant a fake client entry.
+  const options = optionLines(config);
   lines.push(
     '',
-    'persistence true',
+    options.persistence,
     `persistence_location ${checkValue('persistence dir', opts.persistenceDir, true)}`,
     'log_dest stderr',
-    ...LOG_TYPES.map((t) => `log_type ${t}`),
+    ...options.logTypes,
     'connection_messages true',
     'log_timestamp true',
     'log_timestamp_format %Y-%m-%dT%H:%M:%S',
-    'sys_interval 10',
+    options.sysInterval,
+    ...options.rest,
   );
+  for (const b of config.bridges) lines.push('', ...renderBridge(b, secrets, opts.redact === true));
+  if (config.passthrough.length > 0) {
+    lines.push('', '# Not managed by MCM (kept verbatim from the imported mosquitto.conf):', ...config.passthrough);
+  }
   return `${lines.join('\n')}\n`;
 };

@@ -18,6 +18,7 @@ import { buildApplyStatus, type ApplyOutcome, type ApplyStatus } from './apply-s
 import type { BrokerFiles } from './broker-files.ts';
 import { createApplyWorker, type Logger } from './apply-worker.ts';
 import type { PairSwitch } from './pair-switch.ts';
+import type { BrokerConfigModel } from '../../core/broker-config/model.ts';
 import type { WriteIntent } from './write-intent.ts';
 
 export type { Logger };
@@ -53,6 +54,15 @@ export type ApplyLoopDeps = Readonly<{
   beforeReload?: (() => void | Promise<void>) | null;
   /** Test-only: runs between the renames of an apply that writes two or more files (issue 12). */
   betweenRenames?: (() => void | Promise<void>) | null;
+  /**
+   * Supervised: restarts the broker on the files now on disk (a mosquitto.conf change a reload
+   * cannot apply, reference §3.2); resolves with why it did not come up, or null.
+   */
+  restartBroker?: (() => Promise<string | null>) | null;
+  /** Supervised: the mosquitto.conf the running broker started with (null while unknown). */
+  startedConf?: (() => string | null) | null;
+  /** After an apply: every configured listener answers as configured (TCP, TLS certificate, websocket, CONNECT); null or why not. */
+  probeListeners?: ((config: BrokerConfigModel) => Promise<string | null>) | null;
   /** Supervised: the broker reads the pair through one symlink, switched as one (pair-switch.ts). */
   pairSwitch?: PairSwitch | null;
 }>;

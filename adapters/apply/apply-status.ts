@@ -50,6 +50,8 @@ export type ApplyOutcome = Readonly<{
   /** Files written / reload sent by this attempt (coalescing is observable through these). */
   wrote: boolean;
   reloaded: boolean;
+  /** Supervised: the broker was restarted for a mosquitto.conf change a reload cannot apply. */
+  restarted?: boolean;
   failOpen?: boolean;
   /** Failed because the broker was down, not because of the files: re-applied when it is back. */
   retryable?: boolean;

@@ -5,7 +5,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ProbeResult } from '../mosquitto/probe.ts';
-import { readTextOrNull, removeStaleTempFiles } from '../files/write-rendered-file.ts';
+import { readTextOrNull, removeStaleTempFiles, writeRenderedFile } from '../files/write-rendered-file.ts';
+import { confNeedsRestart } from '../../projections/conf-restart-key.ts';
+import type { BrokerConfigModel } from '../../core/broker-config/model.ts';
+import { emptyBrokerConfig } from '../../core/broker-config/model.ts';
 import type { QuarantineRow } from '../sqlite/apply-results.ts';
 import { quarantineMessage, type ApplyOutcome, type ForeignFile } from './apply-status.ts';
 import { aclGeneration, contentKey, passwordMarker, sha256, type FileName, type FileSpec } from './broker-files.ts';
@@ -38,13 +41,56 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
   const { foreignFiles, isAdopted, setAdoption, adoptionOutcome } = ownership;
   const quarantine = createQuarantine({ results, clock: deps.clock, security, logger: deps.logger });
 
+  /**
+   * The certificates and keys the configuration names, into the broker's TLS directory (issue 13),
+   * before the mosquitto.conf that names them; unchanged files are not rewritten. Keys get the
+   * broker files' ownership (readable by the broker's account only).
+   */
+  const writeTls = (config: BrokerConfigModel): void => {
+    const spec = files.specs.find((s) => s.name === 'password_file');
+    if (!spec) return;
+    for (const f of files.tlsFiles(config)) {
+      if (readTextOrNull(f.path) !== f.content) writeRenderedFile(f.path, f.content, spec.ownership());
+    }
+  };
+
+  /** Supervised: the conf on disk differs from the one the broker started with in what a reload can't apply. */
+  const restartNeeded = (wanted: ReadonlyMap<FileName, string>): boolean => {
+    const started = deps.startedConf?.() ?? null;
+    const next = wanted.get('mosquitto_conf');
+    return started !== null && next !== undefined && confNeedsRestart(started, next);
+  };
+
+  /** The last planned restart failed (the broker refused the new mosquitto.conf): already reported as the apply's failure. */
+  let startFailed = false;
+
   /** Puts the last-known-good files back, reloads, re-probes. Returns null when enforcement is back. */
   const restore = async (why: string): Promise<Failure | null> => {
     if (ownership.adoption()) return { reason: 'not restoring: the broker files on disk were not written by MCM (adoption required)', failOpen: false };
     const good = loadGood();
     if (good.generation === null) return { reason: 'no last-known-good files to restore', failOpen: false };
     // Rewritten even when the bytes match: a changed mode or owner (an unreadable file) fails open too.
+    writeTls(good.config);
     writeAll(good.files, readDisk(), true);
+    // Restart when the broker runs a configuration a reload can't take back, or is down (after a
+    // restart that failed on the new configuration, or an exit on a bad reload as 2.1 does).
+    const down0 = io.brokerGone();
+    if (deps.restartBroker && (restartNeeded(good.files) || down0 !== null)) {
+      if (down0 !== null && !startFailed) {
+        security('broker.exited', 'critical', `${down0}; the last-known-good files of generation ${good.generation} are restored (${why}); restarting the broker on them`, { generation: good.generation });
+      }
+      startFailed = false;
+      // The broker runs (or failed to start) on a configuration a reload cannot take back.
+      const down = await deps.restartBroker();
+      if (down !== null) {
+        security('apply.restore_failed', 'critical', `restarting the broker on the last-known-good files (${why}) failed: ${down}`, { generation: good.generation });
+        return { reason: `restart on the last-known-good files failed: ${down}`, failOpen: false };
+      }
+      const f = await confirm(good.generation, good.allowAnonymous, null, null, passwordMarker(good.files.get('password_file')));
+      if (f) security('apply.restore_failed', 'critical', `restoring the last-known-good files (${why}) did not bring enforcement back: ${f.reason}`, { generation: good.generation });
+      else deps.logger?.info({ generation: good.generation }, `restored last-known-good files and restarted the broker (${why})`);
+      return f;
+    }
     const gone = io.brokerGone();
     if (gone !== null) {
       // Nothing to reload: the broker reads the restored files when it starts again (supervised:
@@ -60,8 +106,15 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     return f;
   };
 
-  const recordGood = (generation: number, result: 'applied' | 'written', onDisk: ReadonlyMap<FileName, string>, latencyMs: number, reason: string | null): void =>
-    goodFiles.record({ generation, result, onDisk, latencyMs, reason, at: deps.clock.now() });
+  const recordGood = (generation: number, result: 'applied' | 'written', onDisk: ReadonlyMap<FileName, string>, latencyMs: number, reason: string | null, config: BrokerConfigModel): void =>
+    goodFiles.record({ generation, result, onDisk, config, latencyMs, reason, at: deps.clock.now() });
+
+  /** Every operator listener answers as configured; a Failure naming the first that does not. */
+  const listenersAnswer = async (config: BrokerConfigModel): Promise<Failure | null> => {
+    if (!deps.probeListeners || config.listeners.length === 0) return null;
+    const why = await deps.probeListeners(config);
+    return why === null ? null : { reason: `listener check failed: ${why}`, failOpen: false };
+  };
 
   /** The reason of the last apply that failed on an error: its retries don't raise it again. */
   let lastErrorReason: string | null = null;
@@ -152,12 +205,13 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
       if (last && last.generation >= generation) return { generation, result: last.result, latencyMs: 0, wrote: false, reloaded: false };
       const result = reloader.confirms ? 'applied' : 'written';
       const latencyMs = performance.now() - started;
-      recordGood(generation, result, good.files, latencyMs, 'no change to the broker files');
+      recordGood(generation, result, good.files, latencyMs, 'no change to the broker files', good.config);
       return { generation, result, latencyMs, wrote: false, reloaded: false };
     }
 
     // Forced with nothing to change keeps the good files (and their generation) but re-proves them.
     const wanted = sameAsGood && diskIsGood ? good.files : candidate;
+    const wantedConfig = wanted === good.files ? good.config : state.brokerConfig ?? emptyBrokerConfig();
     // Content that failed open is not handed to the broker again until it changes or an admin
     // retries (issue 12). Hashing the render is skipped while nothing is quarantined.
     const key = wanted !== good.files && results.anyQuarantined() ? quarantine.renderKey(candidate) : null;
@@ -169,6 +223,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     const session = reloader.confirms ? deps.openProbeSession?.() ?? null : null;
     let wrote: boolean;
     try {
+      writeTls(wantedConfig);
       wrote = await io.writeAllStepwise(wanted, disk);
     } catch (e) {
       session?.close();
@@ -177,24 +232,32 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     mark('write');
     if (!reloader.confirms) {
       const latencyMs = performance.now() - started;
-      recordGood(generation, 'written', wanted, latencyMs, `reload strategy ${reloader.strategy}: written, not reloaded or confirmed`);
+      recordGood(generation, 'written', wanted, latencyMs, `reload strategy ${reloader.strategy}: written, not reloaded or confirmed`, wantedConfig);
       return { generation, result: 'written', reason: `reload strategy ${reloader.strategy}: the broker was not told`, latencyMs, wrote, reloaded: false };
     }
     try { await deps.beforeReload?.(); } catch (e) { deps.logger?.warn({ err: (e as Error).message }, 'beforeReload hook failed'); }
     const logMark = deps.brokerLog?.mark() ?? null;
-    const rf = await reload();
+    // Listeners, bridges and several limits are not reloaded (reference §3.2): restart for them.
+    const restart = deps.restartBroker && restartNeeded(wanted) ? deps.restartBroker : null;
+    if (restart) session?.close();
+    const down = restart ? await restart() : null;
+    startFailed = down !== null;
+    const rf = restart
+      ? (down === null ? null : { reason: `the broker did not start on the new mosquitto.conf: ${down}`, failOpen: false })
+      : await reload();
     if (rf) session?.close();
     const writtenGen = aclGeneration(wanted.get('acl_file')) ?? generation;
-    const f = rf ?? await confirm(writtenGen, state.settings.allowAnonymous, logMark, session, passwordMarker(wanted.get('password_file')));
+    const f = rf ?? await confirm(writtenGen, state.settings.allowAnonymous, restart ? null : logMark, restart ? null : session, passwordMarker(wanted.get('password_file')))
+      ?? await listenersAnswer(wantedConfig);
     mark('reload_confirm');
     // The good content never goes into quarantine: it is what a restore puts back.
     if (f) return failed(generation, f, started, good.complete && wanted !== good.files, false, sameAsGood ? null : key ?? quarantine.renderKey(candidate));
     const latencyMs = performance.now() - started;
-    recordGood(generation, 'applied', wanted, latencyMs, wrote ? null : 'files unchanged; reloaded and confirmed');
+    recordGood(generation, 'applied', wanted, latencyMs, wrote ? null : `files unchanged; ${restart ? 'restarted' : 'reloaded'} and confirmed`, wantedConfig);
     mark('checkpoint');
     reported.clear();
     lastErrorReason = null;
-    return { generation, result: 'applied', latencyMs, wrote, reloaded: true, phases };
+    return { generation, result: 'applied', latencyMs, wrote, reloaded: true, ...(restart ? { restarted: true } : {}), phases };
   };
 
   /**
@@ -334,7 +397,9 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
       reportStartupDrift();
       if (ownership.adoption()) {
         // The broker starts on the operator's files, untouched; only MCM's own mosquitto.conf is written.
-        const conf = files.renderConf(deps.store.state().settings.allowAnonymous);
+        const st = deps.store.state();
+        writeTls(st.brokerConfig ?? emptyBrokerConfig());
+        const conf = files.renderConf(st.settings.allowAnonymous, st.brokerConfig ?? emptyBrokerConfig());
         if (conf !== null) writeAll(new Map<FileName, string>([['mosquitto_conf', conf]]), readDisk());
         return;
       }
@@ -344,10 +409,12 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
         const candidate = files.render(state, state.generation);
         const problems = files.validate(candidate);
         if (problems.length) throw new Error(`cannot start the broker: the rendered files are invalid and there are no last-known-good files: ${problems.slice(0, 3).join('; ')}`);
+        writeTls(state.brokerConfig ?? emptyBrokerConfig());
         writeAll(candidate, readDisk());
         return;
       }
       // The broker starts on the last-known-good files; the first apply moves it on.
+      writeTls(good.config);
       writeAll(good.files, readDisk());
     },
   };

@@ -11,6 +11,8 @@ import { renderMosquittoConf, type MosquittoConfOptions } from '../../projection
 import { renderPasswordFile } from '../../projections/password-file.ts';
 import { checkPasswordFile } from '../../projections/password-file-check.ts';
 import type { FileOwnership } from '../mosquitto/permissions.ts';
+import { emptyBrokerConfig, type BrokerConfigModel } from '../../core/broker-config/model.ts';
+import { certificatesUsed, certPath, keyPath, type ConfSecrets } from '../../projections/mosquitto-conf-sections.ts';
 
 export const FILE_NAMES = ['password_file', 'acl_file', 'mosquitto_conf'] as const;
 export type FileName = (typeof FILE_NAMES)[number];
@@ -23,7 +25,14 @@ export type BrokerFilesOptions = Readonly<{
   passwordFile: FileSpec;
   aclFile: FileSpec;
   /** Supervised mode only: everything in mosquitto.conf except allow_anonymous, which comes from state. */
-  conf?: Readonly<{ spec: FileSpec; options: Omit<MosquittoConfOptions, 'allowAnonymous'> }> | null;
+  conf?: Readonly<{
+    spec: FileSpec;
+    options: Omit<MosquittoConfOptions, 'allowAnonymous' | 'broker' | 'redact'>;
+    /** Where the broker reads TLS files and how bridge passwords are found (issue 13). */
+    secrets?: ConfSecrets;
+    /** PEMs by certificate name (adapters/certs/cert-store.ts), written into `secrets.tlsDir` for the broker. */
+    certs?: { read(name: string): { cert: string; key: string | null } | null };
+  }> | null;
   serviceAccount: Readonly<{ username: string; passwordHash: string }>;
 }>;
 
@@ -36,7 +45,12 @@ export type BrokerFiles = {
    * Its listeners must be the ones the running broker started with (a reload cannot change them,
    * reference §3.2), so a restore renders it afresh rather than reusing an older copy.
    */
-  renderConf(allowAnonymous: boolean): string | null;
+  renderConf(allowAnonymous: boolean, config: BrokerConfigModel, redact?: boolean): string | null;
+  /**
+   * The TLS files a configuration makes the broker read (certificate PEMs, private keys), with
+   * their paths in the broker's TLS directory; a certificate whose PEM is gone is left out.
+   */
+  tlsFiles(config: BrokerConfigModel): { path: string; content: string; secret: boolean }[];
   /** Every problem the broker's grammar would have with the render (reference §1.1, §2.1). */
   validate(files: RenderedFiles): string[];
 };
@@ -114,6 +128,11 @@ export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
     }
     return marked.text;
   };
+  const renderConf = (allowAnonymous: boolean, config: BrokerConfigModel, redact = false): string | null => {
+    if (!opts.conf) return null;
+    const secrets = opts.conf.secrets ?? { tlsDir: '/nonexistent', bridgePassword: () => null };
+    return renderMosquittoConf({ ...opts.conf.options, allowAnonymous, broker: { config, secrets }, redact });
+  };
   return {
     specs,
     byPath: (path) => specs.find((s) => s.path === path),
@@ -121,10 +140,23 @@ export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
       const files: RenderedFiles = new Map();
       files.set('password_file', withMarker(renderPasswordFile(state, { serviceAccount: opts.serviceAccount })));
       files.set('acl_file', renderAclFileFromState(state, { serviceAccount: opts.serviceAccount.username, generation }));
-      if (opts.conf) files.set('mosquitto_conf', renderMosquittoConf({ ...opts.conf.options, allowAnonymous: state.settings.allowAnonymous }));
+      const conf = renderConf(state.settings.allowAnonymous, state.brokerConfig ?? emptyBrokerConfig());
+      if (conf !== null) files.set('mosquitto_conf', conf);
       return files;
     },
-    renderConf: (allowAnonymous) => (opts.conf ? renderMosquittoConf({ ...opts.conf.options, allowAnonymous }) : null),
+    renderConf,
+    tlsFiles(config) {
+      const secrets = opts.conf?.secrets;
+      const certs = opts.conf?.certs;
+      if (!secrets || !certs) return [];
+      return certificatesUsed(config).flatMap(({ name, key }) => {
+        const pem = certs.read(name);
+        if (!pem) return [];
+        const out: { path: string; content: string; secret: boolean }[] = [{ path: certPath(secrets, name), content: pem.cert, secret: false }];
+        if (key && pem.key !== null) out.push({ path: keyPath(secrets, name), content: pem.key, secret: true });
+        return out;
+      });
+    },
     validate(files) {
       return [
         ...check('password_file', files.get('password_file'), checkPasswordFile),

@@ -5,6 +5,7 @@
  * (bench/apply-latency.ts).
  */
 import type { BrokerConfig } from '../../core/state.ts';
+import { emptyBrokerConfig, type BrokerConfigModel } from '../../core/broker-config/model.ts';
 import type { ApplyResultKind, ApplyResults, GoodFile } from '../sqlite/apply-results.ts';
 import { aclGeneration, confAllowsAnonymous, contentKey, sha256, type BrokerFiles, type FileName } from './broker-files.ts';
 
@@ -17,6 +18,8 @@ export type Good = Readonly<{
   /** The generation inside the good ACL file (what its probe line names). */
   generation: number | null;
   allowAnonymous: boolean;
+  /** The broker configuration (listeners, options, bridges) of the good mosquitto.conf. */
+  config: BrokerConfigModel;
   complete: boolean;
   /** contentKey of each file, computed once per good set. */
   keys: ReadonlyMap<FileName, string>;
@@ -27,7 +30,20 @@ export type GoodFiles = {
   /** Disk content that is the good set (for mosquitto.conf, also the copy stored with it). */
   isGood(good: Good, name: FileName, content: string | null | undefined): boolean;
   /** Records a success and makes `onDisk` the good set, in one transaction. */
-  record(args: { generation: number; result: Exclude<ApplyResultKind, 'failed'>; onDisk: Files; latencyMs: number; reason: string | null; at: string }): void;
+  record(args: { generation: number; result: Exclude<ApplyResultKind, 'failed'>; onDisk: Files; config: BrokerConfigModel; latencyMs: number; reason: string | null; at: string }): void;
+};
+
+/** The row holding the good broker configuration (JSON of the model: references, no secrets). */
+export const BROKER_CONFIG_ROW = 'broker_config';
+
+const goodConfig = (stored: ReadonlyMap<string, GoodFile>): BrokerConfigModel => {
+  const row = stored.get(BROKER_CONFIG_ROW)?.content;
+  if (row === undefined) return emptyBrokerConfig();
+  try {
+    return { ...emptyBrokerConfig(), ...(JSON.parse(row) as Partial<BrokerConfigModel>) };
+  } catch {
+    return emptyBrokerConfig();
+  }
 };
 
 export const createGoodFiles = (deps: Readonly<{ files: BrokerFiles; results: ApplyResults; state: () => BrokerConfig }>): GoodFiles => {
@@ -39,17 +55,19 @@ export const createGoodFiles = (deps: Readonly<{ files: BrokerFiles; results: Ap
     stored ??= results.lastGoodFiles();
     const allowAnonymous = confAllowsAnonymous(stored.get('mosquitto_conf')?.content) ?? deps.state().settings.allowAnonymous;
     if (cache && cache.allowAnonymous === allowAnonymous) return cache;
+    const config = goodConfig(stored);
     const m = new Map<FileName, string>();
     for (const s of files.specs) {
       // mosquitto.conf is rendered afresh: its listeners must match the running broker's (a reload
       // cannot change them, reference §3.2), which follow the current configuration.
-      const content = s.name === 'mosquitto_conf' ? files.renderConf(allowAnonymous) : stored.get(s.name)?.content;
+      // The broker configuration is the one last confirmed (its own row, never a secret in it).
+      const content = s.name === 'mosquitto_conf' ? files.renderConf(allowAnonymous, config) : stored.get(s.name)?.content;
       if (content !== null && content !== undefined) m.set(s.name, content);
     }
     const complete = stored.has('password_file') && stored.has('acl_file') && files.specs.every((s) => m.has(s.name));
     const generation = aclGeneration(m.get('acl_file')) ?? stored.get('acl_file')?.generation ?? null;
     const keys = new Map([...m].map(([name, text]) => [name, contentKey(name, text)]));
-    cache = { files: m, stored, keys, generation: complete ? generation : null, allowAnonymous, complete };
+    cache = { files: m, stored, keys, generation: complete ? generation : null, allowAnonymous, config, complete };
     return cache;
   };
 
@@ -58,12 +76,19 @@ export const createGoodFiles = (deps: Readonly<{ files: BrokerFiles; results: Ap
     isGood: (good, name, content) =>
       content !== null && content !== undefined &&
       (content === good.files.get(name) || (name === 'mosquitto_conf' && content === good.stored.get(name)?.content)),
-    record({ generation, result, onDisk, latencyMs, reason, at }) {
+    record({ generation, result, onDisk, config, latencyMs, reason, at }) {
       const writtenGen = aclGeneration(onDisk.get('acl_file')) ?? generation;
       stored ??= results.lastGoodFiles();
       const current = stored;
+      const rows = new Map<string, string>(onDisk);
+      const conf = onDisk.get('mosquitto_conf');
+      if (conf !== undefined) {
+        // Stored without bridge passwords (they live in secrets/ only); restores render it afresh.
+        rows.set('mosquitto_conf', files.renderConf(confAllowsAnonymous(conf) ?? false, config, true) ?? conf);
+        rows.set(BROKER_CONFIG_ROW, JSON.stringify(config));
+      }
       // Only rows that changed: an ACL change must not rewrite a megabyte of password file.
-      const changed: GoodFile[] = [...onDisk]
+      const changed: GoodFile[] = [...rows]
         .filter(([name, content]) => current.get(name)?.content !== content)
         .map(([name, content]) => ({ name, generation: writtenGen, sha256: sha256(content), content }));
       results.recordGood({

@@ -27,7 +27,7 @@ export type ApiResponse = { status: number; body: unknown };
 export type ApiClient = Readonly<{
   baseUrl: string;
   /** `path` below /api/v1 (`/mqtt-users`); `body` is sent as JSON. Throws DomainError on 4xx/5xx. */
-  request(method: string, path: string, body?: unknown): Promise<ApiResponse>;
+  request(method: string, path: string, body?: unknown, extraHeaders?: Readonly<Record<string, string>>): Promise<ApiResponse>;
 }>;
 
 export type ApiClientOptions = Readonly<{
@@ -85,7 +85,7 @@ export const createApiClient = (opts: ApiClientOptions): ApiClient => {
   const tls = base.protocol === 'https:' ? tlsOptions(opts.serverCert) : {};
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
-  const request = (method: string, path: string, body?: unknown): Promise<ApiResponse> => {
+  const request = (method: string, path: string, body?: unknown, extraHeaders: Readonly<Record<string, string>> = {}): Promise<ApiResponse> => {
     const url = new URL(`${baseUrl}${API_PREFIX}${path}`);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
     const headers: Record<string, string> = {
@@ -94,6 +94,7 @@ export const createApiClient = (opts: ApiClientOptions): ApiClient => {
       // A header value must be printable ASCII; the server records anything else as "cli".
       [CLI_USER_HEADER]: /^[\x21-\x7e]{1,64}$/.test(opts.user) ? opts.user : 'cli',
       ...(payload ? { 'content-type': 'application/json', 'content-length': String(payload.length) } : {}),
+      ...extraHeaders,
     };
     const where = `the MCM server at ${baseUrl}`;
     return new Promise<ApiResponse>((resolve, reject) => {

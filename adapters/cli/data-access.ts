@@ -19,7 +19,7 @@ import { createDirectBackend } from './direct-backend.ts';
 import { createHttpBackend } from './http-backend.ts';
 import { readServerInfo } from './server-lock.ts';
 
-export const DATA_ACCESS_ERROR_CODES = { NO_EVENT_LOG: 'MCM_ERR_NO_EVENT_LOG' } as const;
+export const DATA_ACCESS_ERROR_CODES = { NO_EVENT_LOG: 'MCM_ERR_NO_EVENT_LOG', NO_SERVER: 'MCM_ERR_NO_SERVER' } as const;
 
 export type NewMqttUser = Readonly<{ username: string; password?: string; description?: string; roles?: readonly string[] }>;
 export type NewAclRule = Readonly<{ principal: string; topic: string; access: string; description?: string }>;

@@ -15,6 +15,7 @@ import type { SecretStore } from '../secrets/secret-store.ts';
 import type { VerifyResult } from '../sqlite/event-store.ts';
 import type { AuthServices } from './auth/services.ts';
 import type { SecurityEventLog } from '../sqlite/security-events.ts';
+import type { BrokerConfigPort } from '../broker-config/broker-config-service.ts';
 
 export type { Logger };
 
@@ -55,6 +56,8 @@ export type HttpDeps = {
   secrets: SecretStore;
   /** MQTT service account username: refused as an MQTT username (MCM_ERR_USERNAME_RESERVED). */
   serviceAccount: string;
+  /** Supervised mode: renders and checks mosquitto.conf for /broker/config (issue 13); absent in external mode. */
+  brokerConfig?: BrokerConfigPort | null;
   /** null when no apply loop runs (tests). */
   apply: { status(): ApplyStatus; retry(): Promise<ApplyStatus> } | null;
   readiness?: () => { ready: boolean; reasons: string[] };

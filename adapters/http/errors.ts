@@ -58,6 +58,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ERROR_CODES.IMPORT_INVALID]: 400,
   [ERROR_CODES.CERTIFICATE_IN_USE]: 409,
   [ERROR_CODES.RESTART_NOT_CONFIRMED]: 428,
+  [ERROR_CODES.BROKER_CONFIG_UNMANAGED]: 409,
   // RFC 4918 §11.5: "unable to store the representation needed to complete the request".
   [ERROR_CODES.STORAGE_FULL]: 507,
   [ERROR_CODES.STORAGE_BUSY]: 503,

@@ -34,6 +34,7 @@ export const buildHttpDeps = (deps: ServerDeps): HttpDeps => {
     schemaStats: deps.schemaValidator,
     sparkplug: deps.sparkplug,
     observer: deps.observation.api,
+    brokerConfig: deps.brokerConfig,
   } satisfies Omit<HttpDeps, 'auth'>;
   return { ...base, auth: createAuthServices(base) };
 };

@@ -3,7 +3,10 @@
  * warning. A plan of 100,000 users stays a screenful plus its warnings (issue "Adopt an existing
  * Mosquitto": summarise, do not print 100,000 lines).
  */
+import type { OptionValue } from '../../core/broker-config/model.ts';
 import type { ImportSummary } from '../../core/import/import-types.ts';
+import { describeBridge, describeListener } from '../../core/import/plan-broker-conf.ts';
+import type { BrokerConfPlan } from './broker-conf-import.ts';
 import { willAppend, type ImportApplyOutcome, type ImportPlanOutcome } from './run-import.ts';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
@@ -29,6 +32,31 @@ const countsOf = (s: ImportSummary): string[] => {
   ];
 };
 
+const optionText = (name: string, v: OptionValue): string => `${name} ${Array.isArray(v) ? v.join(' ') || '(none)' : String(v)}`;
+
+/** The broker configuration a mosquitto.conf sets: what it holds, then what changes. */
+const brokerLines = (b: BrokerConfPlan): string[] => {
+  const c = b.config;
+  const out = ['broker configuration (from mosquitto.conf):'];
+  out.push(`  listeners (${c.listeners.length}):`, ...c.listeners.map((l) => `    ${describeListener(l)}`));
+  const options = Object.keys(c.options).sort().map((k) => optionText(k, c.options[k] as OptionValue));
+  out.push(`  options: ${options.length > 0 ? options.join(', ') : '(broker defaults)'}`);
+  if (c.bridges.length > 0) out.push(`  bridges (${c.bridges.length}):`, ...c.bridges.map((x) => `    ${describeBridge(x)}`));
+  if (b.certificates.length > 0) {
+    out.push(`  certificates (${b.certificates.length}, stored in secrets/):`);
+    for (const x of b.certificates) out.push(`    ${x.name}: ${x.is_ca ? 'CA ' : ''}${x.subject}, until ${x.not_after.slice(0, 10)}${x.has_key ? ', with its key' : ''}`);
+  }
+  if (c.passthrough.length > 0) {
+    out.push(`  passthrough (${c.passthrough.length}, not managed by MCM: kept verbatim at the end of mosquitto.conf):`, ...c.passthrough.map((l) => `    ${l}`));
+  }
+  if (!b.changes) out.push('  no change: MCM\'s broker configuration is this already');
+  else if (b.differences.length > 0) {
+    out.push('  changes:');
+    for (const d of b.differences) out.push(`    ${d.text}${d.line === undefined ? '' : ` (line ${d.line})`}`);
+  }
+  return out;
+};
+
 export const formatImportPlan = (o: ImportPlanOutcome): string => {
   const out: string[] = [];
   const broker = o.broker_version === null
@@ -51,6 +79,7 @@ export const formatImportPlan = (o: ImportPlanOutcome): string => {
     for (const d of o.differences) out.push(`  ${d.text}`);
     if (o.differences_total > o.differences.length) out.push(`  … and ${o.differences_total - o.differences.length} more (counted above)`);
   }
+  if (o.broker_config !== undefined) out.push(...brokerLines(o.broker_config));
   if (o.warnings.length > 0) {
     out.push(`warnings (${o.warnings.length}):`);
     for (const w of o.warnings) out.push(`  ${where(w).padEnd(18)} ${w.code}: ${w.message}`);
@@ -58,7 +87,7 @@ export const formatImportPlan = (o: ImportPlanOutcome): string => {
   if (o.adopt.length > 0) {
     out.push(`adopt: ${o.adopt.map((a) => a.file).join(', ')} — MCM then renders these files itself; the originals are kept beside them as <file>.pre-mcm`);
   }
-  if (!willAppend(o)) out.push('nothing to import: MCM already decides every case as these files do');
+  if (!willAppend(o)) out.push(`nothing to import: MCM already decides every case as these files do${o.broker_config ? ' and has this broker configuration' : ''}`);
   else if (!o.changes) out.push('no change to users or rules: importing records the files as adopted');
   return `${out.join('\n')}\n`;
 };

@@ -73,7 +73,8 @@ export const importFileOfText = (text: string, kind: BrokerFileKind | 'mosquitto
   return { text, sha256: sha256Hex(Buffer.from(text, 'utf8')), path };
 };
 
-const errnoText = (e: unknown): string => {
+/** Why a file could not be read, in words (`no such file`, `permission denied (…)`). */
+export const errnoText = (e: unknown): string => {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied (run mcm as a user that may read it)';

@@ -1,15 +1,20 @@
 /**
- * `mcm import --conf F`: where a mosquitto.conf says the broker's files are, in either form
+ * `mcm import --conf F` and a posted `mosquitto_conf`: what a mosquitto.conf says, read as the
+ * broker reads it, following `include_dir` (the files ending `.conf` in that directory, in name
+ * order). Two parsers read the same texts: where the password and ACL files are, in either form
  * (`password_file`/`acl_file`, or 2.1's `plugin …mosquitto_password_file.so` with
- * `plugin_opt_password_file`; reference §8), following `include_dir` as the broker does: the
- * files ending `.conf` in that directory, in name order, read after the main file. Core parses
- * each text (core/import/parse-mosquitto-conf.ts); this module reads and merges.
+ * `plugin_opt_password_file`; reference §8), and the broker configuration (listeners, options,
+ * bridges, passthrough; core/import/parse-broker-conf.ts), for which the TLS files it names are
+ * read too. Core parses; this module reads (from a ConfSource: the disk or the request) and merges.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { ImportProblem, ImportWarning } from '../../core/import/import-types.ts';
+import { parseBrokerConf, type ConfCertificate, type ConfText, type ParseBrokerConfOptions, type ParsedBrokerConf } from '../../core/import/parse-broker-conf.ts';
 import { parseMosquittoConf } from '../../core/import/parse-mosquitto-conf.ts';
-import { importInvalid, readImportFile } from './import-file.ts';
+import { diskConfSource, type ConfSource } from './conf-source.ts';
+import { importInvalid } from './import-file.ts';
+
+/** A TLS file pair the conf names, with its contents. */
+export type TlsFile = Readonly<{ certificate: ConfCertificate; certPem: string; keyPem: string | null }>;
 
 export type ConfPaths = Readonly<{
   /** The main file and every included one, in the order read. */
@@ -19,67 +24,50 @@ export type ConfPaths = Readonly<{
   allowAnonymous: boolean | null;
   /** True when any file uses 2.1's plugin form. */
   pluginForm: boolean;
-  /** What the operator should know about the conf (e.g. allow_anonymous differing per listener). */
+  /** What the operator should know about the conf (allow_anonymous per listener, passthrough lines, …). */
   warnings: readonly ImportWarning[];
-  /**
-   * The texts read, joined (main file first, each included file after a `# include_dir: <path>`
-   * comment): what `mcm import` sends to a running server as `mosquitto_conf`.
-   */
+  /** The main file's text: what `mcm import` sends to a running server as `mosquitto_conf`. */
   text: string;
+  /** The other files read (included confs, TLS files), by the path as the conf writes it: sent as `conf_files`. */
+  sent: Readonly<Record<string, string>>;
+  /** The broker configuration the conf describes, and the TLS files it names. */
+  broker: Readonly<{ parsed: ParsedBrokerConf; tlsFiles: readonly TlsFile[] }>;
 }>;
 
-/** Mosquitto sorts include_dir entries case-insensitively (conf.c scmp_p). */
-const byName = (a: string, b: string): number => {
-  const la = a.toLowerCase();
-  const lb = b.toLowerCase();
-  return la < lb ? -1 : la > lb ? 1 : a < b ? -1 : a > b ? 1 : 0;
-};
+export type ReadConfOptions = Readonly<{
+  /** How the main file is shown in messages and `files`. */
+  mainPath: string;
+  mainText: string;
+  /** What MCM renders itself (user, persistence location), for warnings where the conf differs. */
+  owned?: ParseBrokerConfOptions['owned'];
+}>;
 
 /**
- * A path as a conf names it: absolute as is; relative ones against the main conf's directory (the
- * broker resolves them against its working directory, which mcm cannot know; configs that work
- * from anywhere use absolute paths).
+ * Reads a conf from `source`: the main text given, its include_dir files and the TLS files.
+ * Refuses (MCM_ERR_IMPORT_INVALID) with every problem of every file.
  */
-const pathFrom = (confPath: string, named: string): string => (isAbsolute(named) ? named : resolve(dirname(confPath), named));
-
-const includedFiles = (dir: string, confPath: string, line: number): { files: string[]; problems: ImportProblem[] } => {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (e) {
-    return { files: [], problems: [{ file: 'mosquitto_conf', line, message: `${confPath}: include_dir ${dir} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})` }] };
-  }
-  const files = names
-    .filter((n) => n.endsWith('.conf'))
-    .sort(byName)
-    .map((n) => join(dir, n))
-    .filter((p) => { try { return statSync(p).isFile(); } catch { return false; } });
-  return { files, problems: [] };
-};
-
-/** Reads `confPath` and its include_dir files; refuses (MCM_ERR_IMPORT_INVALID) on any problem. */
-export const readMosquittoConf = (confPath: string): ConfPaths => {
+export const readConf = (source: ConfSource, opts: ReadConfOptions): ConfPaths => {
   const order: string[] = [];
-  const texts: string[] = [];
   const problems: ImportProblem[] = [];
   const warnings: ImportWarning[] = [];
+  const sent: Record<string, string> = {};
+  const included = new Map<string, ConfText[]>();
   let passwordFile: string | null = null;
   let aclFile: string | null = null;
   let allowAnonymous: boolean | null = null;
   let pluginForm = false;
 
-  const readOne = (path: string, main: boolean): void => {
-    const file = readImportFile(path, 'mosquitto_conf');
-    if (file === null) return;
+  const fileWide = (message: string): void => { problems.push({ file: 'mosquitto_conf', line: 0, message }); };
+
+  const parseOne = (path: string, text: string, main: boolean): void => {
     order.push(path);
-    texts.push(main ? file.text : `# include_dir: ${path}\n${file.text}`);
-    const parsed = parseMosquittoConf(file.text);
+    const parsed = parseMosquittoConf(text);
     const named = (m: string): string => (main ? m : `${path}: ${m}`);
     for (const p of parsed.problems) problems.push({ ...p, message: named(p.message) });
     for (const w of parsed.warnings) warnings.push({ ...w, message: named(w.message) });
     const one = (kind: string, before: string | null, now: string | null): string | null => {
       if (now === null) return before;
-      const p = pathFrom(confPath, now);
+      const p = source.pathOf(now);
       if (before !== null && before !== p) problems.push({ file: 'mosquitto_conf', line: 0, message: named(`a second ${kind} ${p} (an earlier file names ${before}): MCM manages one of each`) });
       return p;
     };
@@ -88,18 +76,51 @@ export const readMosquittoConf = (confPath: string): ConfPaths => {
     if (parsed.allowAnonymous !== null) allowAnonymous = parsed.allowAnonymous;
     pluginForm ||= parsed.pluginForm;
     if (!main) {
-      if (parsed.includeDirs.length > 0) problems.push({ file: 'mosquitto_conf', line: 0, message: `${path}: include_dir inside an included file is not followed by mcm import; name the files with --password-file/--acl-file` });
+      if (parsed.includeDirs.length > 0) fileWide(`${path}: include_dir inside an included file is not followed by mcm import; name the files with --password-file/--acl-file`);
       return;
     }
     for (const dir of parsed.includeDirs) {
-      const found = includedFiles(pathFrom(confPath, dir), path, 0);
-      problems.push(...found.problems);
-      for (const f of found.files) readOne(f, false);
+      const listed = source.list(dir);
+      if (!Array.isArray(listed)) { fileWide(`${opts.mainPath}: ${listed.problem}`); continue; }
+      const texts: ConfText[] = [];
+      for (const name of listed) {
+        const got = source.read(name);
+        if ('problem' in got) { fileWide(got.problem); continue; }
+        sent[name] = got.text;
+        texts.push({ path: source.pathOf(name), text: got.text });
+        parseOne(source.pathOf(name), got.text, false);
+      }
+      included.set(dir, texts);
     }
   };
 
-  readOne(confPath, true);
-  if (problems.length > 0) throw importInvalid(problems, confPath);
-  const text = texts.map((t, i) => (i < texts.length - 1 && t !== '' && !t.endsWith('\n') ? `${t}\n` : t)).join('');
-  return { files: order, passwordFile, aclFile, allowAnonymous, pluginForm, warnings, text };
+  parseOne(opts.mainPath, opts.mainText, true);
+  const parsed = parseBrokerConf(opts.mainText, { included, ...(opts.owned === undefined ? {} : { owned: opts.owned }) });
+  problems.push(...parsed.problems);
+  warnings.push(...parsed.warnings);
+
+  const tlsFiles: TlsFile[] = [];
+  for (const c of parsed.files.certificates) {
+    const where = (m: string): ImportProblem => ({ file: 'mosquitto_conf', line: c.origin.line, message: c.origin.source === null ? m : `${c.origin.source}: ${m}` });
+    const read = (named: string): string | null => {
+      const got = source.read(named);
+      if ('problem' in got) { problems.push(where(got.problem)); return null; }
+      sent[named] = got.text;
+      return got.text;
+    };
+    const certPem = read(c.certfile);
+    const keyPem = c.keyfile === null ? null : read(c.keyfile);
+    if (certPem !== null && (c.keyfile === null || keyPem !== null)) tlsFiles.push({ certificate: c, certPem, keyPem });
+  }
+
+  if (problems.length > 0) throw importInvalid(problems, opts.mainPath);
+  return { files: order, passwordFile, aclFile, allowAnonymous, pluginForm, warnings, text: opts.mainText, sent, broker: { parsed, tlsFiles } };
+};
+
+/** Reads `confPath` from the disk, with its include_dir files and TLS files; refuses (MCM_ERR_IMPORT_INVALID) on any problem. */
+export const readMosquittoConf = (confPath: string): ConfPaths => {
+  const source = diskConfSource(confPath);
+  const main = source.read(confPath);
+  if ('problem' in main) throw importInvalid([{ file: 'mosquitto_conf', line: 0, message: main.problem }], confPath);
+  return readConf(source, { mainPath: confPath, mainText: main.text });
 };

@@ -1,20 +1,37 @@
 /**
  * Plan and apply an import against an event store: the one place `mcm import` (direct on the data
- * dir) and `POST /import` share. Applying is one ImportBrokerFiles command through handleCommand
- * (actor kind `import`), synchronous from reading the state to the append (STYLE principle 3),
- * so what is appended is the plan of the state it was made on.
+ * dir) and `POST /import` share. Applying is one batch (actor kind `import`): with a
+ * mosquitto.conf, its certificates and broker configuration (broker-conf-import.ts) first, then
+ * ImportBrokerFiles, whose adoption record ends the batch. Synchronous from reading the state to
+ * the append (STYLE principle 3), so what is appended is the plan of the state it was made on.
  */
+import type { Command } from '../../core/commands.ts';
+import type { BrokerConfigContext } from '../../core/decide/broker-config.ts';
 import { DomainError, ERROR_CODES } from '../../core/errors.ts';
 import type { Actor } from '../../core/events.ts';
-import { handleCommand } from '../../core/handle-command.ts';
+import { handleBatch } from '../../core/handle-batch.ts';
+import { handleCommand, type CommandResult } from '../../core/handle-command.ts';
 import type { BrokerFileKind, ImportInput, ImportPlan, ImportWarning } from '../../core/import/import-types.ts';
 import { planImport } from '../../core/import/plan-import.ts';
 import type { Clock, EventStore } from '../../core/ports.ts';
+import { createCertStore } from '../certs/cert-store.ts';
+import { createBridgePasswords } from '../secrets/bridge-passwords.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import {
+  planBrokerConf, plannedPasswordRefs, storeBrokerConfSecrets, type BrokerConfPlan, type PreparedBrokerConf,
+} from './broker-conf-import.ts';
 
 /** How many differences a plan lists; the rest are counted (`differences_total`). */
 export const DIFFERENCES_LIMIT = 100;
 
-export type ImportDeps = Readonly<{ store: EventStore; clock: Clock }>;
+export type ImportDeps = Readonly<{
+  store: EventStore;
+  clock: Clock;
+  /** Where certificates and bridge passwords of an imported mosquitto.conf are stored (needed to apply one). */
+  secrets?: SecretStore;
+  /** MCM's own listener ports and the broker version, which an imported configuration is checked against. */
+  broker?: BrokerConfigContext;
+}>;
 
 export type ImportFileInfo = Readonly<{ file: BrokerFileKind; path: string | null; sha256: string; owned: boolean }>;
 
@@ -32,6 +49,8 @@ export type ImportPlanOutcome = {
   broker_version: string | null;
   /** The files planned on, with their sha256 and whether they are MCM's own already. */
   files: ImportFileInfo[];
+  /** With a mosquitto.conf: the broker configuration and certificates it sets. */
+  broker_config?: BrokerConfPlan;
 };
 
 export type ImportApplyOutcome = ImportPlanOutcome & {
@@ -46,10 +65,22 @@ export type ImportOptions = Readonly<{
   limit?: number;
   /** Warnings the adapter found before planning (a mosquitto.conf's), listed first. */
   warnings?: readonly ImportWarning[];
+  /** The broker configuration of a mosquitto.conf, its certificates checked (broker-conf-import.ts). */
+  brokerConf?: PreparedBrokerConf | null;
 }>;
 
 /** Applying appends something: a change, or the adoption record of the files. */
 export const willAppend = (o: Pick<ImportPlanOutcome, 'changes' | 'adopt'>): boolean => o.changes || o.adopt.length > 0;
+
+const DEFAULT_BROKER: BrokerConfigContext = { reservedPorts: [], version: '2.0' };
+
+const brokerPlan = (deps: ImportDeps, opts: ImportOptions, refs?: ReadonlyMap<string, string>) => {
+  const prepared = opts.brokerConf ?? null;
+  if (prepared === null) return null;
+  const state = deps.store.state();
+  const planned = refs ?? plannedPasswordRefs(prepared, state, deps.secrets ? createBridgePasswords(deps.secrets) : null);
+  return { prepared, planned, ...planBrokerConf(prepared, state, deps.broker ?? DEFAULT_BROKER, planned) };
+};
 
 const filesOf = (input: ImportInput): ImportFileInfo[] => {
   const owned = new Set(input.owned ?? []);
@@ -60,9 +91,9 @@ const filesOf = (input: ImportInput): ImportFileInfo[] => {
   return out;
 };
 
-const outcomeOf = (seq: number, plan: ImportPlan, input: ImportInput, opts: ImportOptions): ImportPlanOutcome => ({
+const outcomeOf = (seq: number, plan: ImportPlan, input: ImportInput, opts: ImportOptions, broker: BrokerConfPlan | null): ImportPlanOutcome => ({
   seq,
-  changes: plan.changes,
+  changes: plan.changes || broker?.changes === true,
   summary: plan.summary,
   differences: plan.differences,
   differences_total: plan.differences_total,
@@ -70,13 +101,14 @@ const outcomeOf = (seq: number, plan: ImportPlan, input: ImportInput, opts: Impo
   adopt: plan.adopt,
   broker_version: opts.brokerVersion,
   files: filesOf(input),
+  ...(broker === null ? {} : { broker_config: broker }),
 });
 
 /** What importing `input` would change; throws MCM_ERR_IMPORT_INVALID with every problem. */
 export const planImportOutcome = (deps: ImportDeps, input: ImportInput, opts: ImportOptions): ImportPlanOutcome => {
   const seq = deps.store.headSeq();
   const { plan } = planImport(input, deps.store.state(), { limit: opts.limit ?? DIFFERENCES_LIMIT });
-  return outcomeOf(seq, plan, input, opts);
+  return outcomeOf(seq, plan, input, opts, brokerPlan(deps, opts)?.plan ?? null);
 };
 
 /**
@@ -96,9 +128,27 @@ export const applyImport = (
     ]);
   }
   const { plan } = planImport(input, deps.store.state(), { limit: ctx.limit ?? DIFFERENCES_LIMIT });
-  const result = handleCommand(deps, { type: 'ImportBrokerFiles', data: input }, {
-    actor: ctx.actor,
-    ...(ctx.expectedSeq === undefined ? {} : { expectedSeq: ctx.expectedSeq }),
+  const command: Command = { type: 'ImportBrokerFiles', data: input };
+  const commandCtx = { actor: ctx.actor, ...(ctx.expectedSeq === undefined ? {} : { expectedSeq: ctx.expectedSeq }) };
+  // Planned (and refused when invalid) before anything is stored.
+  const broker = brokerPlan(deps, ctx);
+  if (broker === null) {
+    const result = handleCommand(deps, command, commandCtx);
+    return { ...outcomeOf(result.seq, plan, input, ctx, null), events_count: result.events.length };
+  }
+  if (!deps.secrets) throw new Error('applying a mosquitto.conf import needs the secret store');
+  const stored = storeBrokerConfSecrets(broker.prepared, broker.planned, {
+    secrets: deps.secrets, certs: createCertStore(deps.secrets), passwords: createBridgePasswords(deps.secrets),
   });
-  return { ...outcomeOf(result.seq, plan, input, ctx), events_count: result.events.length };
+  let result: CommandResult;
+  let applied: ReturnType<typeof brokerPlan>;
+  try {
+    applied = brokerPlan(deps, ctx, stored.refs);
+    const batchDeps = { store: deps.store, clock: deps.clock, broker: deps.broker ?? DEFAULT_BROKER };
+    result = handleBatch(batchDeps, [...(applied?.commands ?? []), command], commandCtx);
+  } catch (e) {
+    stored.undo();
+    throw e;
+  }
+  return { ...outcomeOf(result.seq, plan, input, ctx, applied?.plan ?? null), events_count: result.events.length };
 };

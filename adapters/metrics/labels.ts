@@ -21,9 +21,9 @@ export const SECURITY_CATEGORIES = [
   'auth.token_invalid', 'auth.token_revoked',
   'apply.failed', 'apply.fail_open', 'broker.unreachable', 'files.drift',
   'files.adoption_required', 'broker.exited', 'integrity.snapshot_rejected', 'integrity.good_files_rejected',
-  'apply.quarantined', 'apply.quarantine_lifted',
+  'apply.quarantined', 'apply.quarantine_lifted', 'certificate.expiring',
 ] as const;
-const SECURITY_PREFIXES = ['auth', 'apply', 'broker', 'files', 'gitops', 'webhook', 'schema', 'integrity'] as const;
+const SECURITY_PREFIXES = ['auth', 'apply', 'broker', 'files', 'gitops', 'webhook', 'schema', 'integrity', 'certificate'] as const;
 
 export type SchemaResult = (typeof SCHEMA_RESULTS)[number];
 export type ApplyResultLabel = (typeof APPLY_RESULTS)[number];

@@ -12,7 +12,7 @@
  *     MessageProcessor counting messages and bytes with plain integer adds, hot path);
  *   - sources read lazily at scrape time (prom-client collect callbacks): headSeq, wsClients,
  *     topicsTracked, topicsEvicted (cumulative), brokerUp, mqttClients, malformed and
- *     processorFailures (cumulative counts the observer side keeps).
+ *     processorFailures (cumulative counts the observer side keeps), certificates (expiry).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { LiveBus } from '../live/live-bus.ts';
@@ -37,6 +37,8 @@ export type MetricsSources = {
   processorFailures?: () => number;
   /** MQTT clients connected to the broker, MCM's own connections (observer, probes) left out. */
   mqttClients?: () => number;
+  /** The broker's TLS certificates (state.certificates): one expiry series per name. */
+  certificates?: () => readonly Readonly<{ name: string; notAfter: string }>[];
 };
 
 export type CreateMetricsDeps = Readonly<{
@@ -181,6 +183,18 @@ export const createMetrics = (deps: CreateMetricsDeps = {}): Metrics => {
   new Gauge({
     name: 'mcm_ws_clients', help: 'Connected live (WebSocket) clients.', registers,
     collect() { this.set(sources.wsClients?.() ?? 0); },
+  });
+  // One series per stored certificate: names are the operator's, few and bounded by the state.
+  new Gauge({
+    name: 'mcm_certificate_expiry_timestamp_seconds', help: "The broker's TLS certificates by name: notAfter as Unix seconds.",
+    labelNames: ['name'] as const, registers,
+    collect() {
+      this.reset();
+      for (const c of sources.certificates?.() ?? []) {
+        const ms = Date.parse(c.notAfter);
+        if (Number.isFinite(ms)) this.set({ name: c.name }, Math.floor(ms / 1000));
+      }
+    },
   });
   const wsDrops = new Counter({ name: 'mcm_ws_dropped_messages_total', help: 'Live messages not sent to slow ws clients (coalesced or refused).', registers });
   const webhookDeliveries = new Counter({

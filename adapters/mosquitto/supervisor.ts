@@ -43,13 +43,23 @@ export type Supervisor = {
   start(): Promise<void>;
   /** SIGHUP (reference §3.1). Throws when the broker is not running. */
   reload(): void;
+  /**
+   * Stops the broker and starts it again on the files now on disk, for a mosquitto.conf change a
+   * reload cannot apply (listeners, bridges, several limits; reference §3.2). Rejects with the
+   * broker's own words when it does not come up (e.g. a value it refuses at start, exit 3); no
+   * automatic restart follows then: the caller puts the last good files back and restarts again.
+   */
+  restart(): Promise<void>;
   isUp(): boolean;
   pid(): number | null;
   restarts(): number;
   /** How the broker last exited (null while it never did). */
   lastExit(): BrokerExit | null;
-  /** Called after every successful (re)start, including the first. */
-  onStarted(listener: (info: { restarts: number; pid: number }) => void): () => void;
+  /**
+   * Called after every successful (re)start, including the first. `planned`: a restart() for a
+   * configuration change, which its caller confirms itself (no re-apply needed).
+   */
+  onStarted(listener: (info: { restarts: number; pid: number; planned?: boolean }) => void): () => void;
   onExit(listener: (exit: BrokerExit) => void): () => void;
   stop(): Promise<void>;
 };
@@ -118,7 +128,7 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
   const maxMs = opts.backoff?.maxMs ?? 10_000;
   const stableMs = opts.backoff?.stableMs ?? 30_000;
   const startTimeoutMs = opts.startTimeoutMs ?? 10_000;
-  const started = new Set<(info: { restarts: number; pid: number }) => void>();
+  const started = new Set<(info: { restarts: number; pid: number; planned?: boolean }) => void>();
   const exited = new Set<(exit: BrokerExit) => void>();
 
   let child: ChildProcess | null = null;
@@ -198,14 +208,15 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
     });
 
   const scheduleRestart = (): void => {
-    if (stopping || restartTimer) return;
+    // `up`: a planned restart (restart()) brought it back meanwhile; a second one would fight for the port.
+    if (stopping || restartTimer || up) return;
     if (upSince && Date.now() - upSince > stableMs) failures = 0;
     const delay = Math.min(maxMs, initialMs * 2 ** failures);
     failures++;
     logger.warn({ delayMs: delay, attempt: failures }, 'restarting supervised mosquitto after a delay');
     restartTimer = setTimeout(() => {
       restartTimer = null;
-      if (stopping) return;
+      if (stopping || up) return;
       restartCount++;
       spawnOnce().then(
         () => {
@@ -237,6 +248,22 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
       // once the broker is back.
       if (child.pid === undefined || !isAlive(child.pid)) throw new Error('the supervised mosquitto is not running (it has just exited)');
       child.kill('SIGHUP');
+    },
+    async restart() {
+      if (restartTimer) { clearTimeout(restartTimer); restartTimer = null; }
+      stopping = true;
+      const c = child;
+      if (c && c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGTERM');
+        const killer = setTimeout(() => c.kill('SIGKILL'), 5000);
+        await exitPromise;
+        clearTimeout(killer);
+      }
+      stopping = false;
+      restartCount++;
+      await spawnOnce();
+      logger.info({ restarts: restartCount, broker_pid: child?.pid }, 'supervised mosquitto restarted for a configuration change');
+      for (const l of [...started]) l({ restarts: restartCount, pid: child?.pid ?? -1, planned: true });
     },
     isUp: () => up,
     pid: () => (up ? child?.pid ?? null : null),

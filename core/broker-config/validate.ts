@@ -55,7 +55,7 @@ const optString = (v: unknown, field: string, re: RegExp, what: string, out: Pro
 
 const certificateRef = (v: unknown, field: string, ctx: ConfigContext, need: { key?: boolean; ca?: boolean }, out: Problems): string | null => {
   if (typeof v !== 'string' || v === '') { out.push({ field, value: v, message: `${field} must name a certificate` }); return null; }
-  const cert = Object.hasOwn(ctx.certificates, v) ? ctx.certificates[v] : undefined;
+  const cert = Object.hasOwn(ctx.certificates, v) ? ctx.certificates[v] : undefined; // own keys only ("constructor" is a valid name)
   if (!cert) { out.push({ field, value: v, message: `${field}: no certificate named ${show(v)} (add it with mcm certs add)` }); return null; }
   if (need.key && !cert.hasKey) out.push({ field, value: v, message: `${field}: certificate ${show(v)} has no private key` });
   if (need.ca && !cert.isCa) out.push({ field, value: v, message: `${field}: certificate ${show(v)} is not a CA certificate (basicConstraints CA:TRUE)` });

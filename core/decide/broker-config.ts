@@ -13,7 +13,7 @@ import type { BrokerVersion } from '../broker-config/catalog.ts';
 import { assertCertificateFacts, assertCertificateName, certificateUses } from '../broker-config/certificates.ts';
 import { emptyBrokerConfig, type BrokerConfigModel } from '../broker-config/model.ts';
 import { validateBrokerConfig } from '../broker-config/validate.ts';
-import { show } from './guards.ts';
+import { own, show } from './guards.ts';
 
 export type BrokerConfigContext = Readonly<{ reservedPorts: readonly number[]; version: BrokerVersion }>;
 
@@ -62,11 +62,11 @@ export const removeBrokerBridge = (c: CommandOf<'RemoveBrokerBridge'>, state: Br
 
 export const addCertificate = (c: CommandOf<'AddCertificate'>, state: BrokerConfig): DomainEvent[] => {
   const facts = assertCertificateFacts(c.data as unknown as Record<string, unknown>);
-  const existing = state.certificates?.[facts.name];
+  const existing = own(state.certificates ?? {}, facts.name);
   if (existing && c.data.replace !== true) {
     throw new DomainError(ERROR_CODES.CERTIFICATE_EXISTS, `a certificate named ${show(facts.name)} exists (replace it with --replace / "replace": true)`, [{ name: facts.name }]);
   }
-  if (facts.ca !== null && !state.certificates?.[facts.ca]?.isCa) {
+  if (facts.ca !== null && !own(state.certificates ?? {}, facts.ca)?.isCa) {
     throw new DomainError(ERROR_CODES.CERTIFICATE_INVALID, `CA ${show(facts.ca)} is not a stored CA certificate`, [{ field: 'ca', value: facts.ca }]);
   }
   if (existing && facts.ca === facts.name) throw new DomainError(ERROR_CODES.CERTIFICATE_INVALID, 'a certificate cannot name itself as its CA', [{ field: 'ca' }]);
@@ -84,9 +84,9 @@ export const addCertificate = (c: CommandOf<'AddCertificate'>, state: BrokerConf
 
 export const removeCertificate = (c: CommandOf<'RemoveCertificate'>, state: BrokerConfig): DomainEvent[] => {
   const name = assertCertificateName(c.data.name);
-  if (!state.certificates?.[name]) throw new DomainError(ERROR_CODES.CERTIFICATE_NOT_FOUND, `no certificate named ${show(name)}`, [{ name }]);
+  if (!own(state.certificates ?? {}, name)) throw new DomainError(ERROR_CODES.CERTIFICATE_NOT_FOUND, `no certificate named ${show(name)}`, [{ name }]);
   const uses = certificateUses(currentBrokerConfig(state), name);
-  const signed = Object.values(state.certificates).filter((x) => x.ca === name).map((x) => `certificate ${x.name}`);
+  const signed = Object.values(state.certificates ?? {}).filter((x) => x.ca === name).map((x) => `certificate ${x.name}`);
   if (uses.length + signed.length > 0) {
     throw new DomainError(ERROR_CODES.CERTIFICATE_IN_USE, `certificate ${name} is used by ${[...uses, ...signed].join(', ')}`, [{ name, usedBy: [...uses, ...signed] }]);
   }

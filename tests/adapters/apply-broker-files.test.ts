@@ -3,6 +3,7 @@
  * the incremental ACL check the runner uses at scale), and the generation-blind comparison
  * (DESIGN §6).
  */
+import { emptyBrokerConfig } from '../../core/broker-config/model.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { aclGeneration, confAllowsAnonymous, contentKey, createBrokerFiles, sameContent } from '../../adapters/apply/broker-files.ts';
@@ -77,6 +78,6 @@ describe('broker files', () => {
     const f = files(true);
     const s = state([{ type: 'AnonymousAccessChanged', data: { allowed: true } }]);
     assert.equal(confAllowsAnonymous(f.render(s, s.generation).get('mosquitto_conf')), true);
-    assert.equal(confAllowsAnonymous(f.renderConf(false)), false);
+    assert.equal(confAllowsAnonymous(f.renderConf(false, emptyBrokerConfig())), false);
   });
 });

@@ -6,7 +6,10 @@
  * Routes that need an existing entity get a fresh one per call, created through handleCommand.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
 import { generate } from 'otplib';
 import { allRoutes } from '../../adapters/http/routes/index.ts';
 import type { MinRole } from '../../adapters/http/routes/route-spec.ts';
@@ -20,9 +23,13 @@ import { createClientsTable } from '../../adapters/observer/clients-table.ts';
 import { createTopicTree } from '../../adapters/observer/topic-tree.ts';
 import { createSparkplugTracker } from '../../adapters/observer/sparkplug-tracker.ts';
 import { HASH_A } from '../helpers/decider-spec.ts';
+import { testBrokerConfigPort } from '../helpers/broker-config-port.ts';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/http.ts';
+import { makeCa, makeCert } from '../helpers/pki.ts';
+import { addCertificate } from '../../adapters/certs/add-certificate.ts';
+import { createCertStore } from '../../adapters/certs/cert-store.ts';
 
-type Call = { url: string; body?: unknown; token?: string };
+type Call = { url: string; body?: unknown; token?: string; headers?: Record<string, string> };
 /** `role` null = no token. A case may sign in a fresh admin of that role (session-changing routes). */
 type CaseCtx = { h: TestApp; n: number; role: AdminRole | null; token: string | undefined };
 type Case = (c: CaseCtx) => Promise<Call> | Call;
@@ -58,6 +65,16 @@ const mkWebhook = (h: TestApp, n: number): number => {
 const mkAdmin = async (h: TestApp, n: number, role: AdminRole): Promise<string> => {
   run(h, { type: 'CreateAdminUser', data: { username: `adm${n}`, passwordHash: await h.deps.adminHasher.hash(TEST_PASSWORD), role } });
   return `adm${n}`;
+};
+
+/** One server certificate (and key) for every certificate case: made once, with openssl. */
+const pkiDir = mkdtempSync(join(tmpdir(), 'mcm-matrix-pki-'));
+after(() => rmSync(pkiDir, { recursive: true, force: true }));
+const serverCert = makeCert(pkiDir, { ca: makeCa(pkiDir), cn: 'localhost' });
+const mkCertificate = (h: TestApp, n: number): string => {
+  const deps = { store: h.deps.store, clock: h.deps.clock, certs: createCertStore(h.deps.secrets) };
+  addCertificate(deps, { name: `c${n}`, cert: serverCert.certPem, key: serverCert.keyPem }, { actor: { kind: 'system', id: 'matrix' } });
+  return `c${n}`;
 };
 
 /** A connected observer whose publishes always succeed (the broker routes are tested against a real one). */
@@ -211,6 +228,36 @@ const CASES: Record<string, [MinRole, Case]> = {
   'DELETE /api/v1/webhooks/{id}': needs('admin', (c) => ({ url: `/api/v1/webhooks/${mkWebhook(c.h, c.n)}`, token: c.token })),
   'POST /api/v1/webhooks/{id}/rotate-secret': needs('admin', (c) => ({ url: `/api/v1/webhooks/${mkWebhook(c.h, c.n)}/rotate-secret`, token: c.token })),
   'GET /api/v1/webhooks/{id}/deliveries': needs('admin', (c) => ({ url: `/api/v1/webhooks/${mkWebhook(c.h, c.n)}/deliveries`, token: c.token })),
+  'GET /api/v1/broker/config': needs('viewer', (c) => ({ url: '/api/v1/broker/config', token: c.token })),
+  // sys_interval is reloaded (no restart): no If-Match needed.
+  'PUT /api/v1/broker/config': needs('admin', (c) => ({ url: '/api/v1/broker/config', body: { config: { options: { sys_interval: 10 + (c.n % 50) } } }, token: c.token })),
+  'POST /api/v1/broker/config/preview': needs('operator', (c) => ({ url: '/api/v1/broker/config/preview', body: { config: { options: { autosave_interval: 60 } } }, token: c.token })),
+  'GET /api/v1/broker/listeners': needs('viewer', (c) => ({ url: '/api/v1/broker/listeners', token: c.token })),
+  // A listener restarts the broker: confirmed with the current seq (If-Match).
+  'PUT /api/v1/broker/listeners/{name}': needs('admin', (c) => ({
+    url: `/api/v1/broker/listeners/l${c.n}`, body: { port: 20_000 + c.n, protocol: 'mqtt', address: '127.0.0.1' }, token: c.token,
+    headers: { 'if-match': `"${c.h.deps.store.state().seq}"` },
+  })),
+  'DELETE /api/v1/broker/listeners/{name}': needs('admin', (c) => {
+    const name = `d${c.n}`;
+    run(c.h, { type: 'SetBrokerListener', data: { listener: { name, port: 30_000 + c.n, protocol: 'mqtt' } } });
+    return { url: `/api/v1/broker/listeners/${name}`, token: c.token, headers: { 'if-match': `"${c.h.deps.store.state().seq}"` } };
+  }),
+  'GET /api/v1/broker/bridges': needs('viewer', (c) => ({ url: '/api/v1/broker/bridges', token: c.token })),
+  'PUT /api/v1/broker/bridges/{name}': needs('admin', (c) => ({
+    url: `/api/v1/broker/bridges/b${c.n}`, token: c.token, headers: { 'if-match': `"${c.h.deps.store.state().seq}"` },
+    body: { addresses: [{ host: 'cloud.example.com', port: 8883 }], remoteUsername: 'edge', remotePassword: 'S3cret-bridge', topics: [{ pattern: 'site/#', direction: 'out', qos: 1 }] },
+  })),
+  'DELETE /api/v1/broker/bridges/{name}': needs('admin', (c) => {
+    const name = `x${c.n}`;
+    run(c.h, { type: 'SetBrokerBridge', data: { bridge: { name, addresses: [{ host: 'h', port: 1883 }], topics: [{ pattern: '#', direction: 'out' }] } } });
+    return { url: `/api/v1/broker/bridges/${name}`, token: c.token, headers: { 'if-match': `"${c.h.deps.store.state().seq}"` } };
+  }),
+  'GET /api/v1/certificates': needs('viewer', (c) => ({ url: '/api/v1/certificates', token: c.token })),
+  'POST /api/v1/certificates': needs('admin', (c) => ({
+    url: '/api/v1/certificates', body: { name: `new-cert${c.n}`, cert: serverCert.certPem, key: serverCert.keyPem }, token: c.token,
+  })),
+  'DELETE /api/v1/certificates/{name}': needs('admin', (c) => ({ url: `/api/v1/certificates/${mkCertificate(c.h, c.n)}`, token: c.token })),
   'GET /api/v1/status': needs('viewer', (c) => ({ url: '/api/v1/status', token: c.token })),
   'GET /api/v1/clients': needs('viewer', (c) => ({ url: '/api/v1/clients', token: c.token })),
   'GET /api/v1/topics': needs('viewer', (c) => ({ url: '/api/v1/topics?prefix=t', token: c.token })),
@@ -234,7 +281,7 @@ describe('route × role matrix (DESIGN §8)', () => {
 
   it('lets each role at or above the minimum through (2xx), refuses the others with 403, and no token with 401', async (t) => {
     const h = await createTestApp(t, {
-      deps: { observer: fakeObserver, sparkplug: createSparkplugTracker({ bus: createLiveBus(), clock: { now: () => new Date().toISOString() }, logger: { warn: () => {} } }) },
+      deps: { observer: fakeObserver, brokerConfig: testBrokerConfigPort(), sparkplug: createSparkplugTracker({ bus: createLiveBus(), clock: { now: () => new Date().toISOString() }, logger: { warn: () => {} } }) },
       config: (c) => {
         c.auth.jwt_ttl_s = 86_400; // the MFA cases move the clock
         c.auth.lockout.max_failures = 10_000;
@@ -258,6 +305,7 @@ describe('route × role matrix (DESIGN §8)', () => {
         const res = await h.request(route.method, call.url, {
           ...(call.token === undefined ? {} : { token: call.token }),
           ...(call.body === undefined ? {} : { body: call.body }),
+          ...(call.headers === undefined ? {} : { headers: call.headers }),
         });
         const who = role ?? 'no token';
         const allowed = min === 'none' || (role !== null && RANK[role]! >= RANK[min]!);

@@ -18,6 +18,7 @@ const INSTRUMENTS = [
   'mcm_schema_validations_total', 'mcm_apply_results_total', 'mcm_apply_latency_seconds', 'mcm_event_log_seq',
   'mcm_ws_clients', 'mcm_ws_dropped_messages_total', 'mcm_webhook_deliveries_total', 'mcm_login_attempts_total',
   'mcm_security_events_total', 'mcm_observer_malformed_messages_total', 'mcm_observer_processor_failures_total',
+  'mcm_certificate_expiry_timestamp_seconds',
 ];
 
 /** The value of one series in the text exposition (`name{labels} value`), or undefined. */

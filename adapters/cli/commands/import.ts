@@ -16,6 +16,7 @@ import { filesActorId, IMPORT_INVALID } from '../../import/import-file.ts';
 import { brokerLineOf, detectBinaryVersion } from '../../mosquitto/broker-version.ts';
 import { buildImportInput, readImportFiles, type ImportFiles, type ImportPaths } from '../../import/read-import-files.ts';
 import { applyImport, planImportOutcome, willAppend, type ImportApplyOutcome, type ImportPlanOutcome } from '../../import/run-import.ts';
+import { brokerContextOf, externalModeWarnings, prepareBrokerConf } from '../../import/broker-conf-import.ts';
 import { createApplyResults, GOOD_FILES_KEY_NAME } from '../../sqlite/apply-results.ts';
 import { createSecretStore } from '../../secrets/secret-store.ts';
 import { createSqliteEventStore } from '../../sqlite/event-store.ts';
@@ -127,7 +128,8 @@ const viaServer = async (io: CliIo, config: Config, server: ServerInfo, files: I
   const body = files === null ? {} : {
     ...(files.passwordFile ? { password_file: files.passwordFile.text } : {}),
     ...(files.aclFile ? { acl_file: files.aclFile.text } : {}),
-    ...(files.conf ? { mosquitto_conf: files.conf.text } : {}),
+    // The server reads no path a posted conf names: included confs and TLS files go along.
+    ...(files.conf ? { mosquitto_conf: files.conf.text, conf_files: files.conf.sent } : {}),
     source: filesActorId(files.paths),
   };
   const plan = (await client.request('POST', '/import', { mode: 'plan', ...body })).body as ImportPlanOutcome;
@@ -157,11 +159,15 @@ const direct = async (io: CliIo, config: Config, paths: ImportPaths, ask: Ask, f
     try { key = createSecretStore(dataDir).read(GOOD_FILES_KEY_NAME); } catch { /* unreadable: nothing is taken for MCM's own */ }
     const lastGood = db ? createApplyResults({ db, key }).lastGoodFiles() : new Map<string, { sha256: string }>();
     const brokerVersion = localBrokerVersion(config, io.env);
-    const input = buildImportInput(files, { serviceAccount: config.mqtt.service_account.username, brokerLine: brokerLineOf(brokerVersion), lastGood });
+    const brokerLine = brokerLineOf(brokerVersion);
+    const input = buildImportInput(files, { serviceAccount: config.mqtt.service_account.username, brokerLine, lastGood });
     // No snapshots from the CLI: they are the server's start-up cache (DESIGN §4).
     const store = (): EventStore => (db ? createSqliteEventStore({ db, snapshotEvery: 0 }) : emptyStore());
-    const warnings = files.conf?.warnings ?? [];
-    const plan = planImportOutcome({ store: store(), clock }, input, { brokerVersion, warnings });
+    const warnings = files.conf ? [...files.conf.warnings, ...externalModeWarnings(config)] : [];
+    const brokerConf = files.conf ? prepareBrokerConf(files.conf.broker, new Date(clock.now())) : null;
+    const secrets = createSecretStore(dataDir);
+    const deps = () => ({ store: store(), clock, secrets, broker: brokerContextOf(config, brokerLine) });
+    const plan = planImportOutcome(deps(), input, { brokerVersion, warnings, brokerConf });
     showPlan(io, plan, flags);
     const early = planOnlyExit(io, plan, flags);
     if (early !== null) return early;
@@ -171,7 +177,7 @@ const direct = async (io: CliIo, config: Config, paths: ImportPaths, ask: Ask, f
     db ??= openDatabase(path);
     if (fresh) io.stderr(`note: created a new event log at ${path}\n`);
     const actor = { kind: 'import', id: filesActorId(files.paths) } as const;
-    const out = applyImport({ store: store(), clock }, input, { actor, expectedSeq: plan.seq, brokerVersion, warnings });
+    const out = applyImport(deps(), input, { actor, expectedSeq: plan.seq, brokerVersion, warnings, brokerConf });
     if (flags.json) printJson(io, out);
     else io.stdout(formatApplied(out));
     io.stderr(`note: no MCM server is running on ${dataDir}: the import is in the event log; the broker's files are rendered and the broker reloaded when the server starts\n`);

@@ -7,6 +7,8 @@ import { aclCommand } from './acl.ts';
 import { adminsCommand } from './admins.ts';
 import { applyCommand } from './apply.ts';
 import { backupCommand } from './backup.ts';
+import { brokerCommand } from './broker.ts';
+import { certsCommand } from './certs.ts';
 import { configCommand } from './config.ts';
 import { doctorCommand } from './doctor.ts';
 import { eventsCommand } from './events.ts';
@@ -23,6 +25,8 @@ export const COMMANDS: readonly CliCommand[] = [
   adminsCommand,
   applyCommand,
   backupCommand,
+  brokerCommand,
+  certsCommand,
   configCommand,
   doctorCommand,
   eventsCommand,

@@ -1,16 +1,21 @@
 /**
  * `POST /import` (admin; issue "Adopt an existing Mosquitto"): plan or apply the import of an
  * existing Mosquitto's password_file and acl_file — their contents in the body, or, when none is
- * given, the files this server is configured with. The same ImportInput and the same command
- * (ImportBrokerFiles, actor kind `import`) as `mcm import`. Files of 100,000 users are tens of
- * megabytes, so this route reads its own body with a 64 MiB limit, after the admin check.
+ * given, the files this server is configured with. The same ImportInput and the same batch
+ * (ImportBrokerFiles, actor kind `import`) as `mcm import`. A posted `mosquitto_conf` adds its
+ * allow_anonymous and its broker configuration (issue "Broker configuration as events"); the
+ * files it names (include_dir confs, certificates and keys) are taken from `conf_files` only,
+ * never from this server's disk. Files of 100,000 users are tens of megabytes, so this route
+ * reads its own body with a 64 MiB limit, after the admin check.
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Actor } from '../../../core/events.ts';
 import type { ImportFile, ImportWarning } from '../../../core/import/import-types.ts';
-import { parseMosquittoConf } from '../../../core/import/parse-mosquitto-conf.ts';
 import { renderedFilePaths } from '../../doctor/check-broker-files.ts';
+import { brokerContextOf, externalModeWarnings, prepareBrokerConf, type PreparedBrokerConf } from '../../import/broker-conf-import.ts';
+import { postedConfSource } from '../../import/conf-source.ts';
+import { readConf } from '../../import/read-mosquitto-conf.ts';
 import { filesActorId, importFileOfText, importInvalid } from '../../import/import-file.ts';
 import { brokerLineOf } from '../../mosquitto/broker-version.ts';
 import { buildImportInput, readImportFiles } from '../../import/read-import-files.ts';
@@ -40,33 +45,51 @@ type ImportRequest = {
   password_file?: string;
   acl_file?: string;
   mosquitto_conf?: string;
+  /** The files the conf names (include_dir confs, TLS files), by the path as the conf writes it. */
+  conf_files?: Record<string, string>;
   expected_seq?: number;
   source?: string;
 };
 
-type Read = { passwordFile: ImportFile | null; aclFile: ImportFile | null; allowAnonymous: boolean | null; warnings: ImportWarning[]; source: string };
+type Read = {
+  passwordFile: ImportFile | null; aclFile: ImportFile | null; allowAnonymous: boolean | null; warnings: ImportWarning[]; source: string;
+  brokerConf: PreparedBrokerConf | null;
+};
+
+type PostedConf = { allowAnonymous: boolean | null; warnings: ImportWarning[]; brokerConf: PreparedBrokerConf | null };
+
+/**
+ * A posted mosquitto.conf, read as `mcm import --conf` reads one from the disk, but every file it
+ * names comes from `conf_files`: the server never reads paths named in a posted conf (that would
+ * let a request read any file the server may). A certificate not sent refuses the import, naming it.
+ */
+const readPostedConf = (deps: HttpDeps, body: ImportRequest): PostedConf => {
+  if (body.mosquitto_conf === undefined) return { allowAnonymous: null, warnings: [], brokerConf: null };
+  const files = body.conf_files ?? {};
+  for (const [path, text] of Object.entries(files)) importFileOfText(text, 'mosquitto_conf', path);
+  const source = postedConfSource(files);
+  const conf = readConf(source, { mainPath: 'mosquitto.conf', mainText: importFileOfText(body.mosquitto_conf, 'mosquitto_conf').text });
+  const warnings = [...conf.warnings, ...externalModeWarnings(deps.config)];
+  for (const dir of conf.broker.parsed.includeDirs) {
+    const listed = source.list(dir);
+    if (Array.isArray(listed) && listed.length === 0) {
+      warnings.push({ file: 'mosquitto_conf', code: 'include_dir_not_sent', message: `include_dir ${dir}: none of its files were sent in conf_files, so nothing of it is imported` });
+    }
+  }
+  return { allowAnonymous: conf.allowAnonymous, warnings, brokerConf: prepareBrokerConf(conf.broker, new Date(deps.clock.now())) };
+};
 
 /** The files of the request: the posted texts, or the configured files read from this server's disk. */
 const readRequest = (deps: HttpDeps, body: ImportRequest): Read => {
-  let allowAnonymous: boolean | null = null;
-  const warnings: ImportWarning[] = [];
-  if (body.mosquitto_conf !== undefined) {
-    // Only its settings are taken: the server never reads paths named in a posted conf (that
-    // would let a request read any file the server may); send the files' contents instead.
-    const conf = parseMosquittoConf(importFileOfText(body.mosquitto_conf, 'mosquitto_conf').text);
-    if (conf.problems.length > 0) throw importInvalid(conf.problems, 'the mosquitto.conf');
-    allowAnonymous = conf.allowAnonymous;
-    warnings.push(...conf.warnings);
-  }
+  const conf = readPostedConf(deps, body);
   if (body.password_file === undefined && body.acl_file === undefined) {
     const files = readImportFiles({ configured: renderedFilePaths(deps.config) });
-    return { passwordFile: files.passwordFile, aclFile: files.aclFile, allowAnonymous, warnings, source: body.source ?? filesActorId(files.paths) };
+    return { passwordFile: files.passwordFile, aclFile: files.aclFile, ...conf, source: body.source ?? filesActorId(files.paths) };
   }
   return {
     passwordFile: body.password_file === undefined ? null : importFileOfText(body.password_file, 'password_file'),
     aclFile: body.acl_file === undefined ? null : importFileOfText(body.acl_file, 'acl_file'),
-    allowAnonymous,
-    warnings,
+    ...conf,
     source: body.source ?? 'files:upload',
   };
 };
@@ -97,13 +120,14 @@ export const registerImportRoutes = (router: Router, deps: HttpDeps): void => {
         brokerLine: brokerLineOf(brokerVersion),
         lastGood: lastGoodFiles(),
       });
-      const opts = { brokerVersion, warnings: read.warnings };
+      const opts = { brokerVersion, warnings: read.warnings, brokerConf: read.brokerConf };
+      const importDeps = { store: deps.store, clock: deps.clock, secrets: deps.secrets, broker: deps.brokerConfig?.context() ?? brokerContextOf(deps.config, brokerLineOf(brokerVersion)) };
       if (body.mode === 'plan') {
-        const plan = planImportOutcome(deps, input, opts);
+        const plan = planImportOutcome(importDeps, input, opts);
         reply(ctx, 200, plan, plan.seq);
         return;
       }
-      const out: ImportApplyOutcome = applyImport(deps, input, {
+      const out: ImportApplyOutcome = applyImport(importDeps, input, {
         ...opts,
         actor: importActor(ctx, read.source),
         ...(expectedSeq === undefined ? {} : { expectedSeq }),

@@ -18,6 +18,8 @@ import * as audit from './audit.ts';
 import * as auth from './auth.ts';
 import * as brokerActions from './broker-actions.ts';
 import * as brokerStatus from './broker-status.ts';
+import * as brokerConfig from './broker-config.ts';
+import * as certificates from './certificates.ts';
 import * as clients from './clients.ts';
 import * as events from './events.ts';
 import * as gitops from './gitops.ts';
@@ -54,6 +56,8 @@ const API_MODULES: readonly RouteModule[] = [
   { routes: lockouts.routes, register: lockouts.registerLockoutRoutes },
   { routes: applyStatus.routes, register: applyStatus.registerApplyStatusRoutes },
   { routes: webhooks.routes, register: webhooks.registerWebhookRoutes },
+  { routes: brokerConfig.routes, register: brokerConfig.registerBrokerConfigRoutes },
+  { routes: certificates.routes, register: certificates.registerCertificateRoutes },
   { routes: gitops.routes, register: gitops.registerGitopsRoutes },
   { routes: importFiles.routes, register: importFiles.registerImportRoutes },
   { routes: brokerStatus.routes, register: brokerStatus.registerBrokerStatusRoutes },
