@@ -8,7 +8,7 @@
  * read too. Core parses; this module reads (from a ConfSource: the disk or the request) and merges.
  */
 import type { ImportProblem, ImportWarning } from '../../core/import/import-types.ts';
-import { parseBrokerConf, type ConfCertificate, type ConfText, type ParseBrokerConfOptions, type ParsedBrokerConf } from '../../core/import/parse-broker-conf.ts';
+import { parseBrokerConf, type ConfCertificate, type ConfOrigin, type ConfText, type ParseBrokerConfOptions, type ParsedBrokerConf } from '../../core/import/parse-broker-conf.ts';
 import { parseMosquittoConf } from '../../core/import/parse-mosquitto-conf.ts';
 import { diskConfSource, type ConfSource } from './conf-source.ts';
 import { importInvalid } from './import-file.ts';
@@ -101,15 +101,17 @@ export const readConf = (source: ConfSource, opts: ReadConfOptions): ConfPaths =
 
   const tlsFiles: TlsFile[] = [];
   for (const c of parsed.files.certificates) {
-    const where = (m: string): ImportProblem => ({ file: 'mosquitto_conf', line: c.origin.line, message: c.origin.source === null ? m : `${c.origin.source}: ${m}` });
-    const read = (named: string): string | null => {
+    const read = (named: string, o: ConfOrigin): string | null => {
       const got = source.read(named);
-      if ('problem' in got) { problems.push(where(got.problem)); return null; }
+      if ('problem' in got) {
+        problems.push({ file: 'mosquitto_conf', line: o.line, message: o.source === null ? got.problem : `${o.source}: ${got.problem}` });
+        return null;
+      }
       sent[named] = got.text;
       return got.text;
     };
-    const certPem = read(c.certfile);
-    const keyPem = c.keyfile === null ? null : read(c.keyfile);
+    const certPem = read(c.certfile, c.origin);
+    const keyPem = c.keyfile === null ? null : read(c.keyfile, c.keyOrigin ?? c.origin);
     if (certPem !== null && (c.keyfile === null || keyPem !== null)) tlsFiles.push({ certificate: c, certPem, keyPem });
   }
 

@@ -35,12 +35,13 @@ const INT32 = 2_147_483_647;
 const MAX_PACKET = 268_435_455;
 
 /**
- * log_type values an operator may add. MCM always renders error, warning and notice (it reads the
- * broker's errors and connection lines) and never subscribe/unsubscribe: those lines carry
- * client-chosen topics that could forge a connection line (see projections/mosquitto-conf.ts).
+ * log_type values an operator may add. MCM always renders error, warning, notice and information:
+ * it reads the broker's errors, its connection lines, and "mosquitto version … running"
+ * (information) tells the supervisor the broker is up. Never subscribe/unsubscribe: those lines
+ * carry client-chosen topics that could forge a connection line (projections/mosquitto-conf.ts).
  */
 export const LOG_TYPES = ['error', 'warning', 'notice', 'information', 'websockets'] as const;
-export const REQUIRED_LOG_TYPES = ['error', 'warning', 'notice'] as const;
+export const REQUIRED_LOG_TYPES = ['error', 'warning', 'notice', 'information'] as const;
 
 export const GLOBAL_DIRECTIVES: readonly Directive[] = [
   { name: 'persistence', scope: 'global', kind: { type: 'bool' }, apply: 'reload', versions: BOTH, defaults: { '2.0': false, '2.1': false }, summary: 'Save retained messages, subscriptions and queued messages to mosquitto.db' },
@@ -52,7 +53,7 @@ export const GLOBAL_DIRECTIVES: readonly Directive[] = [
   { name: 'max_keepalive', scope: 'global', kind: { type: 'int', min: 10, max: 65_535 }, apply: 'restart', versions: BOTH, defaults: { '2.0': 65_535, '2.1': 65_535 }, summary: 'Largest keepalive a client may ask for, seconds' },
   { name: 'retain_available', scope: 'global', kind: { type: 'bool' }, apply: 'restart', versions: BOTH, defaults: { '2.0': true, '2.1': true }, summary: 'Whether clients may publish retained messages' },
   { name: 'sys_interval', scope: 'global', kind: { type: 'int', min: 1, max: 65_535 }, apply: 'reload', versions: BOTH, defaults: { '2.0': 10, '2.1': 10 }, summary: 'Seconds between $SYS updates (MCM needs them: 0 is refused)' },
-  { name: 'log_type', scope: 'global', kind: { type: 'enum-list', values: LOG_TYPES }, apply: 'reload', versions: BOTH, defaults: { '2.0': 'error warning notice information', '2.1': 'error warning notice information' }, summary: 'Extra log types (error, warning and notice are always on: MCM reads them)' },
+  { name: 'log_type', scope: 'global', kind: { type: 'enum-list', values: LOG_TYPES }, apply: 'reload', versions: BOTH, defaults: { '2.0': 'error warning notice information', '2.1': 'error warning notice information' }, summary: 'Log types (error, warning, notice and information are always on: MCM reads them); add websockets' },
 ];
 
 export const LISTENER_DIRECTIVES: readonly Directive[] = [

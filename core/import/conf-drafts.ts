@@ -66,6 +66,8 @@ export type ConfCertificate = Readonly<{
   /** A CA (cafile, bridge_cafile): stored without a key, must be CA:TRUE. */
   ca: boolean;
   origin: ConfOrigin;
+  /** Where the keyfile line is (null: no key). */
+  keyOrigin: ConfOrigin | null;
 }>;
 
 export type BridgePassword = Readonly<{ bridge: string; password: string; origin: ConfOrigin }>;
@@ -91,15 +93,15 @@ export const createCertificateNamer = () => {
   const certificates: ConfCertificate[] = [];
   const byFile = new Map<string, string>();
   const taken = new Set<string>();
-  const add = (base: string, certfile: Located<string>, keyfile: string | null, ca: boolean): string => {
-    const key = `${ca ? 'ca' : 'cert'}\0${certfile.value}\0${keyfile ?? ''}`;
+  const add = (base: string, certfile: Located<string>, keyfile: Located<string> | null, ca: boolean): string => {
+    const key = `${ca ? 'ca' : 'cert'}\0${certfile.value}\0${keyfile?.value ?? ''}`;
     const known = byFile.get(key);
     if (known !== undefined) return known;
     let name = base;
     for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
     taken.add(name);
     byFile.set(key, name);
-    certificates.push({ name, certfile: certfile.value, keyfile, ca, origin: certfile.origin });
+    certificates.push({ name, certfile: certfile.value, keyfile: keyfile?.value ?? null, ca, origin: certfile.origin, keyOrigin: keyfile?.origin ?? null });
     return name;
   };
   return { add, certificates };
@@ -158,7 +160,7 @@ const listenerTls = (d: ListenerDraft, name: string, certs: Namer, r: Report): L
   const minVersion = tlsVersionOf(d.tlsVersion, `tls_version on ${label}`, r);
   if (minVersion === undefined) return undefined;
   return {
-    certificate: certs.add(`${name}-cert`, d.certfile, d.keyfile.value, false),
+    certificate: certs.add(`${name}-cert`, d.certfile, d.keyfile, false),
     ca: d.cafile === null ? null : certs.add(`${name}-ca`, d.cafile, null, true),
     minVersion: minVersion ?? 'tlsv1.2',
     requireCertificate: d.requireCertificate?.value === true,
@@ -209,7 +211,7 @@ const bridgeTls = (d: BridgeDraft, certs: Namer, r: Report): Bridge['tls'] | und
   const base = slug(d.name);
   return {
     ca: certs.add(`${base}-ca`, d.cafile, null, true),
-    certificate: d.certfile === null || d.keyfile === null ? null : certs.add(`${base}-cert`, d.certfile, d.keyfile.value, false),
+    certificate: d.certfile === null || d.keyfile === null ? null : certs.add(`${base}-cert`, d.certfile, d.keyfile, false),
     version,
   };
 };

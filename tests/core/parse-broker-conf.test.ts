@@ -80,8 +80,8 @@ describe('given TLS listener lines', () => {
       ['wss-8884', { certificate: 'tls-8883-cert', ca: null, minVersion: 'tlsv1.2', requireCertificate: false, useIdentityAsUsername: false }],
     ]);
     assert.deepEqual(p.files.certificates, [
-      { name: 'tls-8883-cert', certfile: '/etc/mosquitto/certs/server.crt', keyfile: '/etc/mosquitto/certs/server.key', ca: false, origin: { line: 2, source: null } },
-      { name: 'tls-8883-ca', certfile: '/etc/mosquitto/ca.crt', keyfile: null, ca: true, origin: { line: 4, source: null } },
+      { name: 'tls-8883-cert', certfile: '/etc/mosquitto/certs/server.crt', keyfile: '/etc/mosquitto/certs/server.key', ca: false, origin: { line: 2, source: null }, keyOrigin: { line: 3, source: null } },
+      { name: 'tls-8883-ca', certfile: '/etc/mosquitto/ca.crt', keyfile: null, ca: true, origin: { line: 4, source: null }, keyOrigin: null },
     ], 'the same files are one certificate');
   });
 
@@ -205,10 +205,14 @@ describe('given a bridge', () => {
 
   it('refuses what the broker refuses: bridge lines outside a bridge, two address lines, a bridge without address or topic, a bad direction or QoS', () => {
     const p = parse('topic a/#', 'connection a', 'address h', 'address g', 'topic x/# sideways', 'topic y/# out 3', 'connection b', 'connection a');
-    assert.deepEqual(p.problems.map((x) => x.line), [1, 4, 5, 6, 8, 7, 7, 2]);
+    assert.deepEqual(p.problems.map((x) => x.line), [1, 4, 5, 6, 8, 2, 7, 7]);
     assert.match(p.problems[0]?.message ?? '', /topic outside a bridge/);
+    assert.match(p.problems[1]?.message ?? '', /a second address line on bridge a/);
+    assert.match(p.problems[2]?.message ?? '', /invalid bridge topic direction "sideways"/);
+    assert.match(p.problems[3]?.message ?? '', /invalid bridge topic QoS "3"/);
     assert.match(p.problems[4]?.message ?? '', /a second bridge named "a"/);
-    assert.match(p.problems[5]?.message ?? '', /bridge b has no address line/);
+    assert.match(p.problems[5]?.message ?? '', /bridge a has no topic line/);
+    assert.match(p.problems[6]?.message ?? '', /bridge b has no address line/);
   });
 });
 
@@ -271,6 +275,6 @@ describe('given include_dir', () => {
     assert.deepEqual(p.config.listeners.map((l) => [l.name, l.maxConnections]), [['mqtt-1883', null], ['mqtt-1883-2', 7]],
       'max_connections in an included file without a listener goes to the default listener, not to 1883');
     assert.deepEqual(p.includeDirs, ['conf.d']);
-    assert.deepEqual(p.problems, [{ file: 'mosquitto_conf', line: 1, message: '/etc/mosquitto/conf.d/20.conf: listener 8883 has a keyfile without a certfile: the broker needs both' }]);
+    assert.deepEqual(p.problems, [{ file: 'mosquitto_conf', line: 2, message: '/etc/mosquitto/conf.d/20.conf: listener 8883 has a keyfile without a certfile: the broker needs both' }]);
   });
 });
