@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Clock, PasswordHasher } from '../core/ports.ts';
 import { createApplyLoop, type ApplyLoop } from './apply/apply-loop.ts';
@@ -32,6 +32,7 @@ import { readTextOrNull } from './files/write-rendered-file.ts';
 import { createBridgePasswords } from './secrets/bridge-passwords.ts';
 import { createCertStore } from './certs/cert-store.ts';
 import { prepareTlsDir } from './mosquitto/tls-dir.ts';
+import { externalFragment, runRestartCommand } from './mosquitto/external-conf.ts';
 import type { BrokerConfigPort } from './broker-config/broker-config-service.ts';
 import { createExternalReloader, createSupervisedReloader, type Reloader } from './mosquitto/reloaders.ts';
 import { loadServiceAccount, type ServiceAccount } from './mosquitto/service-account.ts';
@@ -231,8 +232,11 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     // them; bridge passwords come from secrets/ when the file is written.
     const certStore = createCertStore(secrets);
     const bridgePasswords = createBridgePasswords(secrets);
-    const tlsDir = join(paths.brokerDir, 'tls');
+    // External with a fragment: the broker's files live beside it (its include_dir), readable by it.
+    const fragment = supervised ? null : externalFragment(config.mosquitto.conf_fragment);
+    const tlsDir = fragment ? join(dirname(fragment), 'mcm-tls') : join(paths.brokerDir, 'tls');
     if (supervised) prepareTlsDir(tlsDir, account);
+    else if (fragment) prepareTlsDir(tlsDir, brokerReader);
     // Supervised: the broker reads both files through one symlink, switched as one (issue 12).
     const pairSwitch = supervised ? createPairSwitch(join(paths.brokerDir, 'live')) : null;
     const files = createBrokerFiles({
@@ -254,7 +258,14 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
           secrets: { tlsDir, bridgePassword: (ref) => bridgePasswords.read(ref) },
           certs: certStore,
         }
-        : null,
+        : fragment ? {
+          spec: spec('mosquitto_conf', fragment),
+          form: 'fragment',
+          // The fragment carries no security lines or MCM listener: these stay unused.
+          options: { passwordFile: paths.passwordFile, aclFile: paths.aclFile, host: config.mqtt.host, port: config.mqtt.port, persistenceDir: '/nonexistent' },
+          secrets: { tlsDir, bridgePassword: (ref) => bridgePasswords.read(ref) },
+          certs: certStore,
+        } : null,
       serviceAccount,
     });
 
@@ -265,7 +276,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     const probeTarget: ProbeTarget = { host: config.mqtt.host, port: config.mqtt.port, username: serviceAccount.username, password: serviceAccount.password, tls };
     const sup = supervisor;
     /** The mosquitto.conf the supervised broker last started with: a change to what a reload can't apply restarts it. */
-    let startedConf: string | null = null;
+    // External with a fragment: the broker runs what is on disk now (none yet: the empty fragment).
+    let startedConf: string | null = fragment ? readTextOrNull(fragment) ?? '' : null;
     if (sup) sup.onStarted(() => { startedConf = readTextOrNull(paths.confPath); });
     const applyLoop = createApplyLoop({
       store,
@@ -290,6 +302,10 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       pairSwitch,
       restartBroker: sup ? async () => {
         try { await sup.restart(); return null; } catch (e) { return (e as Error).message; }
+      } : fragment ? async () => {
+        const why = await runRestartCommand(config.mosquitto.restart_command, { host: config.mqtt.host, port: config.mqtt.port, timeoutMs: 30_000 });
+        if (why === null) startedConf = readTextOrNull(fragment) ?? '';
+        return why;
       } : null,
       startedConf: () => startedConf,
       probeListeners: (brokerConfig) => probeListeners(brokerConfig, {
@@ -388,10 +404,10 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       config, logger, clock, db, store, securityLog, applyResults, secrets, mqttHasher, serviceAccount, applyLoop,
       apply: { status: () => applyLoop.status(), retry: async () => { await applyLoop.retry(); return applyLoop.status(); } },
       supervisor, brokerLog, probeTarget,
-      brokerConfig: supervised ? {
+      brokerConfig: supervised || fragment ? {
         render: (c, allowAnonymous) => files.renderConf(allowAnonymous, c, true),
         context: () => ({
-          reservedPorts: [config.mqtt.port, ...(config.mqtt.websockets_port === null ? [] : [config.mqtt.websockets_port])],
+          reservedPorts: supervised ? [config.mqtt.port, ...(config.mqtt.websockets_port === null ? [] : [config.mqtt.websockets_port])] : [],
           version: brokerLineOf(brokerVersion()) === '2.1' ? '2.1' : '2.0',
         }),
         connectedClients: () => observation.clients.size(),

@@ -75,7 +75,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     // Restart when the broker runs a configuration a reload can't take back, or is down (after a
     // restart that failed on the new configuration, or an exit on a bad reload as 2.1 does).
     const down0 = io.brokerGone();
-    if (deps.restartBroker && (restartNeeded(good.files) || down0 !== null)) {
+    if (deps.restartBroker && (restartNeeded(good.files) || down0 !== null || startFailed)) {
       if (down0 !== null && !startFailed) {
         security('broker.exited', 'critical', `${down0}; the last-known-good files of generation ${good.generation} are restored (${why}); restarting the broker on them`, { generation: good.generation });
       }

@@ -8,6 +8,7 @@ import type { BrokerConfig } from '../../core/state.ts';
 import { renderAclFileFromState, stripGenerationLine } from '../../projections/acl-file.ts';
 import { checkAclFile } from '../../projections/acl-file-check.ts';
 import { renderMosquittoConf, type MosquittoConfOptions } from '../../projections/mosquitto-conf.ts';
+import { renderConfFragment } from '../../projections/mosquitto-conf-fragment.ts';
 import { renderPasswordFile } from '../../projections/password-file.ts';
 import { checkPasswordFile } from '../../projections/password-file-check.ts';
 import type { FileOwnership } from '../mosquitto/permissions.ts';
@@ -27,6 +28,8 @@ export type BrokerFilesOptions = Readonly<{
   /** Supervised mode only: everything in mosquitto.conf except allow_anonymous, which comes from state. */
   conf?: Readonly<{
     spec: FileSpec;
+    /** `fragment`: external mode, the include_dir file with only the operator's configuration (projections/mosquitto-conf-fragment.ts). */
+    form?: 'supervised' | 'fragment';
     options: Omit<MosquittoConfOptions, 'allowAnonymous' | 'broker' | 'redact'>;
     /** Where the broker reads TLS files and how bridge passwords are found (issue 13). */
     secrets?: ConfSecrets;
@@ -131,6 +134,7 @@ export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
   const renderConf = (allowAnonymous: boolean, config: BrokerConfigModel, redact = false): string | null => {
     if (!opts.conf) return null;
     const secrets = opts.conf.secrets ?? { tlsDir: '/nonexistent', bridgePassword: () => null };
+    if (opts.conf.form === 'fragment') return renderConfFragment(config, secrets, redact);
     return renderMosquittoConf({ ...opts.conf.options, allowAnonymous, broker: { config, secrets }, redact });
   };
   return {

@@ -47,6 +47,18 @@ export type Config = {
       command: string[];
       docker: { socket: string; container: string | null };
     };
+    /**
+     * External mode: where MCM writes the broker configuration it manages (listeners, TLS, limits,
+     * bridges; issue 13) as a fragment the broker's own mosquitto.conf reads through `include_dir`.
+     * Null: MCM does not touch the broker's configuration. Only a file MCM wrote (or none) is used.
+     */
+    conf_fragment: string | null;
+    /**
+     * External mode: the command that restarts the broker for a change a reload cannot apply
+     * (listeners, bridges, several limits; reference §3.2), e.g. [systemctl, restart, mosquitto].
+     * Empty: such a change is written and reported as waiting for a restart.
+     */
+    restart_command: string[];
     /** What to do when a rendered file is edited outside MCM. */
     drift: 'restore' | 'report';
     probe: { timeout_ms: number; interval_s: number };

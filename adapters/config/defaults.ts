@@ -93,6 +93,8 @@ export const defaultConfig = (options: DefaultConfigOptions = {}): Config => {
         command: [],
         docker: { socket: '/var/run/docker.sock', container: null },
       },
+      conf_fragment: null,
+      restart_command: [],
       drift: 'restore',
       probe: { timeout_ms: 5000, interval_s: 60 },
       debounce_ms: 25,

@@ -60,6 +60,8 @@ export const configFileSchema = {
         command: { type: 'array', items: str },
         docker: obj({ socket: str, container: nullableStr }),
       }),
+      conf_fragment: nullableStr,
+      restart_command: { type: 'array', items: str },
       drift: { enum: ['restore', 'report'] },
       probe: obj({ timeout_ms: int(100, 600_000), interval_s: int(1, 86_400) }),
       debounce_ms: int(0, 60_000),

@@ -238,7 +238,7 @@ describe('POST /api/v1/import with a mosquitto_conf', () => {
 });
 
 describe('mcm import --conf through a running server', () => {
-  it('sends the included confs and TLS files with the conf; the server imports them all', async (t) => {
+  it('sends the included confs and TLS files with the conf, and the server plans with them (it reads no path itself)', async (t) => {
     const status = (): ApplyStatus => ({
       desired_seq: 0, applied_seq: 0, state: 'applied', last: null, broker: { mode: 'external', up: true, version: '2.0.11' },
     });

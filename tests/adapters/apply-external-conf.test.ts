@@ -1,0 +1,103 @@
+/**
+ * External mode with `mosquitto.conf_fragment` (issue "Broker configuration as events"): MCM
+ * writes the listeners and limits it manages into a file the operator's own mosquitto.conf reads
+ * with include_dir; a reload-only change is a SIGHUP, a listener is a run of the configured
+ * restart command; the new listener then answers. A fragment MCM did not write is never touched.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import mqtt from 'mqtt';
+import { requireMosquitto } from '../helpers/mosquitto.ts';
+import { startTestServer } from '../helpers/mcm-server.ts';
+import { freePort } from '../helpers/ports.ts';
+import { tempDir } from '../helpers/temp-dir.ts';
+
+const pidOf = (pidFile: string): number => Number(readFileSync(pidFile, 'utf8').trim());
+
+/** An operator's broker: its own mosquitto.conf with include_dir, run as a daemon with a pid file. */
+const operatorBroker = (t: TestContext, bin: string, port: number) => {
+  const dir = tempDir(t, 'mcm-ext-conf-');
+  chmodSync(dir, 0o755);
+  const confD = join(dir, 'conf.d');
+  mkdirSync(confD, { mode: 0o755 });
+  const pidFile = join(dir, 'mosquitto.pid');
+  const conf = join(dir, 'mosquitto.conf');
+  for (const f of ['passwd', 'acl']) writeFileSync(join(dir, f), '', { mode: 0o644 });
+  writeFileSync(conf, [
+    'per_listener_settings false',
+    ...(process.getuid?.() === 0 ? ['user root'] : []),
+    `pid_file ${pidFile}`,
+    'allow_anonymous false',
+    `password_file ${join(dir, 'passwd')}`,
+    `acl_file ${join(dir, 'acl')}`,
+    `listener ${port} 127.0.0.1`,
+    'log_dest none',
+    'persistence false',
+    `include_dir ${confD}`,
+    '',
+  ].join('\n'));
+  const restart = join(dir, 'restart.sh');
+  writeFileSync(restart, `#!/bin/sh\nPID=$(cat ${pidFile})\nkill -TERM "$PID"\nwhile kill -0 "$PID" 2>/dev/null; do sleep 0.05; done\nexec ${bin} -d -c ${conf}\n`, { mode: 0o755 });
+  execFileSync(bin, ['-d', '-c', conf], { stdio: 'ignore' });
+  t.after(() => { try { process.kill(pidOf(pidFile), 'SIGTERM'); } catch { /* gone */ } });
+  return { dir, confD, pidFile, conf, restart, fragment: join(confD, 'mcm.conf') };
+};
+
+const wsConnects = (t: TestContext, port: number, username: string, password: string): Promise<boolean> =>
+  new Promise((resolve) => {
+    const c = mqtt.connect(`ws://127.0.0.1:${port}/mqtt`, { username, password, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 });
+    t.after(() => { c.end(true); });
+    c.once('connect', () => resolve(true));
+    c.once('error', () => resolve(false));
+  });
+
+describe('external mode: the broker configuration as an include_dir fragment', () => {
+  it('writes the fragment, reloads for a reload-only option, runs the restart command for a listener, and the listener answers', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    const port = await freePort();
+    const b = operatorBroker(t, bin, port);
+    for (let i = 0; i < 100 && !existsSync(b.pidFile); i++) await new Promise((r) => setTimeout(r, 50));
+    const server = await startTestServer(t, bin, { config: {
+      mqtt: { port },
+      mosquitto: {
+        mode: 'external', password_file: join(b.dir, 'passwd'), acl_file: join(b.dir, 'acl'),
+        reload: { strategy: 'signal', pid_file: b.pidFile }, conf_fragment: b.fragment, restart_command: [b.restart],
+      },
+    } });
+    await server.apply({ type: 'CreateMqttUser', data: { username: 'browser', passwordHash: await server.hash('browser-Pa55word') } });
+
+    // Reload-only: the broker keeps its pid.
+    const pid0 = pidOf(b.pidFile);
+    const o1 = await server.apply({ type: 'SetBrokerConfig', data: { config: { options: { sys_interval: 20 } } } });
+    assert.equal(o1.result, 'applied', o1.reason);
+    assert.equal(o1.restarted, undefined);
+    assert.equal(pidOf(b.pidFile), pid0);
+    assert.match(readFileSync(b.fragment, 'utf8'), /^sys_interval 20$/m);
+    assert.doesNotMatch(readFileSync(b.fragment, 'utf8'), /password_file|allow_anonymous|persistence_location/, 'the fragment holds only what MCM manages');
+
+    // A listener: restart command, then every listener is probed.
+    const wsPort = await freePort();
+    const o2 = await server.apply({ type: 'SetBrokerListener', data: { listener: { name: 'browsers', port: wsPort, protocol: 'websockets', bindInterface: 'lo' } } }, 30_000);
+    assert.equal(o2.result, 'applied', o2.reason);
+    assert.equal(o2.restarted, true);
+    assert.notEqual(pidOf(b.pidFile), pid0, 'restarted by the restart command');
+    assert.equal(await wsConnects(t, wsPort, 'browser', 'browser-Pa55word'), true);
+    assert.equal(readFileSync(b.conf, 'utf8').includes('browsers'), false, "the operator's own mosquitto.conf is untouched");
+  });
+
+  it('never overwrites a fragment it did not write: the server refuses to start and says why', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    const port = await freePort();
+    const b = operatorBroker(t, bin, port);
+    writeFileSync(b.fragment, 'listener 9999\n');
+    await assert.rejects(startTestServer(t, bin, { config: {
+      mqtt: { port }, mosquitto: { mode: 'external', password_file: join(b.dir, 'passwd'), acl_file: join(b.dir, 'acl'), reload: { strategy: 'signal', pid_file: b.pidFile }, conf_fragment: b.fragment },
+    } }), /was not written by MCM/);
+    assert.equal(readFileSync(b.fragment, 'utf8'), 'listener 9999\n');
+  });
+});
