@@ -412,6 +412,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
         }),
         connectedClients: () => observation.clients.size(),
         storeBridgePassword: (pw) => bridgePasswords.store(pw),
+        bridgePasswordIs: (ref, pw) => bridgePasswords.read(ref) === pw,
       } : null,
       readiness: () => {
         const st = applyLoop.status();

@@ -24,6 +24,8 @@ export type BrokerConfigPort = Readonly<{
   connectedClients(): number | null;
   /** Stores a bridge's remote password in secrets/ and returns its reference (adapters/secrets/bridge-passwords.ts). */
   storeBridgePassword(password: string): string;
+  /** Whether the password behind `ref` is `password` (an unchanged password keeps its reference: no restart). */
+  bridgePasswordIs(ref: string, password: string): boolean;
 }>;
 
 export type BrokerConfigPreview = {

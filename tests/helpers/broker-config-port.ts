@@ -7,6 +7,7 @@ import { renderMosquittoConf } from '../../projections/mosquitto-conf.ts';
 
 export const testBrokerConfigPort = (over: Partial<BrokerConfigPort> = {}): BrokerConfigPort => {
   let n = 0;
+  const stored = new Map<string, string>();
   return {
     render: (config, allowAnonymous) => renderMosquittoConf({
       passwordFile: '/srv/mcm/passwd', aclFile: '/srv/mcm/acl', allowAnonymous, host: '127.0.0.1', port: 1883,
@@ -14,7 +15,12 @@ export const testBrokerConfigPort = (over: Partial<BrokerConfigPort> = {}): Brok
     }),
     context: () => ({ reservedPorts: [1883], version: '2.0' }),
     connectedClients: () => 0,
-    storeBridgePassword: () => `bridge-pw.${(n++).toString(16).padStart(16, '0')}`,
+    storeBridgePassword: (pw) => {
+      const ref = `bridge-pw.${(++n).toString(16).padStart(16, '0')}`;
+      stored.set(ref, pw);
+      return ref;
+    },
+    bridgePasswordIs: (ref, pw) => stored.get(ref) === pw,
     ...over,
   };
 };

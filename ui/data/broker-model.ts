@@ -185,6 +185,16 @@ const stable = (v: unknown): string =>
 /** True when the draft differs from what the server has (a new bridge password counts). */
 export const draftChanged = (draft: BrokerConfigDraft, base: BrokerConfigDraft): boolean => stable(draft) !== stable(base);
 
+/** A draft row against the configuration read: new, changed, or as it was (''). */
+export const rowState = <T extends { name: string }>(item: T, base: readonly T[]): 'new' | 'changed' | '' => {
+  const before = base.find((x) => x.name === item.name);
+  return before === undefined ? 'new' : stable(before) === stable(item) ? '' : 'changed';
+};
+
+/** Names in the configuration read that the draft no longer has. */
+export const removedNames = (items: readonly { name: string }[], base: readonly { name: string }[]): string[] =>
+  base.filter((b) => !items.some((x) => x.name === b.name)).map((b) => b.name);
+
 const replaceNamed = <T extends { name: string }>(items: readonly T[], item: T, replacing: string | null): T[] => {
   const at = replacing === null ? -1 : items.findIndex((x) => x.name === replacing);
   return at < 0 ? [...items, item] : items.map((x, i) => (i === at ? item : x));
@@ -232,9 +242,12 @@ export const passwordState = (b: BridgeDraft): 'stored' | 'new' | 'removed' | 'n
 
 export type FieldProblem = { field: string; message: string };
 
-/** The core's details (`{field, message, value?}`) as field problems; details without a field go under ''. */
-export const fieldProblems = (details: readonly unknown[]): FieldProblem[] =>
-  details.filter(isRec).map((d) => ({ field: typeof d['field'] === 'string' ? d['field'] : '', message: String(d['message'] ?? d['field'] ?? 'invalid') }));
+/**
+ * The core's details (`{field, message, value?}`) as field problems; details without a field go
+ * under '', a detail without a message takes the error's (`fallback`).
+ */
+export const fieldProblems = (details: readonly unknown[], fallback = 'invalid'): FieldProblem[] =>
+  details.filter(isRec).map((d) => ({ field: typeof d['field'] === 'string' ? d['field'] : '', message: typeof d['message'] === 'string' ? d['message'] : fallback }));
 
 /**
  * The problems of one row (`listeners[2]`), keyed by the field inside it (`port`, `tls.certificate`;
@@ -276,7 +289,7 @@ const refusal = (err: unknown): Outcome<never> => {
     const d = err.details.find(isRec);
     return { kind: 'unconfirmed', message: err.message, seq: d && isInt(d['seq']) ? d['seq'] : null };
   }
-  if (err.status === 400) return { kind: 'invalid', message: err.message, problems: fieldProblems(err.details) };
+  if (err.status === 400) return { kind: 'invalid', message: err.message, problems: fieldProblems(err.details, err.message) };
   return { kind: 'error', message: err.message, code: err.code, status: err.status };
 };
 

@@ -66,7 +66,7 @@ export type CertOutcome<T> =
 
 const refused = (err: unknown): CertOutcome<never> => {
   if (!(err instanceof ApiError)) throw err;
-  if (err.status === 400) return { kind: 'invalid', message: err.message, problems: fieldProblems(err.details) };
+  if (err.status === 400) return { kind: 'invalid', message: err.message, problems: fieldProblems(err.details, err.message) };
   return { kind: 'error', message: err.message, code: err.code, status: err.status };
 };
 

@@ -47,17 +47,23 @@ const bodyObject = (ctx: Context, what: string): Record<string, unknown> => {
   return body;
 };
 
+/** Stands for a new password in a preview: nothing is stored until the change is applied. */
+const PREVIEW_REF = 'bridge-pw.0000000000000000';
+
 /**
  * A bridge from a request: `remotePassword` (plaintext, write-only) is stored in secrets/ and
- * replaced by its reference; absent, the bridge keeps the password it had; `null` removes it.
+ * replaced by its reference — the same password keeps the reference it has (no restart); absent,
+ * the bridge keeps the password it had; `null` removes it. A preview stores nothing.
  */
-const bridgeFrom = (raw: Record<string, unknown>, existing: Bridge | undefined, port: BrokerConfigPort): Record<string, unknown> => {
+const bridgeFrom = (raw: Record<string, unknown>, existing: Bridge | undefined, port: BrokerConfigPort, store: boolean): Record<string, unknown> => {
   const { remotePassword, hasRemotePassword: _ignored, remotePasswordRef: _ref, ...rest } = raw;
   if (remotePassword === null) return { ...rest, remotePasswordRef: null };
   if (remotePassword === undefined) return { ...rest, remotePasswordRef: existing?.remotePasswordRef ?? null };
   const problem = bridgePasswordProblem(remotePassword);
   if (problem !== null) throw new DomainError(ERROR_CODES.BROKER_CONFIG_INVALID, problem, [{ field: 'remotePassword' }]);
-  return { ...rest, remotePasswordRef: port.storeBridgePassword(remotePassword as string) };
+  const pw = remotePassword as string;
+  if (existing?.remotePasswordRef && port.bridgePasswordIs(existing.remotePasswordRef, pw)) return { ...rest, remotePasswordRef: existing.remotePasswordRef };
+  return { ...rest, remotePasswordRef: store ? port.storeBridgePassword(pw) : PREVIEW_REF };
 };
 
 const portOf = (deps: HttpDeps): BrokerConfigPort => {
@@ -66,12 +72,12 @@ const portOf = (deps: HttpDeps): BrokerConfigPort => {
 };
 
 /** The full configuration of a PUT/preview body `{config}`, with bridge passwords handled as above. */
-const configCommand = (deps: HttpDeps, body: Record<string, unknown>): Command => {
+const configCommand = (deps: HttpDeps, body: Record<string, unknown>, store: boolean): Command => {
   const config = body.config;
   if (!isObject(config)) throw new DomainError(ERROR_CODES.BROKER_CONFIG_INVALID, 'config must be an object {listeners, options, bridges, passthrough}', [{ field: 'config' }]);
   const before = current(deps);
   const bridges = Array.isArray(config.bridges)
-    ? config.bridges.map((b: unknown) => (isObject(b) ? bridgeFrom(b, before.bridges.find((x) => x.name === b.name), portOf(deps)) : b))
+    ? config.bridges.map((b: unknown) => (isObject(b) ? bridgeFrom(b, before.bridges.find((x) => x.name === b.name), portOf(deps), store) : b))
     : config.bridges;
   return { type: 'SetBrokerConfig', data: { config: { ...config, ...(bridges === undefined ? {} : { bridges }) } } };
 };
@@ -98,10 +104,10 @@ export const registerBrokerConfigRoutes = (router: Router, deps: HttpDeps): void
         catalog: catalogFor(c.version),
       }, state.seq);
     },
-    'PUT /broker/config': [validateBody('BrokerConfigBody'), (ctx) => changed(deps, ctx, configCommand(deps, bodyObject(ctx, '{config}')))],
+    'PUT /broker/config': [validateBody('BrokerConfigBody'), (ctx) => changed(deps, ctx, configCommand(deps, bodyObject(ctx, '{config}'), true))],
     'POST /broker/config/preview': [validateBody('BrokerConfigBody'), (ctx) => {
       const body = bodyObject(ctx, '{config}');
-      const preview = previewBrokerCommand(deps, configCommand(deps, body));
+      const preview = previewBrokerCommand(deps, configCommand(deps, body, false));
       reply(ctx, 200, { ...preview, config: configView(preview.config) }, preview.seq);
     }],
     'GET /broker/listeners': (ctx) => {
@@ -121,7 +127,7 @@ export const registerBrokerConfigRoutes = (router: Router, deps: HttpDeps): void
     'PUT /broker/bridges/{name}': [validateBody('BrokerBridge'), (ctx) => {
       const name = param(ctx, 'name');
       const body = bodyObject(ctx, 'a bridge');
-      const bridge = bridgeFrom({ ...body, name }, current(deps).bridges.find((b) => b.name === name), portOf(deps));
+      const bridge = bridgeFrom({ ...body, name }, current(deps).bridges.find((b) => b.name === name), portOf(deps), true);
       changed(deps, ctx, { type: 'SetBrokerBridge', data: { bridge } });
     }],
     'DELETE /broker/bridges/{name}': (ctx) => changed(deps, ctx, { type: 'RemoveBrokerBridge', data: { name: param(ctx, 'name') } }),

@@ -1,0 +1,38 @@
+/**
+ * Styles shared by the Broker screen's parts: tables that stack into labelled cards on a narrow
+ * screen (each cell names its column through `data-label`), form grids that never get wider than
+ * their card, field problems, and the state badges of draft rows.
+ */
+import { css } from 'lit';
+
+export const brokerStyles = css`
+  section.card { margin-bottom: 1rem; min-width: 0; }
+  .table-wrap { overflow-x: auto; max-width: 100%; }
+  td code, td .mono { overflow-wrap: anywhere; }
+  td.num { white-space: nowrap; }
+  tr.reserved td { color: var(--fg-muted); }
+  tr.row-problem td { border-bottom: none; padding-top: 0; }
+  .form-grid { display: grid; gap: .6rem .8rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 12rem), 1fr)); align-items: start; }
+  .form-grid label { min-width: 0; }
+  .form-grid input, .form-grid select, .form-grid textarea { width: 100%; }
+  .form-grid .wide { grid-column: 1 / -1; }
+  fieldset { border: 1px solid var(--border); border-radius: 8px; padding: .5rem .8rem; margin: .6rem 0; min-width: 0; }
+  legend { font-weight: 500; padding: 0 .3rem; }
+  form.editor { border-top: 1px solid var(--border); margin-top: .8rem; padding-top: .6rem; }
+  .field-problem { color: var(--danger); font-size: .85em; font-weight: 400; margin: 0; overflow-wrap: anywhere; }
+  .hint { color: var(--fg-muted); font-size: .85em; font-weight: 400; }
+  .badge.new { border-color: var(--ok); color: var(--ok); }
+  .badge.changed { border-color: var(--warn); color: var(--warn); }
+  .badge.restart { border-color: var(--warn); color: var(--warn); }
+  .badge.reload { border-color: var(--ok); color: var(--ok); }
+  @media (max-width: 700px) {
+    table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+    table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
+    table.stack tr { border: 1px solid var(--border); border-radius: 8px; margin: 0 0 .6rem; padding: .3rem .5rem; }
+    table.stack tr.row-problem { border: none; margin-top: -.6rem; }
+    table.stack td { border: none; padding: .2rem 0; display: grid; grid-template-columns: 8.5rem minmax(0, 1fr); gap: .5rem; }
+    table.stack td[data-label='']{ grid-template-columns: minmax(0, 1fr); }
+    table.stack td::before { content: attr(data-label); color: var(--fg-muted); font-size: .85em; }
+    table.stack td[data-label='']::before { content: none; }
+  }
+`;
