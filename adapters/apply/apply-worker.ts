@@ -198,7 +198,10 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     }
     mark('compare');
 
-    if (sameAsGood && !force && (diskIsGood || deps.drift === 'report')) {
+    // A replaced certificate (same name, new PEM) leaves mosquitto.conf as it is: the broker
+    // re-reads certificate files on SIGHUP (reference §3.1), so the new files are a change to apply.
+    const tlsPending = files.tlsFiles(state.brokerConfig ?? emptyBrokerConfig()).some((f) => readTextOrNull(f.path) !== f.content);
+    if (sameAsGood && !force && !tlsPending && (diskIsGood || deps.drift === 'report')) {
       // Nothing to write: the broker already has these rules; the file keeps its own generation.
       for (const s of files.specs) expected.set(s.path, disk.get(s.name) ?? good.files.get(s.name) ?? '');
       const last = results.lastSuccess();
@@ -210,7 +213,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     }
 
     // Forced with nothing to change keeps the good files (and their generation) but re-proves them.
-    const wanted = sameAsGood && diskIsGood ? good.files : candidate;
+    const wanted = sameAsGood && diskIsGood && !tlsPending ? good.files : candidate;
     const wantedConfig = wanted === good.files ? good.config : state.brokerConfig ?? emptyBrokerConfig();
     // Content that failed open is not handed to the broker again until it changes or an admin
     // retries (issue 12). Hashing the render is skipped while nothing is quarantined.

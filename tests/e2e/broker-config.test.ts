@@ -6,6 +6,8 @@
  * broker refuses at start rolled back to the last good file with the broker running again.
  */
 import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { connect as tlsConnect } from 'node:tls';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -157,6 +159,21 @@ describe('broker configuration through the API, enforced by a real broker', () =
     // The private key the broker reads is never world-readable.
     const keyMode = statSync(join(server.dataDir, 'mosquitto', 'tls', 'broker.key')).mode & 0o777;
     assert.equal(keyMode & 0o007, 0, `key mode ${keyMode.toString(8)}`);
+
+    // Rotation: the same certificate name with a new PEM is a reload (the broker re-reads its TLS
+    // files on SIGHUP, reference §3.1), and the listener then presents the new certificate.
+    const pidBeforeRotation = server.deps.supervisor?.pid();
+    const renewed = makeCert(pki, { ca, cn: 'localhost' });
+    const rotated = await api(base, 'POST', '/certificates', token, { name: 'broker', cert: renewed.certPem, key: renewed.keyPem, ca: 'plant-ca', replace: true });
+    assert.equal(rotated.status, 201, JSON.stringify(rotated.body));
+    const stRot = await waitSettled(base, token, seqOf(rotated.etag));
+    assert.equal(stRot.state, 'applied', JSON.stringify(stRot));
+    assert.equal(server.deps.supervisor?.pid(), pidBeforeRotation, 'a certificate rotation is a reload, not a restart');
+    const presented = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: '127.0.0.1', port: tlsPort, servername: 'localhost', ca: ca.certPem }, () => { resolve(s.getPeerCertificate().fingerprint256); s.destroy(); });
+      s.once('error', reject);
+    });
+    assert.equal(presented, new X509Certificate(renewed.certPem).fingerprint256, 'the renewed certificate is served');
 
     // A value the broker refuses at start (an unknown directive in passthrough): rolled back.
     const bad = { ...config, passthrough: ['bogus_directive_for_test 1'] };

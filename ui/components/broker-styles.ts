@@ -13,7 +13,7 @@ export const brokerStyles = css`
   tr.reserved td { color: var(--fg-muted); }
   tr.row-problem td { border-bottom: none; padding-top: 0; }
   .form-grid { display: grid; gap: .6rem .8rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 12rem), 1fr)); align-items: start; }
-  .form-grid label { min-width: 0; }
+  .field { display: flex; flex-direction: column; gap: .2rem; min-width: 0; }
   .form-grid input, .form-grid select, .form-grid textarea { width: 100%; }
   .form-grid .wide { grid-column: 1 / -1; }
   fieldset { border: 1px solid var(--border); border-radius: 8px; padding: .5rem .8rem; margin: .6rem 0; min-width: 0; }
