@@ -5,7 +5,7 @@
  * restart command; the new listener then answers. A fragment MCM did not write is never touched.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +16,11 @@ import { freePort } from '../helpers/ports.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const pidOf = (pidFile: string): number => Number(readFileSync(pidFile, 'utf8').trim());
+
+/** Daemonised brokers running `conf`. */
+const brokersOf = (conf: string): number[] => readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+  try { return readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').includes(conf) ? [Number(d)] : []; } catch { return []; }
+});
 
 /** An operator's broker: its own mosquitto.conf with include_dir, run as a daemon with a pid file. */
 const operatorBroker = (t: TestContext, bin: string, port: number) => {
@@ -42,7 +47,9 @@ const operatorBroker = (t: TestContext, bin: string, port: number) => {
   const restart = join(dir, 'restart.sh');
   writeFileSync(restart, `#!/bin/sh\nPID=$(cat ${pidFile})\nkill -TERM "$PID"\nwhile kill -0 "$PID" 2>/dev/null; do sleep 0.05; done\nexec ${bin} -d -c ${conf}\n`, { mode: 0o755 });
   execFileSync(bin, ['-d', '-c', conf], { stdio: 'ignore' });
-  t.after(() => { try { process.kill(pidOf(pidFile), 'SIGTERM'); } catch { /* gone */ } });
+  // By command line, not pid file: the temp dir (and its pid file) may be gone first, and the
+  // restart command replaces the process.
+  t.after(() => { for (const pid of brokersOf(conf)) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } } });
   return { dir, confD, pidFile, conf, restart, fragment: join(confD, 'mcm.conf') };
 };
 

@@ -249,6 +249,28 @@ describe('broker configuration through the API, enforced by a real broker', () =
   });
 });
 
+describe('a listener that does not answer after the restart', () => {
+  it('is rolled back: the last good mosquitto.conf and a restart, the apply failed with the listener named', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    const { server, base, token } = await setup(t, bin);
+    const port = await freePort();
+    // socket_domain ipv6 (passed through verbatim) makes the listener IPv6-only: the broker starts,
+    // but nothing answers on 127.0.0.1 — exactly what the listener probe is there to catch.
+    const config = { listeners: [{ name: 'v6only', port, protocol: 'mqtt' }], passthrough: ['socket_domain ipv6'] };
+    const put = await putConfirmed(base, token, '/broker/config', config);
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    const st = await waitSettled(base, token, put.seq);
+    assert.equal(st.state, 'failed', JSON.stringify(st));
+    assert.match(JSON.stringify(st.last), /listener check failed: v6only/);
+    assert.equal(server.deps.supervisor?.isUp(), true);
+    const conf = readFileSync(join(server.dataDir, 'mosquitto', 'mosquitto.conf'), 'utf8');
+    assert.doesNotMatch(conf, /v6only|socket_domain/, 'the last good file is back');
+    const security = await api(base, 'GET', '/security/events?limit=50', token);
+    assert.match(JSON.stringify(security.body), /apply\.failed/);
+  });
+});
+
 /** site/line1/temp published locally arrives remotely as plants/edge-1/line1/temp (the prefixes). */
 const receivesPrefixed = async (pub: mqtt.MqttClient, sub: mqtt.MqttClient): Promise<boolean> => {
   const payload = `p-${Date.now()}`;

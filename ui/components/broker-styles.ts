@@ -16,6 +16,8 @@ export const brokerStyles = css`
   .field { display: flex; flex-direction: column; gap: .2rem; min-width: 0; }
   .form-grid input, .form-grid select, .form-grid textarea { width: 100%; }
   .form-grid .wide { grid-column: 1 / -1; }
+  ol.lines { list-style: none; margin: 0 0 .4rem; padding: 0; display: flex; flex-direction: column; gap: .6rem; }
+  ol.lines > li { display: grid; gap: .4rem .6rem; grid-template-columns: repeat(auto-fit, minmax(min(100%, 8rem), 1fr)); align-items: end; padding-bottom: .5rem; border-bottom: 1px dashed var(--border); }
   fieldset { border: 1px solid var(--border); border-radius: 8px; padding: .5rem .8rem; margin: .6rem 0; min-width: 0; }
   legend { font-weight: 500; padding: 0 .3rem; }
   form.editor { border-top: 1px solid var(--border); margin-top: .8rem; padding-top: .6rem; }
