@@ -11,6 +11,7 @@ export const UI_ROUTES: readonly UiRoute[] = [
   { path: '/', tag: 'mcm-dashboard', label: 'Dashboard', minRole: 'viewer' },
   { path: '/topics', tag: 'mcm-topics', label: 'Topics', minRole: 'viewer' },
   { path: '/clients', tag: 'mcm-clients', label: 'Clients', minRole: 'viewer' },
+  { path: '/broker', tag: 'mcm-broker', label: 'Broker', minRole: 'viewer' },
   { path: '/users', tag: 'mcm-mqtt-users', label: 'MQTT users', minRole: 'auditor' },
   { path: '/access', tag: 'mcm-access', label: 'Access', minRole: 'viewer' },
   { path: '/schemas', tag: 'mcm-schemas', label: 'Schemas', minRole: 'auditor' },

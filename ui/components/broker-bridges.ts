@@ -143,7 +143,7 @@ export class BrokerBridges extends LitElement {
       <fieldset>
         <legend><label class="inline"><input type="checkbox" .checked=${f.tls} @change=${(e: Event) => this.set({ tls: (e.target as HTMLInputElement).checked })}> TLS to the remote broker</label></legend>
         ${f.tls ? html`<div class="form-grid">
-          ${this.field('CA of the remote', 'tls.ca', (id, invalid) => html`<select id=${id} aria-invalid=${invalid ? 'true' : 'false'} @change=${(e: Event) => this.set({ tlsCa: (e.target as HTMLSelectElement).value })}>
+          ${this.field('CA of the remote', 'tls.ca', (id, invalid) => html`<select id=${id} aria-invalid=${invalid ? 'true' : 'false'} aria-describedby="${id}-problem" @change=${(e: Event) => this.set({ tlsCa: (e.target as HTMLSelectElement).value })}>
             <option value="" ?selected=${f.tlsCa === ''}>choose…</option>${all.map((n) => html`<option value=${n} ?selected=${n === f.tlsCa}>${n}</option>`)}</select>`)}
           ${this.field('Client certificate', 'tls.certificate', (id) => html`<select id=${id} @change=${(e: Event) => this.set({ tlsCertificate: (e.target as HTMLSelectElement).value })}>
             <option value="" ?selected=${f.tlsCertificate === ''}>none</option>${withKey.map((n) => html`<option value=${n} ?selected=${n === f.tlsCertificate}>${n}</option>`)}</select>`)}
@@ -183,7 +183,7 @@ export class BrokerBridges extends LitElement {
     const cols = this.editable ? 7 : 6;
     return html`
       ${this.bridges.length === 0 && removed.length === 0 ? html`<p class="muted small">No bridges: this broker does not connect to another one.</p>` : html`
-      <div class="table-wrap"><table class="stack" data-testid="broker-bridges">
+      <div class="table-wrap"><table class="stacking" data-testid="broker-bridges">
         <caption class="sr-only">Bridges</caption>
         <thead><tr><th scope="col">Name</th><th scope="col">Addresses</th><th scope="col">Remote user</th><th scope="col">Password</th><th scope="col">Topics</th><th scope="col">TLS</th>${this.editable ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : nothing}</tr></thead>
         <tbody>

@@ -111,11 +111,11 @@ export class BrokerListeners extends LitElement {
       <fieldset>
         <legend><label class="inline"><input type="checkbox" .checked=${f.tls} @change=${(e: Event) => this.set({ tls: (e.target as HTMLInputElement).checked })}> TLS</label></legend>
         ${f.tls ? html`<div class="form-grid">
-          ${this.field('Certificate', 'tls.certificate', (id, invalid) => html`<select id=${id} aria-invalid=${invalid ? 'true' : 'false'} @change=${(e: Event) => this.set({ certificate: (e.target as HTMLSelectElement).value })}>
+          ${this.field('Certificate', 'tls.certificate', (id, invalid) => html`<select id=${id} aria-invalid=${invalid ? 'true' : 'false'} aria-describedby="${id}-hint ${id}-problem" @change=${(e: Event) => this.set({ certificate: (e.target as HTMLSelectElement).value })}>
             <option value="" ?selected=${f.certificate === ''}>choose…</option>
             ${withKey.map((n) => html`<option value=${n} ?selected=${n === f.certificate}>${n}</option>`)}</select>`,
             withKey.length === 0 ? 'no stored certificate has a private key: upload one below' : undefined)}
-          ${this.field('Client CA', 'tls.ca', (id, invalid) => html`<select id=${id} aria-invalid=${invalid ? 'true' : 'false'} @change=${(e: Event) => this.set({ ca: (e.target as HTMLSelectElement).value })}>
+          ${this.field('Client CA', 'tls.ca', (id, invalid) => html`<select id=${id} aria-invalid=${invalid ? 'true' : 'false'} aria-describedby="${id}-problem" @change=${(e: Event) => this.set({ ca: (e.target as HTMLSelectElement).value })}>
             <option value="" ?selected=${f.ca === ''}>none</option>
             ${cas.map((n) => html`<option value=${n} ?selected=${n === f.ca}>${n}</option>`)}</select>`)}
           ${this.field('Lowest TLS version', 'tls.minVersion', (id) => html`<select id=${id} @change=${(e: Event) => this.set({ minVersion: (e.target as HTMLSelectElement).value as ListenerForm['minVersion'] })}>
@@ -155,7 +155,7 @@ export class BrokerListeners extends LitElement {
     const removed = removedNames(this.listeners, this.base);
     const cols = this.editable ? 7 : 6;
     return html`
-      <div class="table-wrap"><table class="stack" data-testid="broker-listeners">
+      <div class="table-wrap"><table class="stacking" data-testid="broker-listeners">
         <caption class="sr-only">Listeners</caption>
         <thead><tr><th scope="col">Name</th><th scope="col">Port</th><th scope="col">Protocol</th><th scope="col">Bind</th><th scope="col">TLS</th><th scope="col">Max connections</th>${this.editable ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : nothing}</tr></thead>
         <tbody>

@@ -86,7 +86,7 @@ export class BrokerOptions extends LitElement {
     const problem = this.local[d.name] ?? rowProblems(this.problems, `options.${d.name}`)[''] ?? null;
     const now = renderedValues(this.rendered, d.name);
     return html`<tr data-option=${d.name}>
-      <td data-label="Option"><label for=${id}><code>${d.name}</code></label> ${changed ? html`<span class="badge changed">changed</span>` : nothing}<br><span class="hint">${d.summary}</span></td>
+      <td data-label="Option"><label class="opt" for=${id}><code>${d.name}</code></label> ${changed ? html`<span class="badge changed">changed</span>` : nothing}<div class="hint">${d.summary}</div></td>
       <td data-label="Type" class="small">${kindText(d)}</td>
       <td data-label="Value">${this.control(d, id, problem !== null)}
         ${problem ? html`<p class="field-problem" id="${id}-problem" role="alert">${problem}</p>` : nothing}
@@ -100,7 +100,7 @@ export class BrokerOptions extends LitElement {
   override render() {
     const globals = globalOptions(this.catalog);
     if (globals.length === 0) return html`<p class="muted">The server lists no options for this broker version.</p>`;
-    return html`<div class="table-wrap"><table class="stack" data-testid="broker-options">
+    return html`<div class="table-wrap"><table class="stacking" data-testid="broker-options">
       <caption class="sr-only">Global options</caption>
       <thead><tr><th scope="col">Option</th><th scope="col">Type</th><th scope="col">Value</th><th scope="col">Broker default</th><th scope="col">Takes effect</th>${this.editable ? html`<th scope="col"><span class="sr-only">Reset</span></th>` : nothing}</tr></thead>
       <tbody>${globals.map((d) => this.renderRow(d))}</tbody>

@@ -22,19 +22,20 @@ export const brokerStyles = css`
   legend { font-weight: 500; padding: 0 .3rem; }
   form.editor { border-top: 1px solid var(--border); margin-top: .8rem; padding-top: .6rem; }
   .field-problem { color: var(--danger); font-size: .85em; font-weight: 400; margin: 0; overflow-wrap: anywhere; }
+  label.opt { display: inline; }
   .hint { color: var(--fg-muted); font-size: .85em; font-weight: 400; }
   .badge.new { border-color: var(--ok); color: var(--ok); }
   .badge.changed { border-color: var(--warn); color: var(--warn); }
   .badge.restart { border-color: var(--warn); color: var(--warn); }
   .badge.reload { border-color: var(--ok); color: var(--ok); }
   @media (max-width: 700px) {
-    table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-    table.stack, table.stack tbody, table.stack tr, table.stack td { display: block; width: 100%; }
-    table.stack tr { border: 1px solid var(--border); border-radius: 8px; margin: 0 0 .6rem; padding: .3rem .5rem; }
-    table.stack tr.row-problem { border: none; margin-top: -.6rem; }
-    table.stack td { border: none; padding: .2rem 0; display: grid; grid-template-columns: 8.5rem minmax(0, 1fr); gap: .5rem; }
-    table.stack td[data-label='']{ grid-template-columns: minmax(0, 1fr); }
-    table.stack td::before { content: attr(data-label); color: var(--fg-muted); font-size: .85em; }
-    table.stack td[data-label='']::before { content: none; }
+    table.stacking thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+    table.stacking, table.stacking tbody, table.stacking tr, table.stacking td { display: block; width: 100%; }
+    table.stacking tr { border: 1px solid var(--border); border-radius: 8px; margin: 0 0 .6rem; padding: .3rem .5rem; }
+    table.stacking tr.row-problem { border: none; margin-top: -.6rem; }
+    table.stacking td { border: none; padding: .2rem 0 .2rem 8rem; position: relative; min-height: 1.6rem; overflow-wrap: anywhere; }
+    table.stacking td::before { content: attr(data-label); position: absolute; left: 0; top: .25rem; width: 7.5rem; color: var(--fg-muted); font-size: .85em; }
+    table.stacking td[data-label=''] { padding-left: 0; }
+    table.stacking td[data-label='']::before { content: none; }
   }
 `;

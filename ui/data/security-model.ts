@@ -42,6 +42,7 @@ export const KNOWN_CATEGORIES: readonly { category: string; meaning: string }[] 
   { category: 'apply.quarantined', meaning: 'a render that failed open is held back: it is not applied again until it changes or an admin retries' },
   { category: 'apply.quarantine_lifted', meaning: 'an admin retried the apply: held-back content may be applied again' },
   { category: 'integrity.good_files_rejected', meaning: 'the record of the last files the broker confirmed did not match its HMAC (edited?) and was ignored; the files on disk are treated as not MCM\'s' },
+  { category: 'certificate.expiring', meaning: 'a stored TLS certificate expires within 30 days (critical at 7 days or less, or once expired): upload a new one on the Broker screen' },
   { category: 'integrity.snapshot_rejected', meaning: 'a snapshot of the state did not match its HMAC (edited?) and was ignored; the state was rebuilt from the event log' },
 ];
 

@@ -3,6 +3,7 @@ import './mcm-login.ts';
 import './mcm-dashboard.ts';
 import './mcm-topics.ts';
 import './mcm-clients.ts';
+import './mcm-broker.ts';
 import './mcm-mqtt-users.ts';
 import './mcm-access.ts';
 import './mcm-schemas.ts';
