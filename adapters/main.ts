@@ -34,6 +34,7 @@ import { createCertStore } from './certs/cert-store.ts';
 import { prepareTlsDir } from './mosquitto/tls-dir.ts';
 import { externalFragment, runRestartCommand } from './mosquitto/external-conf.ts';
 import type { BrokerConfigPort } from './broker-config/broker-config-service.ts';
+import { brokerConfigManaged, brokerContextOf } from './broker-config/broker-context.ts';
 import { createExternalReloader, createSupervisedReloader, type Reloader } from './mosquitto/reloaders.ts';
 import { loadServiceAccount, type ServiceAccount } from './mosquitto/service-account.ts';
 import { createSupervisor, type Supervisor } from './mosquitto/supervisor.ts';
@@ -394,6 +395,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     if (config.gitops.watch_dir) {
       const gitops = watchGitopsDir({
         dir: resolve(config.gitops.watch_dir), store, clock, serviceAccount: serviceAccount.username,
+        broker: brokerContextOf(config, brokerLineOf(brokerVersion())), brokerManaged: brokerConfigManaged(config),
+        bridgePasswordExists: (ref) => bridgePasswords.read(ref) !== null,
         logger: logger.child({ component: 'gitops' }),
       });
       cleanups.push(() => gitops.close());
@@ -413,6 +416,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
         connectedClients: () => observation.clients.size(),
         storeBridgePassword: (pw) => bridgePasswords.store(pw),
         bridgePasswordIs: (ref, pw) => bridgePasswords.read(ref) === pw,
+        hasBridgePassword: (ref) => bridgePasswords.read(ref) !== null,
       } : null,
       readiness: () => {
         const st = applyLoop.status();

@@ -2,7 +2,9 @@
  * The GitOps bundle (DESIGN §1 "GitOps dir"): the desired broker configuration as a plain,
  * sorted object model, one section per YAML file. It names things, never ids: rule and schema
  * ids are assigned per data dir, so a rule is identified by (principal, topic, access) and a
- * schema by its name. Webhooks (without their secrets) will be one more section.
+ * schema by its name. The broker configuration (broker.yaml) names its certificates and bridge
+ * passwords, never holds them (core/gitops-broker.ts). Webhooks (without their secrets) will be
+ * one more section.
  *
  * `bundleProblems` checks what the file schema can't (names, topic filters, hashes, references
  * between sections, duplicates) and lists every problem; `sortBundle` gives the canonical order
@@ -14,6 +16,7 @@ import { assertMosquittoHash } from './decide/guards.ts';
 import { SCHEMA_NAME_MAX } from './decide/schemas.ts';
 import { MAX_HASH_ITERATIONS } from './decide/settings.ts';
 import { byCodeUnit, put } from './evolve/records.ts';
+import { brokerSectionProblems } from './gitops-broker.ts';
 import { descriptionViolation, roleNameViolation, usernameViolation } from './names.ts';
 import { DEFAULT_HASH_ITERATIONS } from './state.ts';
 import { topicFilterProblem } from './topic-filter.ts';
@@ -21,7 +24,7 @@ import { topicFilterProblem } from './topic-filter.ts';
 export const GITOPS_FORMAT_VERSION = 1;
 
 /** In file order; each is `<section>.yaml` in a GitOps dir. */
-export const GITOPS_SECTIONS = ['settings', 'users', 'roles', 'acls', 'schemas'] as const;
+export const GITOPS_SECTIONS = ['settings', 'users', 'roles', 'acls', 'schemas', 'broker'] as const;
 export type GitopsSection = (typeof GITOPS_SECTIONS)[number];
 
 export type GitopsSettings = { allow_anonymous: boolean; hash_iterations: number };
@@ -32,6 +35,13 @@ export type GitopsRole = { name: string; description: string; rules: GitopsRule[
 export type GitopsAclPrincipal = 'anonymous' | 'pattern' | `user:${string}`;
 export type GitopsAcl = { principal: GitopsAclPrincipal; topic: string; access: Access; description: string };
 export type GitopsSchema = { name: string; topic_filter: string; enabled: boolean; description: string; schema: unknown };
+/**
+ * The broker configuration exactly in the model's shape (core/broker-config/model.ts), so its
+ * keys are camelCase as in the broker API and `mcm broker plan -f`; option names are
+ * mosquitto.conf's. Read from a file it may leave out defaults: the plan fills them in with
+ * validateBrokerConfig, which checks the items.
+ */
+export type GitopsBroker = { listeners: unknown[]; options: Record<string, unknown>; bridges: unknown[]; passthrough: string[] };
 
 export type GitopsBundle = {
   version: typeof GITOPS_FORMAT_VERSION;
@@ -40,6 +50,7 @@ export type GitopsBundle = {
   roles: GitopsRole[];
   acls: GitopsAcl[];
   schemas: GitopsSchema[];
+  broker: GitopsBroker;
 };
 
 /** One problem, located by a JSON pointer into the bundle (equal to the pointer into its file). */
@@ -55,6 +66,7 @@ export const emptyBundle = (): GitopsBundle => ({
   roles: [],
   acls: [],
   schemas: [],
+  broker: { listeners: [], options: {}, bridges: [], passthrough: [] },
 });
 
 const ACCESS_ORDER: Readonly<Record<Access, number>> = { read: 0, write: 1, readwrite: 2, deny: 3 };
@@ -84,7 +96,10 @@ const bySchema = (a: GitopsSchema, b: GitopsSchema): number =>
   byCodeUnit(canonicalJson(a.schema), canonicalJson(b.schema)) ||
   Number(a.enabled) - Number(b.enabled) || byCodeUnit(a.description, b.description);
 
-/** The canonical form: every list sorted, user roles deduplicated, schema keys sorted. A copy. */
+/**
+ * The canonical form: every list sorted, user roles deduplicated, schema keys sorted. A copy.
+ * Listeners, bridges and passthrough lines keep their order: mosquitto.conf is rendered in it.
+ */
 export const sortBundle = (b: GitopsBundle): GitopsBundle => ({
   version: GITOPS_FORMAT_VERSION,
   settings: { allow_anonymous: b.settings.allow_anonymous, hash_iterations: b.settings.hash_iterations },
@@ -110,6 +125,12 @@ export const sortBundle = (b: GitopsBundle): GitopsBundle => ({
   schemas: b.schemas
     .map((s) => ({ name: s.name, topic_filter: s.topic_filter, enabled: s.enabled, description: s.description, schema: sortKeysDeep(s.schema) }))
     .sort(bySchema),
+  broker: {
+    listeners: structuredClone(b.broker.listeners),
+    options: sortKeysDeep(b.broker.options) as Record<string, unknown>,
+    bridges: structuredClone(b.broker.bridges),
+    passthrough: [...b.broker.passthrough],
+  },
 });
 
 const isAccess = (v: unknown): v is Access => typeof v === 'string' && (ACCESS_VALUES as readonly string[]).includes(v);
@@ -219,5 +240,7 @@ export const bundleProblems = (b: GitopsBundle, opts: BundleCheckOptions): Gitop
     const d = descriptionViolation(s.description);
     if (d) add('schemas', `${at}/description`, d.message);
   });
+
+  problems.push(...brokerSectionProblems(b.broker));
   return problems;
 };

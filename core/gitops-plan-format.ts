@@ -88,12 +88,17 @@ const accessLines = (changes: readonly Extract<PlanChange, { type: 'access_chang
   return lines;
 };
 
+/** Listeners and bridges only change with a restart (reference §3.2): say what that means. */
+const RESTART_NOTE = 'the broker restarts to apply this: connected clients are disconnected and reconnect';
+const brokerLine = (c: Extract<PlanChange, { type: 'broker_added' | 'broker_changed' | 'broker_removed' }>, sign: string): string => `${sign} ${c.what} (${c.apply})`;
+
 export const formatPlan = (changes: readonly PlanChange[]): string => {
   const settings: string[] = [];
   const roles: string[] = [];
   const users: string[] = [];
   const acls: string[] = [];
   const schemas: string[] = [];
+  const broker: string[] = [];
   const access: Extract<PlanChange, { type: 'access_changed' }>[] = [];
   let add = 0;
   let change = 0;
@@ -118,6 +123,9 @@ export const formatPlan = (changes: readonly PlanChange[]): string => {
       case 'schema_added': schemas.push(`+ schema ${q(c.name)} on ${topic(c.topic_filter)}`); add++; break;
       case 'schema_changed': schemas.push(`~ schema ${q(c.name)}: ${c.fields.join(', ')}`); change++; break;
       case 'schema_removed': schemas.push(`- schema ${q(c.name)} on ${topic(c.topic_filter)}`); remove++; break;
+      case 'broker_added': broker.push(brokerLine(c, '+')); add++; break;
+      case 'broker_changed': broker.push(brokerLine(c, '~')); change++; break;
+      case 'broker_removed': broker.push(brokerLine(c, '-')); remove++; break;
       case 'access_changed': access.push(c); break;
       default: {
         const never: never = c;
@@ -132,6 +140,7 @@ export const formatPlan = (changes: readonly PlanChange[]): string => {
     section('Users', users),
     section('ACL rules', acls),
     section('JSON schemas', schemas),
+    section('Broker configuration', changes.some((c) => 'apply' in c && c.apply === 'restart') ? [...broker, RESTART_NOTE] : broker),
     section('Access', accessLines(access)),
     `Plan: ${add} to add, ${change} to change, ${remove} to remove.\n`,
   ].filter((s) => s !== '').join('\n');

@@ -6,13 +6,16 @@
  * Command order is one decide accepts: settings; roles defined or updated (so users can be
  * granted them); users created, changed, deleted (a deleted user's direct rules go with it);
  * other ACL rules removed, changed, added (users exist by now); roles deleted last (their grants
- * are gone by then, and their rules go with them); schemas.
+ * are gone by then, and their rules go with them); schemas; the broker configuration, as one
+ * SetBrokerConfig (core/gitops-broker.ts).
  */
 import type { Access, AclRule } from './acl-types.ts';
 import { canonicalJson } from './canonical-json.ts';
 import type { Command } from './commands.ts';
+import type { ApplyBy } from './broker-config/catalog.ts';
 import { DomainError, ERROR_CODES } from './errors.ts';
 import { byCodeUnit, own } from './evolve/records.ts';
+import { planBroker, type BrokerPlanOptions } from './gitops-broker.ts';
 import {
   bundleProblems, gitopsAclKey, gitopsRuleKey, sortBundle,
   type BundleCheckOptions, type GitopsBundle, type GitopsProblem, type GitopsSchema,
@@ -45,17 +48,21 @@ export type PlanChange =
   | { type: 'acl_changed'; principal: string; topic: string; access: Access; description: FromTo<string> }
   | { type: 'schema_added' | 'schema_removed'; name: string; topic_filter: string }
   | { type: 'schema_changed'; name: string; fields: ('topic_filter' | 'schema' | 'enabled' | 'description')[] }
+  /** what: `listener <name>`, `option <name>`, `bridge <name>`, `passthrough`, `order of listeners`; apply: how the broker takes it. */
+  | { type: 'broker_added' | 'broker_changed' | 'broker_removed'; what: string; apply: ApplyBy }
   /** subject: `user:<name>`, `anonymous` or `pattern`; effective lines of the rendered ACL. */
   | { type: 'access_changed'; subject: string; gains: AccessItem[]; losses: AccessItem[] };
 
 export type GitopsPlan = { commands: Command[]; changes: PlanChange[] };
-export type PlanOptions = BundleCheckOptions;
+export type PlanOptions = BundleCheckOptions & BrokerPlanOptions;
 
+/** Every problem in the message too (the CLI prints only the message), each with its file. */
 export const invalidBundle = (problems: readonly GitopsProblem[]): DomainError =>
   new DomainError(
     ERROR_CODES.GITOPS_INVALID,
-    `the GitOps bundle has ${problems.length} problem${problems.length === 1 ? '' : 's'}; nothing was changed`,
-    problems.map((p) => ({ ...p })),
+    `the GitOps bundle has ${problems.length} problem${problems.length === 1 ? '' : 's'}, nothing was changed:\n` +
+      problems.map((p) => `  ${p.section}.yaml ${p.path}: ${p.message}`).join('\n'),
+    problems.map((p) => ({ file: `${p.section}.yaml`, ...p })),
   );
 
 /** A principal's rules keyed by (topic, access); of equal rules (never created) the lowest id. */
@@ -239,10 +246,11 @@ const planSchemas = (state: BrokerConfig, want: GitopsBundle, acc: Acc): void =>
   acc.commands.push(...detach, ...change, ...attach);
 };
 
-/** Changes shown in this order: settings, roles, users, ACL rules, schemas, then access. */
+/** Changes shown in this order: settings, roles, users, ACL rules, schemas, broker configuration, then access. */
 const SHOW_ORDER: Readonly<Record<PlanChange['type'], number>> = {
   settings_changed: 0, role_added: 1, role_changed: 1, role_removed: 1, user_added: 2, user_changed: 2, user_removed: 2,
-  acl_added: 3, acl_changed: 3, acl_removed: 3, schema_added: 4, schema_changed: 4, schema_removed: 4, access_changed: 5,
+  acl_added: 3, acl_changed: 3, acl_removed: 3, schema_added: 4, schema_changed: 4, schema_removed: 4,
+  broker_added: 5, broker_changed: 5, broker_removed: 5, access_changed: 6,
 };
 
 /**
@@ -254,6 +262,9 @@ export const planBundle = (state: BrokerConfig, bundle: GitopsBundle, opts: Plan
   const problems = bundleProblems(bundle, opts);
   if (problems.length > 0) throw invalidBundle(problems);
   const want = sortBundle(bundle);
+  // Certificates and bridge passwords must be in this data dir: checked before anything is planned.
+  const broker = planBroker(state, want.broker, opts);
+  if (broker.problems.length > 0) throw invalidBundle(broker.problems);
   const rules = rulesByPrincipal(state);
   const acc: Acc = { commands: [], changes: [] };
   planSettings(state, want, acc);
@@ -262,9 +273,12 @@ export const planBundle = (state: BrokerConfig, bundle: GitopsBundle, opts: Plan
   planAcls(state, want, removedUsers, acc);
   planRoleDeletions(state, want, acc);
   planSchemas(state, want, acc);
+  acc.commands.push(...broker.commands);
+  acc.changes.push(...broker.changes);
   if (acc.commands.length === 0) return { commands: [], changes: [] };
   // Deciding the batch on a copy proves decide accepts it and yields the state to compare access with.
-  const after = simulateBatch(acc.commands, state).state;
+  const ctx = { serviceAccount: opts.serviceAccount, ...(opts.broker === undefined ? {} : { broker: opts.broker }) };
+  const after = simulateBatch(acc.commands, state, ctx).state;
   const changes = acc.changes
     .map((c, i) => ({ c, i }))
     .sort((a, b) => SHOW_ORDER[a.c.type] - SHOW_ORDER[b.c.type] || a.i - b.i)

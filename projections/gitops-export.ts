@@ -2,9 +2,12 @@
  * The GitOps export (DESIGN §1): the state as a GitOps bundle, every list sorted, no ids, no
  * timestamps, no seq — so the export of two data dirs holding the same configuration is the same,
  * and an export diff shows only what changed. Password hashes are exported (they are what the
- * broker's password file holds; never a plaintext); admin users, MFA and secrets are not.
+ * broker's password file holds; never a plaintext); admin users, MFA and secrets are not. The
+ * broker configuration is exported as the model holds it: certificates by name and bridge
+ * passwords by reference (`remotePasswordRef`), never a PEM, key or password.
  */
 import type { AclRule } from '../core/acl-types.ts';
+import { currentBrokerConfig } from '../core/decide/broker-config.ts';
 import {
   gitopsAclKey, gitopsRuleKey, sortBundle,
   type GitopsAcl, type GitopsAclPrincipal, type GitopsBundle, type GitopsRule, GITOPS_FORMAT_VERSION,
@@ -39,5 +42,6 @@ export const exportBundle = (state: BrokerConfig): GitopsBundle => {
     schemas: Object.values(state.schemas).map((s) => ({
       name: s.name, topic_filter: s.topicFilter, enabled: s.enabled, description: s.description, schema: s.schema,
     })),
+    broker: currentBrokerConfig(state),
   });
 };

@@ -26,6 +26,8 @@ export type BrokerConfigPort = Readonly<{
   storeBridgePassword(password: string): string;
   /** Whether the password behind `ref` is `password` (an unchanged password keeps its reference: no restart). */
   bridgePasswordIs(ref: string, password: string): boolean;
+  /** Whether secrets/ holds this bridge password reference (a GitOps bundle names references only). */
+  hasBridgePassword(ref: string): boolean;
 }>;
 
 export type BrokerConfigPreview = {

@@ -11,7 +11,7 @@ import { createSqliteEventStore, type SqliteEventStore } from '../sqlite/event-s
 import { formatProblem, readGitopsDir } from '../gitops/yaml-files.ts';
 import { UsageError, type CliIo } from './command.ts';
 
-export const DIR_USAGE = '  -d, --dir DIR       the GitOps directory (settings.yaml, users.yaml, roles.yaml, acls.yaml, schemas.yaml)\n';
+export const DIR_USAGE = '  -d, --dir DIR       the GitOps directory (settings.yaml, users.yaml, roles.yaml, acls.yaml, schemas.yaml, broker.yaml)\n';
 export const DIR_OPTION = { dir: { type: 'string', short: 'd' } } as const;
 
 /** --dir, resolved against the working directory. */

@@ -5,12 +5,39 @@
  * state it was made on.
  */
 import type { Actor } from '../../core/events.ts';
-import type { BundleCheckOptions, GitopsBundle } from '../../core/gitops-bundle.ts';
-import { formatPlan, planBundle, type PlanChange } from '../../core/gitops-plan.ts';
+import type { BrokerConfigContext } from '../../core/decide/broker-config.ts';
+import type { GitopsBundle } from '../../core/gitops-bundle.ts';
+import { formatPlan, planBundle, type PlanChange, type PlanOptions } from '../../core/gitops-plan.ts';
 import { handleBatch } from '../../core/handle-batch.ts';
 import type { Clock, EventStore } from '../../core/ports.ts';
+import { DomainError, ERROR_CODES } from '../../core/errors.ts';
+import { UNMANAGED_MESSAGE } from '../broker-config/broker-context.ts';
 
-export type GitopsDeps = Readonly<{ store: EventStore; clock: Clock; serviceAccount: string }>;
+export type GitopsDeps = Readonly<{
+  store: EventStore;
+  clock: Clock;
+  serviceAccount: string;
+  /** MCM's own listener ports and the broker's version, as the broker API checks broker.yaml's listeners against. */
+  broker?: BrokerConfigContext;
+  /** Whether the data dir's secrets/ holds this bridge password reference (adapters/secrets/bridge-passwords.ts). */
+  bridgePasswordExists?: (ref: string) => boolean;
+  /**
+   * False when MCM does not write this broker's mosquitto.conf (external mode without
+   * mosquitto.conf_fragment): a bundle that changes broker.yaml is refused rather than recorded
+   * and never applied. Absent: managed.
+   */
+  brokerManaged?: boolean;
+}>;
+
+/** A plan that changes the broker configuration of a broker MCM does not configure: refused, whole. */
+const assertManaged = (deps: GitopsDeps, changes: readonly PlanChange[]): void => {
+  if (deps.brokerManaged !== false) return;
+  const broker = changes.flatMap((c) => (c.type === 'broker_added' || c.type === 'broker_changed' || c.type === 'broker_removed' ? [c] : []));
+  if (broker.length === 0) return;
+  throw new DomainError(ERROR_CODES.GITOPS_INVALID,
+    `${UNMANAGED_MESSAGE}: broker.yaml would change ${broker.map((c) => c.what).join(', ')}; leave broker.yaml as exported, or let MCM write the broker's configuration`,
+    [{ section: 'broker', path: '/broker', file: 'broker.yaml', message: UNMANAGED_MESSAGE }]);
+};
 
 export type GitopsPlanOutcome = {
   /** Head seq the plan was made on: pass it back as `expectedSeq` to apply exactly this plan. */
@@ -25,10 +52,15 @@ export type GitopsApplyOutcome = GitopsPlanOutcome & {
   events_count: number;
 };
 
-const opts = (deps: GitopsDeps): BundleCheckOptions => ({ serviceAccount: deps.serviceAccount });
+const opts = (deps: GitopsDeps): PlanOptions => ({
+  serviceAccount: deps.serviceAccount,
+  ...(deps.broker === undefined ? {} : { broker: deps.broker }),
+  ...(deps.bridgePasswordExists === undefined ? {} : { bridgePasswordExists: deps.bridgePasswordExists }),
+});
 
 export const planGitops = (deps: GitopsDeps, bundle: GitopsBundle): GitopsPlanOutcome => {
   const plan = planBundle(deps.store.state(), bundle, opts(deps));
+  assertManaged(deps, plan.changes);
   return { seq: deps.store.headSeq(), changes: plan.changes, plan_text: formatPlan(plan.changes), commands_count: plan.commands.length };
 };
 
@@ -39,6 +71,7 @@ export const planGitops = (deps: GitopsDeps, bundle: GitopsBundle): GitopsPlanOu
  */
 export const applyGitops = (deps: GitopsDeps, bundle: GitopsBundle, ctx: Readonly<{ actor: Actor; expectedSeq?: number }>): GitopsApplyOutcome => {
   const plan = planBundle(deps.store.state(), bundle, opts(deps));
+  assertManaged(deps, plan.changes);
   const result = handleBatch(deps, plan.commands, ctx);
   return {
     seq: result.seq,

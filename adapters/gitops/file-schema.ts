@@ -34,6 +34,13 @@ export const SECTION_SCHEMAS: Readonly<Record<GitopsSection, unknown>> = {
       schema: { type: ['object', 'boolean'] },
     }),
   },
+  // The items are checked by the core (core/gitops-broker.ts with validateBrokerConfig), as the broker API checks them.
+  broker: strict([], {
+    listeners: { type: 'array', items: { type: 'object' } },
+    options: { type: 'object' },
+    bridges: { type: 'array', items: { type: 'object' } },
+    passthrough: { type: 'array', items: str },
+  }),
 };
 
 const version = { const: GITOPS_FORMAT_VERSION };

@@ -8,7 +8,8 @@
  */
 import { watch, type FSWatcher } from 'chokidar';
 import { basename, resolve } from 'node:path';
-import { isDomainError } from '../../core/errors.ts';
+import type { BrokerConfigContext } from '../../core/decide/broker-config.ts';
+import { ERROR_CODES, isDomainError } from '../../core/errors.ts';
 import type { PlanChange } from '../../core/gitops-plan.ts';
 import type { Clock, EventStore } from '../../core/ports.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -25,6 +26,11 @@ export type GitopsWatchOptions = Readonly<{
   clock: Clock;
   /** config.mqtt.service_account.username: never managed as an MQTT user. */
   serviceAccount: string;
+  /** As GitopsDeps (adapters/gitops/apply-bundle.ts): what broker.yaml is checked against. */
+  broker?: BrokerConfigContext;
+  bridgePasswordExists?: (ref: string) => boolean;
+  /** False: external mode without mosquitto.conf_fragment (broker.yaml changes are refused). */
+  brokerManaged?: boolean;
   logger: Pick<Logger, 'info' | 'error'>;
   onResult?: (result: GitopsWatchResult) => void;
   /** Quiet period after the last file event before applying (default 300 ms). */
@@ -77,13 +83,22 @@ export const watchGitopsDir = (opts: GitopsWatchOptions): GitopsWatch => {
       const read = readGitopsDir(dir, { serviceAccount: opts.serviceAccount });
       if (!read.ok) return refuse(read.problems);
       // Synchronous from reading the state to the single append (STYLE principle 3).
-      const out = applyGitops({ store: opts.store, clock: opts.clock, serviceAccount: opts.serviceAccount }, read.bundle, { actor });
+      const { store, clock, serviceAccount, broker, bridgePasswordExists, brokerManaged } = opts;
+      const deps = {
+        store, clock, serviceAccount, ...(broker === undefined ? {} : { broker }),
+        ...(bridgePasswordExists === undefined ? {} : { bridgePasswordExists }), ...(brokerManaged === undefined ? {} : { brokerManaged }),
+      };
+      const out = applyGitops(deps, read.bundle, { actor });
       if (out.events_count > 0) {
         logger.info({ dir, seq: out.seq, events: out.events_count, commands: out.commands_count }, `gitops: applied ${dir}\n${out.plan_text}`);
       }
       return report({ ok: true, seq: out.seq, events_count: out.events_count, changes: out.changes });
     } catch (e) {
       // Runs from a timer: nothing may escape and take the server down.
+      // Problems only the data dir shows (a certificate broker.yaml names is not there): one each.
+      if (isDomainError(e) && e.code === ERROR_CODES.GITOPS_INVALID) {
+        return refuse(e.details.map((d) => ({ file: String(d['file']), path: String(d['path']), message: String(d['message']) })));
+      }
       if (isDomainError(e)) return refuse([{ path: '', message: `${e.code}: ${e.message}` }]);
       logger.error({ dir, err: (e as Error).message }, 'gitops: apply failed');
       return report({ ok: false, problems: [{ path: '', message: (e as Error).message }] });

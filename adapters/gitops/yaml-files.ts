@@ -1,6 +1,6 @@
 /**
  * A GitOps dir: one YAML file per bundle section (`settings.yaml`, `users.yaml`, `roles.yaml`,
- * `acls.yaml`, `schemas.yaml`). Written deterministically — fixed key order (identity first),
+ * `acls.yaml`, `schemas.yaml`, `broker.yaml`). Written deterministically — fixed key order (identity first),
  * two-space indent, no line folding (lineWidth 0, so a `$7$` hash never wraps), a fixed header
  * comment, no seq or time — so `mcm export` twice gives the same bytes and a diff shows only what
  * changed. Read strictly: YAML errors, unknown keys, bad values and broken references are all
@@ -32,6 +32,9 @@ const HEADERS: Readonly<Record<GitopsSection, string>> = {
   roles: ' MCM GitOps: roles and their ACL rules; users.yaml grants them.',
   acls: ' MCM GitOps: ACL rules of users (user:<name>), anonymous clients and patterns (%u, %c); role rules are in roles.yaml.',
   schemas: ' MCM GitOps: JSON schemas checked against observed payloads (observe-only).',
+  broker: ' MCM GitOps: the broker configuration (mosquitto.conf): listeners, options, bridges, passthrough, in the broker API\'s shape.\n' +
+    ' Certificates are named (mcm certs add) and bridge passwords referenced, never included: they must be in the data dir.\n' +
+    ' A missing broker.yaml is the empty configuration (no listeners of your own).',
 };
 
 const TO_STRING = { indent: 2, lineWidth: 0, minContentWidth: 0 } as const;
@@ -156,6 +159,11 @@ const normalise = (sections: Partial<Record<GitopsSection, unknown>>): GitopsBun
     name: text(x['name']), topic_filter: text(x['topic_filter']), enabled: x['enabled'] !== false,
     description: text(x['description']), schema: x['schema'],
   }));
+  const broker = (sections.broker ?? {}) as Loose;
+  b.broker = {
+    listeners: list(broker['listeners']), options: (broker['options'] as Loose | undefined) ?? {},
+    bridges: list(broker['bridges']), passthrough: (broker['passthrough'] as string[] | undefined) ?? [],
+  };
   return b;
 };
 

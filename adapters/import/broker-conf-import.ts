@@ -7,6 +7,7 @@
  * Stored too early and refused after all, they are put back (as adapters/certs/add-certificate.ts does).
  */
 import { rmSync } from 'node:fs';
+import { brokerConfigManaged, brokerContextOf, UNMANAGED_MESSAGE } from '../broker-config/broker-context.ts';
 import type { BrokerConfigModel } from '../../core/broker-config/model.ts';
 import type { Command } from '../../core/commands.ts';
 import { currentBrokerConfig, type BrokerConfigContext } from '../../core/decide/broker-config.ts';
@@ -48,17 +49,12 @@ export type BrokerConfPlan = {
  * What an imported configuration is checked against: MCM's own listener ports when it renders
  * mosquitto.conf (supervised: mqtt.port, mqtt.websockets_port) and the broker's release line.
  */
-export const brokerContextOf = (config: Config, line: BrokerLine): BrokerConfigContext => ({
-  reservedPorts: config.mosquitto.mode === 'supervised'
-    ? [config.mqtt.port, ...(config.mqtt.websockets_port === null ? [] : [config.mqtt.websockets_port])]
-    : [],
-  version: line ?? '2.0',
-});
+export { brokerContextOf };
 
 /** External mode: MCM does not write the broker's mosquitto.conf, so an imported configuration waits. */
-export const externalModeWarnings = (config: Config): ImportWarning[] => (config.mosquitto.mode === 'supervised' ? [] : [{
+export const externalModeWarnings = (config: Config): ImportWarning[] => (brokerConfigManaged(config) ? [] : [{
   file: 'mosquitto_conf', code: 'broker_config_not_rendered',
-  message: 'MCM does not write this broker\'s mosquitto.conf (mosquitto.mode external): the broker configuration is recorded and takes effect only when MCM runs the broker (supervised)',
+  message: `${UNMANAGED_MESSAGE}: the broker configuration is recorded and takes effect once MCM writes it (supervised, or mosquitto.conf_fragment)`,
 }]);
 
 /** The reference a bridge password gets in a plan before it is stored. */

@@ -72,7 +72,7 @@ export type ConfCertificate = Readonly<{
 
 export type BridgePassword = Readonly<{ bridge: string; password: string; origin: ConfOrigin }>;
 
-type Report = Readonly<{
+export type Report = Readonly<{
   problem: (origin: ConfOrigin, message: string) => void;
   warn: (origin: ConfOrigin, code: string, message: string) => void;
 }>;

@@ -28,6 +28,7 @@ import {
   bridgesOf, createCertificateNamer, listenersOf, newBridge, newListener, reportTo,
   type BridgeDraft, type BridgePassword, type ConfCertificate, type ConfOrigin, type ListenerDraft,
 } from './conf-drafts.ts';
+import { bridgeLine, listenerLine } from './conf-lines.ts';
 import { atoi, boolOf, readOption } from './conf-options.ts';
 import type { ImportProblem, ImportWarning } from './import-types.ts';
 import { restOfLine, spaceToken, splitLines, trimC } from './lines.ts';
@@ -64,15 +65,6 @@ const SECURITY_READ_ELSEWHERE = new Set(['allow_anonymous', 'password_file', 'ac
 const FILE_PLUGINS = ['mosquitto_password_file.so', 'mosquitto_acl_file.so'];
 /** A word the broker can match to a directive: anything else (a tab, an indented `#`, a BOM) stops it. */
 const DIRECTIVE_WORD = /^[A-Za-z0-9_.]+$/;
-
-/** A bridge address `host[:port]`, split at the last ':' as conf.c does (port 1883 when absent). */
-const addressOf = (token: string): { host: string; port: number } | string => {
-  const at = token.lastIndexOf(':');
-  if (at < 0) return { host: token, port: 1883 };
-  const port = atoi(token.slice(at + 1));
-  if (port < 1 || port > 65_535) return `invalid port in bridge address ${JSON.stringify(token)}`;
-  return { host: token.slice(0, at), port };
-};
 
 export const parseBrokerConf = (text: string, opts: ParseBrokerConfOptions = {}): ParsedBrokerConf => {
   const problems: ImportProblem[] = [];
@@ -139,7 +131,7 @@ export const parseBrokerConf = (text: string, opts: ParseBrokerConfOptions = {})
         d.port = port;
         return;
       }
-      if (LISTENER_MANAGED.has(word)) return listenerLine(word, current(), label(), token, rest, origin);
+      if (LISTENER_MANAGED.has(word)) return listenerLine(r, word, current(), label(), token, rest, origin);
       if (word === 'connection') {
         if (token === null) return r.problem(origin, 'connection without a bridge name');
         if (bridges.some((b) => b.name === token)) return r.problem(origin, `a second bridge named ${JSON.stringify(token)} (the broker refuses duplicate names)`);
@@ -149,7 +141,7 @@ export const parseBrokerConf = (text: string, opts: ParseBrokerConfOptions = {})
       }
       if (BRIDGE_MANAGED.has(word) || UNMANAGED_BRIDGE_DIRECTIVES.has(word)) {
         if (bridge === null) return r.problem(origin, `${raw0} outside a bridge: it must follow a connection line of the same file (the broker refuses it)`);
-        if (BRIDGE_MANAGED.has(word)) return bridgeLine(word, bridge, line, first.next, token, rest, origin);
+        if (BRIDGE_MANAGED.has(word)) return bridgeLine(r, word, bridge, line, first.next, token, rest, origin);
         if (isDefaultValue(word, token)) return r.warn(origin, 'default_dropped', `${raw0} ${token ?? ''} on bridge ${bridge.name} is the broker's default: left out`);
         return r.problem(origin, `${raw0} on bridge ${bridge.name} is not managed by MCM (only the lines MCM manages can be imported for a bridge)`);
       }
@@ -181,102 +173,6 @@ export const parseBrokerConf = (text: string, opts: ParseBrokerConfOptions = {})
         ? `kept verbatim at the end of mosquitto.conf (not managed by MCM): ${line}`
         : `${raw0} is not a Mosquitto 2.0/2.1 directive MCM knows: kept verbatim at the end of mosquitto.conf (a broker that does not know it refuses to start): ${line}`);
     });
-  };
-
-  const listenerLine = (word: string, d: ListenerDraft, label: string, token: string | null, rest: string, origin: ConfOrigin): void => {
-    const once = (key: 'certfile' | 'keyfile' | 'cafile' | 'tlsVersion' | 'bindInterface'): boolean => {
-      if (rest === '') { r.problem(origin, `${word} without a value`); return false; }
-      // conf__parse_string: a second value of the same listener stops the broker.
-      if (d[key] !== null) { r.problem(origin, `a second ${word} on ${label} (the broker refuses a duplicate)`); return false; }
-      d[key] = { value: rest, origin };
-      return true;
-    };
-    switch (word) {
-      case 'certfile': case 'keyfile': case 'cafile': once(word); return;
-      case 'tls_version': once('tlsVersion'); return;
-      case 'bind_interface': once('bindInterface'); return;
-      case 'protocol':
-        if (token === 'mqtt' || token === 'websockets') d.protocol = token;
-        else r.problem(origin, `protocol ${JSON.stringify(token ?? '')} on ${label}: MCM manages mqtt and websockets listeners`);
-        return;
-      case 'max_connections': {
-        if (token === null) return;
-        const n = atoi(token);
-        if (n === 0) r.problem(origin, `max_connections 0 on ${label} refuses every client: MCM needs at least 1 (or -1 for unlimited)`);
-        else d.maxConnections = n < 0 ? null : n;
-        return;
-      }
-      default: {
-        const b = boolOf(token);
-        if (b === null) return r.problem(origin, `${word} must be true or false (got ${JSON.stringify(token ?? '')})`);
-        if (word === 'require_certificate') d.requireCertificate = { value: b, origin };
-        else d.useIdentityAsUsername = { value: b, origin };
-      }
-    }
-  };
-
-  const bridgeLine = (word: string, b: BridgeDraft, line: string, after: number, token: string | null, rest: string, origin: ConfOrigin): void => {
-    const words = (): string[] => {
-      const out: string[] = [];
-      for (let t = spaceToken(line, after); t !== null; t = spaceToken(line, t.next)) out.push(t.token);
-      return out;
-    };
-    const text = (set: (v: string) => void): void => { if (rest === '') r.problem(origin, `${word} without a value`); else set(rest); };
-    const file = (key: 'cafile' | 'certfile' | 'keyfile' | 'tlsVersion'): void => {
-      if (b[key] !== null) return r.problem(origin, `a second ${word} on bridge ${b.name} (the broker refuses a duplicate)`);
-      text((v) => { b[key] = { value: v, origin }; });
-    };
-    switch (word) {
-      case 'address': {
-        if (b.addresses !== null) return r.problem(origin, `a second address line on bridge ${b.name} (the broker refuses it: list every address on one line)`);
-        const addresses: { host: string; port: number }[] = [];
-        for (const w of words()) {
-          if (w.startsWith('#')) break;
-          const a = addressOf(w);
-          if (typeof a === 'string') return r.problem(origin, a);
-          addresses.push(a);
-        }
-        if (addresses.length === 0) return r.problem(origin, 'address without a host');
-        b.addresses = addresses;
-        return;
-      }
-      case 'remote_username': return text((v) => { b.remoteUsername = v; });
-      case 'remote_clientid': return text((v) => { b.remoteClientId = v; });
-      case 'remote_password': return text((v) => { b.password = { value: v, origin }; });
-      case 'bridge_cafile': return file('cafile');
-      case 'bridge_certfile': return file('certfile');
-      case 'bridge_keyfile': return file('keyfile');
-      case 'bridge_tls_version': return file('tlsVersion');
-      case 'cleansession': {
-        const v = boolOf(token);
-        if (v === null) return r.problem(origin, `cleansession must be true or false (got ${JSON.stringify(token ?? '')})`);
-        b.cleansession = v;
-        return;
-      }
-      case 'keepalive_interval': {
-        if (token === null) return r.problem(origin, 'keepalive_interval without a value');
-        const n = atoi(token);
-        if (n > 65_535) return r.problem(origin, `keepalive_interval ${n} is too high (at most 65535)`);
-        b.keepalive = Math.max(n, 5); // conf.c: "keepalive interval too low, using 5 seconds"
-        return;
-      }
-      default: return topicLine(b, words(), origin);
-    }
-  };
-
-  /** `topic pattern [direction [qos [local_prefix [remote_prefix]]]]`; `""` is empty; direction defaults to out (conf.c). */
-  const topicLine = (b: BridgeDraft, w: string[], origin: ConfOrigin): void => {
-    const [pattern, direction, qos, local, remote] = w;
-    if (pattern === undefined) return r.problem(origin, 'topic without a pattern');
-    const dir = direction === undefined ? 'out' : direction.toLowerCase();
-    if (dir !== 'in' && dir !== 'out' && dir !== 'both') return r.problem(origin, `invalid bridge topic direction ${JSON.stringify(direction)} (in, out or both)`);
-    const q = qos === undefined || qos.startsWith('#') ? 0 : atoi(qos);
-    if (q < 0 || q > 2) return r.problem(origin, `invalid bridge topic QoS ${JSON.stringify(qos)} (0, 1 or 2)`);
-    const commented = qos?.startsWith('#') === true;
-    const prefix = (p: string | undefined): string => (p === undefined || p === '""' || p.startsWith('#') ? '' : p);
-    const localPrefix = commented ? '' : prefix(local);
-    const remotePrefix = commented || local?.startsWith('#') ? '' : prefix(remote);
-    b.topics.push({ pattern: pattern === '""' ? '' : pattern, direction: dir, qos: q as 0 | 1 | 2, localPrefix, remotePrefix });
   };
 
   /** log_type lines add up over every file (conf.c config_recurse); `none` clears, `all` sets every type. */
@@ -345,7 +241,7 @@ export const parseBrokerConf = (text: string, opts: ParseBrokerConfOptions = {})
     options['log_type'] = LOG_TYPES.filter((t) => chosen.has(t));
     optionOrigins['log_type'] = st.logTypeOrigin;
     if (REQUIRED_LOG_TYPES.some((t) => !chosen.has(t))) {
-      r.warn(st.logTypeOrigin, 'log_type_required', 'MCM always logs error, warning and notice (it reads them), whatever log_type says');
+      r.warn(st.logTypeOrigin, 'log_type_required', `MCM always logs ${REQUIRED_LOG_TYPES.join(', ')} (it reads them), whatever log_type says`);
     }
   }
   // The broker does not persist unless told to; MCM's own default is true. Say what the broker did.

@@ -61,7 +61,7 @@ describe('mcm export', () => {
     const d = basicDataDir(t);
     const r = await d.run('export', '--dir', 'out');
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, `exported the configuration as of seq 39 to ${join(d.cwd, 'out')}: wrote settings.yaml, users.yaml, roles.yaml, acls.yaml, schemas.yaml\n`);
+    assert.equal(r.stdout, `exported the configuration as of seq 39 to ${join(d.cwd, 'out')}: wrote settings.yaml, users.yaml, roles.yaml, acls.yaml, schemas.yaml, broker.yaml\n`);
     assert.deepEqual(readFiles(join(d.cwd, 'out')), readFiles(GOLDEN));
     const again = await d.run('export', '--dir', 'out');
     assert.match(again.stdout, /: no file changed\n$/);
@@ -145,6 +145,25 @@ describe('mcm plan', () => {
     assert.equal(eventsOf(d.dataDir).length, 39);
   });
 
+  it('broker.yaml: a certificate this data dir does not hold is refused (exit 1, what to do); a plain listener is a change (exit 2)', async (t) => {
+    const d = basicDataDir(t);
+    const dir = join(d.cwd, 'gitops');
+    cpSync(GOLDEN, dir, { recursive: true });
+    const listener = '    - { name: edge, port: 8883, tls: { certificate: server } }\n';
+    edit(join(dir, 'broker.yaml'), (s) => s.replace('  listeners: []\n', `  listeners:\n${listener}`));
+    const missing = await d.run('plan', '--dir', dir);
+    assert.deepEqual([missing.code, missing.stdout], [1, '']);
+    assert.equal(missing.stderr, 'mcm: MCM_ERR_GITOPS_INVALID: the GitOps bundle has 1 problem, nothing was changed:\n' +
+      '  broker.yaml /broker/listeners/0/tls/certificate: certificate "server" (listener edge) is not in this data dir: add it with mcm certs add\n');
+
+    edit(join(dir, 'broker.yaml'), (s) => s.replace(listener, '    - { name: edge, port: 8883 }\n'));
+    const plain = await d.run('plan', '--dir', dir);
+    assert.equal(plain.code, 2, plain.stderr);
+    assert.equal(plain.stdout, 'Broker configuration:\n  + listener edge (restart)\n' +
+      '  the broker restarts to apply this: connected clients are disconnected and reconnect\n\nPlan: 1 to add, 0 to change, 0 to remove.\n');
+    assert.equal(eventsOf(d.dataDir).length, 39);
+  });
+
   it('exits 1 for a misspelt file name (it would read as "no users"), a missing dir and a dir without GitOps files', async (t) => {
     const d = basicDataDir(t);
     const dir = join(d.cwd, 'gitops');
@@ -154,7 +173,7 @@ describe('mcm plan', () => {
     writeFileSync(join(dir, 'README.md'), '# not ours\n');
     const typo = await d.run('plan', '--dir', dir);
     assert.equal(typo.code, 1);
-    assert.equal(typo.stderr, `mcm plan: ${dir}: 1 problem, nothing was changed:\n  user.yaml: unknown GitOps file (expected settings.yaml, users.yaml, roles.yaml, acls.yaml, schemas.yaml)\n`);
+    assert.equal(typo.stderr, `mcm plan: ${dir}: 1 problem, nothing was changed:\n  user.yaml: unknown GitOps file (expected settings.yaml, users.yaml, roles.yaml, acls.yaml, schemas.yaml, broker.yaml)\n`);
 
     const missing = join(d.cwd, 'no-such-dir');
     const gone = await d.run('plan', '--dir', missing);

@@ -84,6 +84,12 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 6 }).map((i): Command => ({ type: 'DetachSchema', data: { id: i } })) },
   { weight: 1, arbitrary: fc.record({ allowAnonymous: fc.boolean(), hashIterations: fc.constantFrom(101, 1000) }, { requiredKeys: [] })
     .map((data): Command => ({ type: 'ChangeSettings', data })) },
+  // The broker configuration (broker.yaml): listeners without TLS need nothing from the data dir.
+  { weight: 2, arbitrary: fc.record({ name: fc.constantFrom('a', 'b', 'c'), port: fc.constantFrom(8883, 8884), maxConnections: fc.constantFrom(null, 10) })
+    .map((listener): Command => ({ type: 'SetBrokerListener', data: { listener } })) },
+  { weight: 1, arbitrary: fc.constantFrom('a', 'b').map((name): Command => ({ type: 'RemoveBrokerListener', data: { name } })) },
+  { weight: 1, arbitrary: fc.record({ options: fc.record({ sys_interval: fc.constantFrom(5, 15), persistence: fc.boolean() }, { requiredKeys: [] }), passthrough: fc.subarray(['# kept', 'allow_zero_length_clientid false']) })
+    .map((config): Command => ({ type: 'SetBrokerConfig', data: { config } })) },
 );
 
 /** Operation sequences long enough to build something worth exporting. */
@@ -151,6 +157,49 @@ describe('GitOps round trip', () => {
         b.close();
       }
     }), { numRuns: 60 });
+  });
+});
+
+describe('GitOps round trip: broker.yaml between data dirs', () => {
+  const certificate: Command = {
+    type: 'AddCertificate',
+    data: { name: 'server', fingerprint: Array.from({ length: 32 }, () => 'AB').join(':'), subject: 'CN=broker', issuer: 'CN=broker', notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2027-01-01T00:00:00.000Z', subjectAltName: 'DNS:broker', isCa: false, hasKey: true, ca: null },
+  };
+
+  it('names the certificate only: a data dir without it refuses the whole apply and appends nothing; once added there, it applies', (t: TestContext) => {
+    const root = tempDir(t, 'mcm-gitops-rt-');
+    const a = openStore(join(root, 'a'));
+    const b = openStore(join(root, 'b'));
+    t.after(() => { a.close(); b.close(); });
+    runAll(a.store, [certificate, { type: 'SetBrokerListener', data: { listener: { name: 'tls', port: 8883, tls: { certificate: 'server' } } } }]);
+    assert.equal(a.store.headSeq(), 2, 'the setup was accepted');
+    const dir = join(root, 'export');
+    writeGitopsDir(dir, exportBundle(a.store.state()));
+    assert.doesNotMatch(readFileSync(join(dir, 'broker.yaml'), 'utf8'), /BEGIN|fingerprint/, 'no PEM, no certificate facts: a name');
+    const read = readGitopsDir(dir, { serviceAccount: SERVICE });
+    assert.ok(read.ok, JSON.stringify(read));
+    runAll(b.store, [{ type: 'DefineRole', data: { name: 'ops' } }]);
+    const deps = (store: SqliteEventStore) => ({ store, clock, serviceAccount: SERVICE });
+    assert.throws(() => applyGitops(deps(b.store), read.bundle, { actor: GITOPS }), (e: DomainError) =>
+      e.code === 'MCM_ERR_GITOPS_INVALID' && e.details.length === 1 && e.details[0]?.['path'] === '/broker/listeners/0/tls/certificate' &&
+      /certificate "server" \(listener tls\) is not in this data dir: add it with mcm certs add/.test(String(e.details[0]?.['message'])));
+    assert.equal(b.store.headSeq(), 1, 'nothing appended: not even the role removal');
+    runAll(b.store, [certificate]);
+    const out = applyGitops(deps(b.store), read.bundle, { actor: GITOPS });
+    assert.deepEqual(b.store.read({ after: 2 }).map((e) => e.type), ['RoleDeleted', 'BrokerConfigChanged']);
+    assert.equal(out.events_count, 2);
+    assert.deepEqual(b.store.state().brokerConfig, a.store.state().brokerConfig);
+  });
+
+  it("checks listeners against MCM's own ports when given them, as the broker API does", (t: TestContext) => {
+    const s = openStore(tempDir(t));
+    t.after(() => s.close());
+    const bundle = exportBundle(s.store.state());
+    bundle.broker.listeners.push({ name: 'dup', port: 1883 });
+    const deps = { store: s.store, clock, serviceAccount: SERVICE, broker: { reservedPorts: [1883], version: '2.0' as const } };
+    assert.throws(() => planGitops(deps, bundle), (e: DomainError) => e.code === 'MCM_ERR_GITOPS_INVALID' && /MCM's own listener/.test(e.message));
+    assert.throws(() => applyGitops(deps, bundle, { actor: GITOPS }), (e: DomainError) => e.code === 'MCM_ERR_GITOPS_INVALID');
+    assert.equal(s.store.headSeq(), 0);
   });
 });
 

@@ -136,4 +136,17 @@ describe('watchGitopsDir', () => {
     assert.match(!r.ok ? r.problems[0]?.message ?? '' : '', /password_hash must be a Mosquitto hash field.*invalid hash iterations "9999999999"/);
     assert.equal(w.store.headSeq(), head);
   });
+
+  it('refuses broker.yaml naming a certificate this data dir does not hold, with the file and pointer, appending nothing', async (t) => {
+    const w = await setup(t, { initialSync: false });
+    const head = w.store.headSeq();
+    const refused = w.next();
+    w.edit('broker.yaml', (s) => s.replace('  listeners: []\n', '  listeners:\n    - { name: tls, port: 8883, tls: { certificate: server } }\n'));
+    const r = await refused;
+    assert.deepEqual(!r.ok && r.problems, [{
+      file: 'broker.yaml', path: '/broker/listeners/0/tls/certificate',
+      message: 'certificate "server" (listener tls) is not in this data dir: add it with mcm certs add',
+    }]);
+    assert.equal(w.store.headSeq(), head);
+  });
 });

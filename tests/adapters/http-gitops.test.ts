@@ -122,6 +122,23 @@ describe('POST /api/v1/plan and /apply', () => {
     ]);
   });
 
+  it('plans broker.yaml as broker changes; a certificate this data dir does not hold is a 400 naming the file and pointer', async (t) => {
+    const g = await gitopsApp(t);
+    const bundle = JSON.parse(JSON.stringify(exportBundle(g.h.store.state())));
+    bundle.broker.listeners = [{ name: 'edge', port: 8883 }];
+    const plan = await g.request('POST', '/plan', { role: 'admin', body: { bundle } });
+    assert.equal(plan.status, 200);
+    assert.deepEqual([plan.body.changes, plan.body.commands_count], [[{ type: 'broker_added', what: 'listener edge', apply: 'restart' }], 1]);
+    bundle.broker.listeners[0].tls = { certificate: 'server' };
+    const res = await g.request('POST', '/plan', { role: 'admin', body: { bundle } });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'MCM_ERR_GITOPS_INVALID');
+    assert.deepEqual(res.body.error.details, [{
+      file: 'broker.yaml', section: 'broker', path: '/broker/listeners/0/tls/certificate',
+      message: 'certificate "server" (listener edge) is not in this data dir: add it with mcm certs add',
+    }]);
+  });
+
   it('refuses a body that is not exactly one of {files} or {bundle} (400 MCM_ERR_VALIDATION)', async (t) => {
     const g = await gitopsApp(t);
     for (const body of [{}, { files: {}, bundle: {} }, { files: { 'users.yaml': 3 } }, { files: {}, extra: 1 }, { bundle: {}, expected_seq: -1 }]) {

@@ -10,8 +10,9 @@ import type { Command } from '../../core/commands.ts';
 import { DomainError } from '../../core/errors.ts';
 import type { DomainEvent } from '../../core/events.ts';
 import { fold, type Recorded } from '../../core/evolve.ts';
-import { emptyBundle, sortBundle, type GitopsBundle } from '../../core/gitops-bundle.ts';
-import { formatPlan, planBundle, type PlanChange } from '../../core/gitops-plan.ts';
+import { emptyBrokerConfig, type Bridge, type BrokerConfigModel, type Listener } from '../../core/broker-config/model.ts';
+import { bundleProblems, emptyBundle, sortBundle, type GitopsBundle } from '../../core/gitops-bundle.ts';
+import { formatPlan, planBundle, type PlanChange, type PlanOptions } from '../../core/gitops-plan.ts';
 import { decideBatch, simulateBatch } from '../../core/handle-batch.ts';
 import { initialState, type BrokerConfig } from '../../core/state.ts';
 import { exportBundle } from '../../projections/gitops-export.ts';
@@ -234,5 +235,143 @@ describe('decideBatch / simulateBatch', () => {
       e.code === 'MCM_ERR_MQTT_USER_EXISTS' && /^item 2 of 2 \(CreateMqttUser "u"\) was refused, so nothing was changed: /.test(e.message) &&
       e.details[0]?.['index'] === 1);
     assert.equal(Object.keys(state.roles).length, 0);
+  });
+});
+
+describe('planBundle: the broker configuration (broker.yaml)', () => {
+  const FP = Array.from({ length: 32 }, () => 'AB').join(':');
+  const cert = (name: string, o: { isCa?: boolean; hasKey?: boolean } = {}): DomainEvent => ({
+    type: 'CertificateAdded',
+    data: { name, fingerprint: FP, subject: `CN=${name}`, issuer: 'CN=ca', notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2027-01-01T00:00:00.000Z', subjectAltName: '', isCa: o.isCa ?? false, hasKey: o.hasKey ?? true, ca: null },
+  });
+  const tlsListener = (o: Partial<Listener> = {}): Listener => ({
+    name: 'tls', port: 8883, protocol: 'mqtt', address: '0.0.0.0', bindInterface: null, maxConnections: null,
+    tls: { certificate: 'server', ca: 'plant-ca', minVersion: 'tlsv1.2', requireCertificate: false, useIdentityAsUsername: false }, ...o,
+  });
+  const bridge = (o: Partial<Bridge> = {}): Bridge => ({
+    name: 'cloud', addresses: [{ host: 'cloud.example', port: 8883 }], remoteUsername: 'plant', remotePasswordRef: 'bridge-pw.00000000000000aa',
+    remoteClientId: null, tls: { ca: 'plant-ca', certificate: null, version: null },
+    topics: [{ pattern: 'plant/#', direction: 'out', qos: 1, localPrefix: '', remotePrefix: '' }], cleansession: false, keepalive: 60, ...o,
+  });
+  const configured = (config: Partial<BrokerConfigModel>): DomainEvent => ({ type: 'BrokerConfigChanged', data: { config: { ...emptyBrokerConfig(), ...config } } });
+  const PKI = [cert('plant-ca', { isCa: true, hasKey: false }), cert('server')];
+  const rich = (): BrokerConfig => stateOf([...PKI, configured({
+    listeners: [tlsListener(), tlsListener({ name: 'ws', port: 9001, protocol: 'websockets', address: null, bindInterface: 'lo', tls: null })],
+    options: { max_inflight_messages: 40, sys_interval: 15 }, bridges: [bridge()], passthrough: ['# kept as it was', 'allow_zero_length_clientid false'],
+  })]);
+  const refused = (state: BrokerConfig, bundle: GitopsBundle, opts: PlanOptions = OPTS): DomainError => {
+    let err: unknown;
+    try { planBundle(state, bundle, opts); } catch (e) { err = e; }
+    assert.ok(err instanceof DomainError && err.code === 'MCM_ERR_GITOPS_INVALID', String(err));
+    return err;
+  };
+
+  it('the export of a configured broker plans nothing against it: certificates by name, the bridge password by reference', () => {
+    const state = rich();
+    const b = exportBundle(state);
+    assert.deepEqual(b.broker, state.brokerConfig, 'exactly the model, in its own shape');
+    assert.deepEqual(planBundle(state, b, OPTS), { commands: [], changes: [] });
+    assert.doesNotMatch(JSON.stringify(b), /BEGIN|PRIVATE/, 'no PEM, no key');
+  });
+
+  it('a listener added in the bundle is one SetBrokerConfig with the whole configuration, shown as a restart', () => {
+    const state = stateOf(PKI);
+    const plan = planAndApply(state, edited(state, (b) => { b.broker.listeners.push(tlsListener()); }));
+    assert.deepEqual(plan.commands, [{ type: 'SetBrokerConfig', data: { config: { ...emptyBrokerConfig(), listeners: [tlsListener()] } } }]);
+    assert.deepEqual(plan.changes, [{ type: 'broker_added', what: 'listener tls', apply: 'restart' }]);
+    assert.equal(formatPlan(plan.changes), [
+      'Broker configuration:\n  + listener tls (restart)\n  the broker restarts to apply this: connected clients are disconnected and reconnect\n',
+      'Plan: 1 to add, 0 to change, 0 to remove.\n',
+    ].join('\n'));
+  });
+
+  it('a file may leave out defaults: the plan fills them in as the broker API does, and an unchanged configuration is no change', () => {
+    const state = stateOf(PKI);
+    const b = emptyBundle();
+    b.broker.listeners.push({ name: 'tls', port: 8883, address: '0.0.0.0', tls: { certificate: 'server', ca: 'plant-ca' } });
+    const plan = planBundle(state, b, OPTS);
+    assert.deepEqual(plan.commands, [{ type: 'SetBrokerConfig', data: { config: { ...emptyBrokerConfig(), listeners: [tlsListener()] } } }]);
+    const after = simulateBatch(plan.commands, state).state;
+    assert.deepEqual(planBundle(after, b, OPTS).commands, []);
+  });
+
+  it('an option a reload applies is shown as a reload, without the restart warning; a removed option and passthrough lines too', () => {
+    const state = rich();
+    const plan = planAndApply(state, edited(state, (b) => {
+      b.broker.options = { sys_interval: 30 };
+      b.broker.passthrough = [];
+    }));
+    assert.deepEqual(types(plan.commands), ['SetBrokerConfig']);
+    assert.match(formatPlan(plan.changes), /~ option sys_interval \(reload\)\n/);
+    assert.match(formatPlan(plan.changes), /- option max_inflight_messages \(restart\)\n[^]*~ passthrough \(restart\)\n/);
+    const reloadOnly = planAndApply(state, edited(state, (b) => { b.broker.options['sys_interval'] = 30; }));
+    assert.doesNotMatch(formatPlan(reloadOnly.changes), /restarts/);
+  });
+
+  it('a missing broker.yaml is the empty configuration: every listener and bridge is shown as removed', () => {
+    const state = rich();
+    const plan = planAndApply(state, edited(state, (b) => { b.broker = emptyBundle().broker; }));
+    assert.deepEqual(plan.commands, [{ type: 'SetBrokerConfig', data: { config: emptyBrokerConfig() } }]);
+    assert.deepEqual(plan.changes.map((c) => formatPlan([c]).split('\n')[1]), [
+      '  - listener tls (restart)', '  - listener ws (restart)', '  - option max_inflight_messages (restart)', '  - option sys_interval (reload)',
+      '  - bridge cloud (restart)', '  ~ passthrough (restart)',
+    ]);
+  });
+
+  it('listeners in another order are a change (mosquitto.conf is written in their order)', () => {
+    const state = rich();
+    const plan = planAndApply(state, edited(state, (b) => { b.broker.listeners.reverse(); }));
+    assert.deepEqual(plan.changes, [{ type: 'broker_changed', what: 'order of listeners', apply: 'restart' }]);
+  });
+
+  it('refuses a certificate the data dir does not hold, once, with what to do', () => {
+    const state = stateOf([cert('server')]);
+    const err = refused(state, edited(state, (b) => { b.broker.listeners.push(tlsListener({ name: 'edge' })); }));
+    assert.deepEqual(err.details, [{
+      file: 'broker.yaml', section: 'broker', path: '/broker/listeners/0/tls/ca',
+      message: 'certificate "plant-ca" (CA of listener edge) is not in this data dir: add it with mcm certs add',
+    }]);
+    assert.match(err.message, /broker\.yaml \/broker\/listeners\/0\/tls\/ca: certificate "plant-ca"/, 'the CLI prints the message: every problem is in it');
+  });
+
+  it('refuses what the data dir\'s certificates cannot do (a listener certificate without its key) and MCM\'s own ports', () => {
+    const state = stateOf([cert('plant-ca', { isCa: true, hasKey: false }), cert('server', { hasKey: false })]);
+    const err = refused(state, edited(state, (b) => { b.broker.listeners.push(tlsListener({ port: 1883 })); }), { ...OPTS, broker: { reservedPorts: [1883], version: '2.0' } });
+    assert.deepEqual(err.details.map((d) => d['path']), ['/broker/listeners/0/port', '/broker/listeners/0/tls/certificate']);
+    assert.match(String(err.details[1]?.['message']), /has no private key/);
+  });
+
+  it('a bridge password reference must be in the data dir: one the configuration uses, or one its secrets hold', () => {
+    const state = stateOf(PKI);
+    const bundle = edited(state, (b) => { b.broker.bridges.push(bridge()); });
+    const err = refused(state, bundle);
+    assert.equal(err.details[0]?.['path'], '/broker/bridges/0/remotePasswordRef');
+    assert.match(String(err.details[0]?.['message']), /bridge password "bridge-pw\.00000000000000aa" \(bridge cloud\) is not in this data dir: a bundle cannot carry a password/);
+    const secrets = new Set(['bridge-pw.00000000000000aa']);
+    assert.deepEqual(types(planBundle(state, bundle, { ...OPTS, bridgePasswordExists: (ref) => secrets.has(ref) }).commands), ['SetBrokerConfig']);
+    const renamed = edited(rich(), (b) => { (b.broker.bridges[0] as Bridge).name = 'cloud-2'; });
+    assert.deepEqual(types(planBundle(rich(), renamed, OPTS).commands), ['SetBrokerConfig'], 'the reference the data dir uses resolves');
+  });
+
+  it('checks every value without the data dir first, each problem at its pointer (as the broker API refuses it)', () => {
+    const b = emptyBundle();
+    b.broker.listeners.push({ name: 'Bad Name', port: 0, colour: 'red' });
+    b.broker.options['password_file'] = '/etc/x';
+    b.broker.passthrough.push('listener 1884');
+    const problems = bundleProblems(b, OPTS);
+    assert.deepEqual(problems.map((p) => [p.section, p.path]), [
+      ['broker', '/broker/listeners/0/colour'], ['broker', '/broker/listeners/0/name'], ['broker', '/broker/listeners/0/port'],
+      ['broker', '/broker/options/password_file'], ['broker', '/broker/passthrough/0'],
+    ]);
+    assert.match(problems[3]?.message ?? '', /MCM sets it itself/);
+  });
+
+  it('refuses a bridge password in the bundle (it would be in Git), saying where to set it instead, without repeating it', () => {
+    const b = emptyBundle();
+    b.broker.bridges.push({ ...bridge({ remotePasswordRef: null }), remotePassword: 'hunter2-in-git' });
+    const problems = bundleProblems(b, OPTS);
+    assert.deepEqual(problems.map((p) => p.path), ['/broker/bridges/0/remotePassword']);
+    assert.match(problems[0]?.message ?? '', /^a bundle cannot carry a bridge password \(it would be in Git\): set it on the target MCM/);
+    assert.doesNotMatch(JSON.stringify(problems), /hunter2/);
   });
 });

@@ -21,6 +21,7 @@ export const testBrokerConfigPort = (over: Partial<BrokerConfigPort> = {}): Brok
       return ref;
     },
     bridgePasswordIs: (ref, pw) => stored.get(ref) === pw,
+    hasBridgePassword: (ref) => stored.has(ref),
     ...over,
   };
 };

@@ -130,3 +130,50 @@ describe('GitOps YAML files', () => {
     assert.match(problems[2]?.message ?? '', /does not compile/);
   });
 });
+
+describe('broker.yaml', () => {
+  const configured = (): DomainEvent[] => [
+    { type: 'CertificateAdded', data: { name: 'server', fingerprint: Array.from({ length: 32 }, () => 'AB').join(':'), subject: 'CN=server', issuer: 'CN=server', notBefore: '2026-01-01T00:00:00.000Z', notAfter: '2027-01-01T00:00:00.000Z', subjectAltName: '', isCa: true, hasKey: true, ca: null } },
+    { type: 'BrokerConfigChanged', data: { config: {
+      listeners: [{ name: 'tls', port: 8883, protocol: 'mqtt', address: null, bindInterface: null, tls: { certificate: 'server', ca: null, minVersion: 'tlsv1.3', requireCertificate: false, useIdentityAsUsername: false }, maxConnections: 500 }],
+      options: { sys_interval: 15, log_type: ['websockets'] },
+      bridges: [{ name: 'cloud', addresses: [{ host: 'cloud.example', port: 8883 }], remoteUsername: 'plant', remotePasswordRef: 'bridge-pw.00000000000000aa', remoteClientId: null,
+        tls: { ca: 'server', certificate: null, version: null }, topics: [{ pattern: 'plant/#', direction: 'out', qos: 1, localPrefix: '', remotePrefix: '' }], cleansession: false, keepalive: 60 }],
+      passthrough: ['allow_zero_length_clientid false'],
+    } } },
+  ];
+
+  it('holds the configuration in the model\'s shape, name first, with certificates by name and the bridge password by reference', () => {
+    const text = renderGitopsFiles(exportBundle(fold(record(configured()))))['broker.yaml'] ?? '';
+    assert.match(text, /\nbroker:\n {2}listeners:\n {4}- name: tls\n {6}port: 8883\n/);
+    assert.match(text, /\n {8}certificate: server\n/);
+    assert.match(text, /\n {6}remotePasswordRef: bridge-pw\.00000000000000aa\n/);
+    assert.match(text, /\n {2}options:\n {4}log_type:\n {6}- websockets\n {4}sys_interval: 15\n/);
+    assert.doesNotMatch(text, /BEGIN|PRIVATE|remotePassword:/, 'never a PEM, a key or a password');
+  });
+
+  it('reads back to the bundle it was written from, and writes again to the same bytes', () => {
+    const files = renderGitopsFiles(exportBundle(fold(record(configured()))));
+    const r = parseGitopsFiles(files, OPTS);
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.bundle, exportBundle(fold(record(configured()))));
+    assert.deepEqual(renderGitopsFiles(r.bundle), files);
+  });
+
+  it('missing is the empty configuration; its problems are located in the file (unknown keys, values the broker API refuses)', () => {
+    const r = parseGitopsFiles({ 'settings.yaml': 'version: 1\nsettings: {}\n' }, OPTS);
+    assert.ok(r.ok);
+    assert.deepEqual(r.bundle.broker, { listeners: [], options: {}, bridges: [], passthrough: [] });
+    const problems = problemsOf({
+      'broker.yaml': 'version: 1\nbroker:\n  listeners:\n    - name: tls\n      port: 70000\n      colour: red\n  options:\n    sys_interval: 0\n  bridge: []\n',
+    });
+    assert.deepEqual(problems.map((p) => [p.file, p.line, p.path]), [
+      ['broker.yaml', 9, '/broker/bridge'],
+    ], 'the shape first: nothing else is checked until it is right');
+    const values = problemsOf({ 'broker.yaml': 'version: 1\nbroker:\n  listeners:\n    - name: tls\n      port: 70000\n      colour: red\n  options:\n    sys_interval: 0\n' });
+    assert.deepEqual(values.map((p) => [p.file, p.line, p.path]), [
+      ['broker.yaml', 5, '/broker/listeners/0/port'], ['broker.yaml', 6, '/broker/listeners/0/colour'], ['broker.yaml', 8, '/broker/options/sys_interval'],
+    ]);
+    assert.match(values[0]?.message ?? '', /port must be a TCP port/);
+  });
+});

@@ -3,13 +3,16 @@
  * `{kind: 'gitops', id: 'dir:<DIR>'}` — all of it or nothing. Through the running server's API
  * when there is one (then it waits until the broker runs the result), else on the data dir.
  */
+import { createSecretStore } from '../../secrets/secret-store.ts';
+import { brokerConfigManaged, brokerContextOf } from '../../broker-config/broker-context.ts';
+import { createBridgePasswords } from '../../secrets/bridge-passwords.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Actor } from '../../../core/events.ts';
 import type { GitopsBundle } from '../../../core/gitops-bundle.ts';
 import type { EventStore } from '../../../core/ports.ts';
 import type { Config } from '../../config/config.ts';
-import { applyGitops, planGitops, type GitopsApplyOutcome, type GitopsPlanOutcome } from '../../gitops/apply-bundle.ts';
+import { applyGitops, planGitops, type GitopsApplyOutcome, type GitopsDeps, type GitopsPlanOutcome } from '../../gitops/apply-bundle.ts';
 import { createSqliteEventStore } from '../../sqlite/event-store.ts';
 import { openDatabase } from '../../sqlite/open-database.ts';
 import { connectToServer } from '../api-client.ts';
@@ -70,7 +73,11 @@ const viaServer = async (io: CliIo, config: Config, server: ServerInfo, dir: str
 const direct = async (io: CliIo, config: Config, dir: string, bundle: GitopsBundle, ask: Ask): Promise<number> => {
   const dataDir = config.data_dir;
   const path = join(dataDir, 'mcm.db');
-  const deps = (store: EventStore) => ({ store, clock: { now: () => new Date().toISOString() }, serviceAccount: config.mqtt.service_account.username });
+  const passwords = createBridgePasswords(createSecretStore(dataDir));
+  const deps = (store: EventStore): GitopsDeps => ({
+    store, clock: { now: () => new Date().toISOString() }, serviceAccount: config.mqtt.service_account.username,
+    broker: brokerContextOf(config, null), brokerManaged: brokerConfigManaged(config), bridgePasswordExists: (ref) => passwords.read(ref) !== null,
+  });
   // A new data dir's event log is created only once there is something to write into it.
   const fresh = !existsSync(path);
   let db = fresh ? null : openDatabase(path);

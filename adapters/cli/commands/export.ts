@@ -9,7 +9,9 @@ const usage = `Usage: mcm export --dir DIR [--json]
 Writes the broker configuration into DIR as YAML files: settings.yaml (anonymous access, hash
 iterations), users.yaml (MQTT users with their $7$ password hashes — never passwords — and
 roles), roles.yaml (roles and their rules), acls.yaml (rules of users, anonymous clients and
-patterns) and schemas.yaml (JSON schemas). Admin users and secrets are not exported.
+patterns), schemas.yaml (JSON schemas) and broker.yaml (listeners, options, bridges and
+passthrough of mosquitto.conf; certificates and bridge passwords by name and reference only).
+Admin users and secrets are not exported.
 
 The output is deterministic — sorted, no ids, no timestamps — so exporting twice gives the same
 bytes and a diff shows only what changed. Each file is replaced atomically; files whose bytes

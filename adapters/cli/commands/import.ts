@@ -39,7 +39,11 @@ whole import with its line number, and nothing changes.
 Without file options it reads the files MCM is configured with (mosquitto.password_file and
 mosquitto.acl_file; supervised: <data_dir>/mosquitto/passwd and acl). --conf reads the paths from
 a mosquitto.conf (password_file/acl_file, or 2.1's plugin_opt_password_file/plugin_opt_acl_file;
-include_dir followed) and takes its allow_anonymous.
+include_dir followed) and takes its allow_anonymous and its broker configuration: listeners
+(certfile/keyfile/cafile become certificates, PEMs and keys kept in <data_dir>/secrets/),
+options, bridges (remote_password kept in secrets/, never in the event log) and, verbatim at
+the end of mosquitto.conf, the global lines MCM does not manage. A listener or bridge line MCM
+does not manage refuses the import with its line number.
 
 Prints the plan (counts, the first differences, every warning), asks for confirmation (or
 --yes), then appends everything as one batch (actor import). With a running MCM server on the

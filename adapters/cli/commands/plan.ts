@@ -1,4 +1,7 @@
 /** `mcm plan --dir DIR`: what `mcm apply --dir DIR` would change, for people or as JSON. */
+import { createSecretStore } from '../../secrets/secret-store.ts';
+import { brokerContextOf } from '../../broker-config/broker-context.ts';
+import { createBridgePasswords } from '../../secrets/bridge-passwords.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatPlan, planBundle } from '../../../core/gitops-plan.ts';
@@ -39,6 +42,8 @@ export const planCommand: CliCommand = {
     const serviceAccount = config.mqtt.service_account.username;
     const bundle = readDirOrReport(io, 'plan', dir, serviceAccount);
     if (bundle === null) return EXIT.FAILURE;
+    const passwords = createBridgePasswords(createSecretStore(config.data_dir));
+    const planOptions = { serviceAccount, broker: brokerContextOf(config, null), bridgePasswordExists: (ref: string) => passwords.read(ref) !== null };
     let plan;
     let seq = 0;
     if (existsSync(join(config.data_dir, 'mcm.db'))) {
@@ -47,13 +52,13 @@ export const planCommand: CliCommand = {
       try {
         const state = log.store.state();
         seq = state.seq;
-        plan = planBundle(state, bundle, { serviceAccount });
+        plan = planBundle(state, bundle, planOptions);
       } finally {
         log.close();
       }
     } else {
       io.stderr(`note: no event log at ${join(config.data_dir, 'mcm.db')} yet: planning against an empty configuration\n`);
-      plan = planBundle(initialState(), bundle, { serviceAccount });
+      plan = planBundle(initialState(), bundle, planOptions);
     }
     const text = formatPlan(plan.changes);
     if (values.json) io.stdout(`${JSON.stringify({ seq, changes: plan.changes, plan_text: text, commands_count: plan.commands.length })}\n`);

@@ -3,6 +3,7 @@
  * `POST /plan` and `POST /apply` take the files (name → YAML text) or the bundle as JSON. Apply
  * appends the whole diff as one batch with actor kind `gitops`, or nothing at all.
  */
+import { brokerConfigManaged } from '../../broker-config/broker-context.ts';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
@@ -76,7 +77,13 @@ const gitopsActor = (ctx: Context, source: string | null): Actor => {
 };
 
 export const registerGitopsRoutes = (router: Router, deps: HttpDeps): void => {
-  const gitops: GitopsDeps = { store: deps.store, clock: deps.clock, serviceAccount: deps.serviceAccount };
+  const port = deps.brokerConfig ?? null;
+  const gitops: GitopsDeps = {
+    store: deps.store, clock: deps.clock, serviceAccount: deps.serviceAccount,
+    // Read once per request would be exact; the port's context only changes with the broker's version.
+    ...(port ? { broker: port.context(), bridgePasswordExists: (ref: string) => port.hasBridgePassword(ref) } : {}),
+    brokerManaged: port !== null || brokerConfigManaged(deps.config),
+  };
   mountRoutes(router, routes, {
     'GET /export': (ctx) => {
       const state = deps.store.state();
