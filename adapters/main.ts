@@ -32,7 +32,7 @@ import { readTextOrNull } from './files/write-rendered-file.ts';
 import { createBridgePasswords } from './secrets/bridge-passwords.ts';
 import { createCertStore } from './certs/cert-store.ts';
 import { prepareTlsDir } from './mosquitto/tls-dir.ts';
-import { externalFragment, runRestartCommand } from './mosquitto/external-conf.ts';
+import { externalConfFile, externalFragment, runRestartCommand } from './mosquitto/external-conf.ts';
 import type { BrokerConfigPort } from './broker-config/broker-config-service.ts';
 import { brokerConfigManaged, brokerContextOf } from './broker-config/broker-context.ts';
 import { createExternalReloader, createSupervisedReloader, type Reloader } from './mosquitto/reloaders.ts';
@@ -235,9 +235,11 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     const bridgePasswords = createBridgePasswords(secrets);
     // External with a fragment: the broker's files live beside it (its include_dir), readable by it.
     const fragment = supervised ? null : externalFragment(config.mosquitto.conf_fragment);
-    const tlsDir = fragment ? join(dirname(fragment), 'mcm-tls') : join(paths.brokerDir, 'tls');
+    const confFile = supervised ? null : externalConfFile(config.mosquitto.conf_file, fragment);
+    const externalConf = fragment ?? confFile;
+    const tlsDir = externalConf ? join(dirname(externalConf), 'mcm-tls') : join(paths.brokerDir, 'tls');
     if (supervised) prepareTlsDir(tlsDir, account);
-    else if (fragment) prepareTlsDir(tlsDir, brokerReader);
+    else if (externalConf) prepareTlsDir(tlsDir, brokerReader);
     // Supervised: the broker reads both files through one symlink, switched as one (issue 12).
     const pairSwitch = supervised ? createPairSwitch(join(paths.brokerDir, 'live')) : null;
     const files = createBrokerFiles({
@@ -266,6 +268,17 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
           options: { passwordFile: paths.passwordFile, aclFile: paths.aclFile, host: config.mqtt.host, port: config.mqtt.port, persistenceDir: '/nonexistent' },
           secrets: { tlsDir, bridgePassword: (ref) => bridgePasswords.read(ref) },
           certs: certStore,
+        } : confFile ? {
+          // The whole file: the broker runs `mosquitto -c <conf_file>`; MCM's listener is mqtt.host:mqtt.port.
+          spec: spec('mosquitto_conf', confFile),
+          options: {
+            passwordFile: paths.passwordFile, aclFile: paths.aclFile, host: config.mqtt.host, port: config.mqtt.port,
+            websocketsPort: config.mqtt.websockets_port, persistenceDir: config.mosquitto.persistence_dir,
+            // The broker's line is known only once it runs: a 2.1 broker is named by plugin_dir (reference §8).
+            pluginDir: config.mosquitto.plugin_dir, logFile: config.observer.log_file,
+          },
+          secrets: { tlsDir, bridgePassword: (ref) => bridgePasswords.read(ref) },
+          certs: certStore,
         } : null,
       serviceAccount,
     });
@@ -278,7 +291,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     const sup = supervisor;
     /** The mosquitto.conf the supervised broker last started with: a change to what a reload can't apply restarts it. */
     // External with a fragment: the broker runs what is on disk now (none yet: the empty fragment).
-    let startedConf: string | null = fragment ? readTextOrNull(fragment) ?? '' : null;
+    let startedConf: string | null = externalConf ? readTextOrNull(externalConf) ?? '' : null;
     if (sup) sup.onStarted(() => { startedConf = readTextOrNull(paths.confPath); });
     const applyLoop = createApplyLoop({
       store,
@@ -303,9 +316,9 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       pairSwitch,
       restartBroker: sup ? async () => {
         try { await sup.restart(); return null; } catch (e) { return (e as Error).message; }
-      } : fragment ? async () => {
+      } : externalConf ? async () => {
         const why = await runRestartCommand(config.mosquitto.restart_command, { host: config.mqtt.host, port: config.mqtt.port, timeoutMs: 30_000 });
-        if (why === null) startedConf = readTextOrNull(fragment) ?? '';
+        if (why === null) startedConf = readTextOrNull(externalConf) ?? '';
         return why;
       } : null,
       startedConf: () => startedConf,
@@ -407,11 +420,10 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       config, logger, clock, db, store, securityLog, applyResults, secrets, mqttHasher, serviceAccount, applyLoop,
       apply: { status: () => applyLoop.status(), retry: async () => { await applyLoop.retry(); return applyLoop.status(); } },
       supervisor, brokerLog, probeTarget,
-      brokerConfig: supervised || fragment ? {
+      brokerConfig: supervised || externalConf ? {
         render: (c, allowAnonymous) => files.renderConf(allowAnonymous, c, true),
         context: () => ({
-          reservedPorts: supervised ? [config.mqtt.port, ...(config.mqtt.websockets_port === null ? [] : [config.mqtt.websockets_port])] : [],
-          version: brokerLineOf(brokerVersion()) === '2.1' ? '2.1' : '2.0',
+          ...brokerContextOf(config, brokerLineOf(brokerVersion()) === '2.1' ? '2.1' : '2.0'),
         }),
         connectedClients: () => observation.clients.size(),
         storeBridgePassword: (pw) => bridgePasswords.store(pw),

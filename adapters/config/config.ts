@@ -54,6 +54,14 @@ export type Config = {
      */
     conf_fragment: string | null;
     /**
+     * External mode, instead of a fragment: a whole mosquitto.conf MCM writes (security lines, its
+     * own listener on mqtt.host:mqtt.port, persistence in persistence_dir, the operator's listeners,
+     * limits and bridges); the broker is started with `mosquitto -c <this file>`. Null: no.
+     */
+    conf_file: string | null;
+    /** External mode with conf_file: the broker's persistence directory (persistence_location). */
+    persistence_dir: string;
+    /**
      * External mode: the command that restarts the broker for a change a reload cannot apply
      * (listeners, bridges, several limits; reference §3.2), e.g. [systemctl, restart, mosquitto].
      * Empty: such a change is written and reported as waiting for a restart.

@@ -94,6 +94,8 @@ export const defaultConfig = (options: DefaultConfigOptions = {}): Config => {
         docker: { socket: '/var/run/docker.sock', container: null },
       },
       conf_fragment: null,
+      conf_file: null,
+      persistence_dir: '/var/lib/mosquitto',
       restart_command: [],
       drift: 'restore',
       probe: { timeout_ms: 5000, interval_s: 60 },

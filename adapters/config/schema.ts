@@ -61,6 +61,8 @@ export const configFileSchema = {
         docker: obj({ socket: str, container: nullableStr }),
       }),
       conf_fragment: nullableStr,
+      conf_file: nullableStr,
+      persistence_dir: str,
       restart_command: { type: 'array', items: str },
       drift: { enum: ['restore', 'report'] },
       probe: obj({ timeout_ms: int(100, 600_000), interval_s: int(1, 86_400) }),

@@ -10,6 +10,25 @@ import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { FRAGMENT_HEADER } from '../../projections/mosquitto-conf-fragment.ts';
+import { CONF_HEADER } from '../../projections/mosquitto-conf.ts';
+
+/**
+ * External `mosquitto.conf_file`: the whole file MCM writes, or null. Like a fragment, a file MCM
+ * did not write is never overwritten (the broker's original configuration stays the operator's).
+ */
+export const externalConfFile = (path: string | null, fragment: string | null): string | null => {
+  if (path === null) return null;
+  if (fragment !== null) throw new Error('set mosquitto.conf_fragment or mosquitto.conf_file, not both');
+  if (!isAbsolute(path)) throw new Error(`mosquitto.conf_file must be an absolute path (got ${JSON.stringify(path)})`);
+  if (existsSync(path)) {
+    const text = readFileSync(path, 'utf8');
+    if (text.trim() !== '' && !text.startsWith(CONF_HEADER)) {
+      throw new Error(`mosquitto.conf_file ${path} exists and was not written by MCM: MCM does not overwrite it. ` +
+        'Import it (mcm import --conf), then name a new file and start the broker with mosquitto -c <that file>');
+    }
+  }
+  return path;
+};
 
 /** The fragment path, or null; throws when it is relative, not a .conf file, or holds someone else's lines. */
 export const externalFragment = (path: string | null): string | null => {

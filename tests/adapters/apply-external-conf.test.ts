@@ -5,7 +5,7 @@
  * restart command; the new listener then answers. A fragment MCM did not write is never touched.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -106,5 +106,56 @@ describe('external mode: the broker configuration as an include_dir fragment', (
       mqtt: { port }, mosquitto: { mode: 'external', password_file: join(b.dir, 'passwd'), acl_file: join(b.dir, 'acl'), reload: { strategy: 'signal', pid_file: b.pidFile }, conf_fragment: b.fragment },
     } }), /was not written by MCM/);
     assert.equal(readFileSync(b.fragment, 'utf8'), 'listener 9999\n');
+  });
+});
+
+describe('external mode: a whole mosquitto.conf MCM writes (mosquitto.conf_file)', () => {
+  it('renders the file the broker is started with; a listener runs the restart command and answers; the operator file is refused', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    const port = await freePort();
+    const dir = tempDir(t, 'mcm-ext-file-');
+    chmodSync(dir, 0o755);
+    const persistence = join(dir, 'persistence');
+    mkdirSync(persistence, { mode: 0o777 });
+    chmodSync(persistence, 0o777);
+    for (const f of ['passwd', 'acl']) writeFileSync(join(dir, f), '', { mode: 0o644 });
+    const conf = join(dir, 'mcm-mosquitto.conf');
+    // The broker is found by its exact command line (pgrep -x -f), so the scripts never match themselves.
+    const match = `pgrep -x -f "${bin} -d -c ${conf}"`;
+    const restart = join(dir, 'restart.sh');
+    writeFileSync(restart, `#!/bin/sh\nfor p in $(${match}); do kill -TERM "$p"; while kill -0 "$p" 2>/dev/null; do sleep 0.05; done; done\nexec ${bin} -d -c ${conf}\n`, { mode: 0o755 });
+    const reload = join(dir, 'reload.sh');
+    writeFileSync(reload, `#!/bin/sh\nkill -HUP $(${match})\n`, { mode: 0o755 });
+    t.after(() => { for (const pid of brokersOf(conf)) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } } });
+
+    const server = await startTestServer(t, bin, { config: {
+      mqtt: { port },
+      mosquitto: {
+        mode: 'external', password_file: join(dir, 'passwd'), acl_file: join(dir, 'acl'), conf_file: conf, persistence_dir: persistence,
+        reload: { strategy: 'command', command: [reload] }, restart_command: [restart],
+      },
+    } });
+    const text = readFileSync(conf, 'utf8');
+    assert.match(text, new RegExp(`^listener ${port} 127\\.0\\.0\\.1$`, 'm'), "MCM's own listener");
+    assert.match(text, new RegExp(`^password_file ${join(dir, 'passwd')}$`, 'm'));
+    assert.equal(statSync(conf).mode & 0o007, 0, 'never world-readable');
+    // The operator starts the broker on the file MCM wrote (as root it drops to mosquitto, which
+    // reads the files through their group: MCM writes them root:mosquitto 0640).
+    execFileSync(bin, ['-d', '-c', conf], { stdio: 'ignore' });
+    const retried = await server.applyLoop.retry();
+    assert.equal(retried?.result, 'applied', retried?.reason);
+
+    await server.apply({ type: 'CreateMqttUser', data: { username: 'browser', passwordHash: await server.hash('browser-Pa55word') } });
+    const wsPort = await freePort();
+    const o = await server.apply({ type: 'SetBrokerListener', data: { listener: { name: 'browsers', port: wsPort, protocol: 'websockets', bindInterface: 'lo' } } }, 30_000);
+    assert.equal(o.result, 'applied', o.reason);
+    assert.equal(o.restarted, true);
+    assert.equal(await wsConnects(t, wsPort, 'browser', 'browser-Pa55word'), true);
+    assert.match(readFileSync(conf, 'utf8'), /^# listener browsers$/m);
+
+    const other = join(dir, 'operator.conf');
+    writeFileSync(other, 'listener 1883\n');
+    await assert.rejects(startTestServer(t, bin, { config: { mqtt: { port: await freePort() }, mosquitto: { mode: 'external', conf_file: other, password_file: join(dir, 'p2'), acl_file: join(dir, 'a2'), reload: { strategy: 'none' } } } }), /was not written by MCM/);
   });
 });
