@@ -32,6 +32,21 @@ const files = (dataDir: string, name: string): boolean[] =>
   [certSecretNames(name).cert, certSecretNames(name).key].map((f) => existsSync(join(dataDir, 'secrets', f)));
 
 describe('mcm certs (on the data dir)', { concurrency: 4 }, () => {
+  it('the form the issue names: `mcm certs add --cert F --key F --ca F` stores the CA from its file and names both after their files', async (t: TestContext) => {
+    const w = cliWorld(t);
+    const add = await w.run('certs', 'add', '--cert', server.cert, '--key', server.key, '--ca', root.cert, '--json');
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stderr, /stored the CA from .* as mcm-test-root/);
+    const stored = JSON.parse(add.stdout) as { name: string; ca: string };
+    assert.deepEqual([stored.name, stored.ca], ['localhost', 'mcm-test-root']);
+    // The same CA file again is the stored CA, not a second copy.
+    const again = await w.run('certs', 'add', 'device', '--cert', client.cert, '--key', client.key, '--ca', root.cert, '--json');
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /stored the CA/);
+    const list = JSON.parse((await w.run('certs', 'list', '--json')).stdout) as { name: string }[];
+    assert.deepEqual(list.map((c) => c.name), ['device', 'localhost', 'mcm-test-root']);
+  });
+
   it('add checks and stores the certificate (actor cli), list shows it, remove deletes it and its files', async (t: TestContext) => {
     const w = cliWorld(t);
     const add = await w.run('certs', 'add', 'root', '--cert', root.cert);
@@ -84,7 +99,7 @@ describe('mcm certs (on the data dir)', { concurrency: 4 }, () => {
     assert.equal(replaced.code, 0, replaced.stderr);
     assert.equal(JSON.parse(replaced.stdout).subject, 'CN=sensor-1');
     assert.equal((await w.run('certs', 'add', 'x')).code, 64);
-    assert.equal((await w.run('certs', 'add', '--cert', server.cert)).code, 64);
+    assert.equal((await w.run('certs', 'add', '--cert')).code, 64, '--cert needs a file');
     assert.equal((await w.run('certs', 'frobnicate')).code, 64);
     const missing = await w.run('certs', 'add', 'x', '--cert', join(dir, 'nope.crt'));
     assert.equal(missing.code, 1);
