@@ -23,6 +23,7 @@ import type { ApplyStatus, HttpDeps } from '../../adapters/http/deps.ts';
 import { registerGitopsRoutes } from '../../adapters/http/routes/gitops.ts';
 import { allRoutes } from '../../adapters/http/routes/index.ts';
 import { HASH_A, HASH_B } from '../helpers/decider-spec.ts';
+import { testBrokerConfigPort } from '../helpers/broker-config-port.ts';
 import { createTestApp, type TestAppOptions } from '../helpers/http.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { runMcm, type CliRun } from '../helpers/cli.ts';
@@ -122,8 +123,20 @@ describe('POST /api/v1/plan and /apply', () => {
     ]);
   });
 
-  it('plans broker.yaml as broker changes; a certificate this data dir does not hold is a 400 naming the file and pointer', async (t) => {
+  it('refuses broker.yaml changes for a broker MCM does not configure (external mode without conf_fragment or conf_file)', async (t) => {
     const g = await gitopsApp(t);
+    const bundle = JSON.parse(JSON.stringify(exportBundle(g.h.store.state())));
+    bundle.broker.listeners = [{ name: 'edge', port: 8883 }];
+    const before = g.h.eventCount();
+    const res = await g.request('POST', '/apply', { role: 'admin', body: { bundle } });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.code, 'MCM_ERR_GITOPS_INVALID');
+    assert.match(res.body.error.message, /does not write this broker's mosquitto\.conf/);
+    assert.equal(g.h.eventCount(), before, 'nothing appended');
+  });
+
+  it('plans broker.yaml as broker changes; a certificate this data dir does not hold is a 400 naming the file and pointer', async (t) => {
+    const g = await gitopsApp(t, { deps: { brokerConfig: testBrokerConfigPort() } });
     const bundle = JSON.parse(JSON.stringify(exportBundle(g.h.store.state())));
     bundle.broker.listeners = [{ name: 'edge', port: 8883 }];
     const plan = await g.request('POST', '/plan', { role: 'admin', body: { bundle } });
