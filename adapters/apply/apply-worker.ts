@@ -72,13 +72,11 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     // Rewritten even when the bytes match: a changed mode or owner (an unreadable file) fails open too.
     writeTls(good.config);
     writeAll(good.files, readDisk(), true);
-    // Restart when the broker runs a configuration a reload can't take back, or is down (after a
-    // restart that failed on the new configuration, or an exit on a bad reload as 2.1 does).
-    const down0 = io.brokerGone();
-    if (deps.restartBroker && (restartNeeded(good.files) || down0 !== null || startFailed)) {
-      if (down0 !== null && !startFailed) {
-        security('broker.exited', 'critical', `${down0}; the last-known-good files of generation ${good.generation} are restored (${why}); restarting the broker on them`, { generation: good.generation });
-      }
+    // Restart when the broker runs a configuration a reload can't take back, or did not come up on
+    // a new one (a planned restart that failed: nothing restarts it on its own). A broker that is
+    // merely down (killed, or a 2.1 exit on a bad reload) is restarted by its supervisor, which then
+    // re-applies; the branch below handles that.
+    if (deps.restartBroker && (restartNeeded(good.files) || startFailed)) {
       startFailed = false;
       // The broker runs (or failed to start) on a configuration a reload cannot take back.
       const down = await deps.restartBroker();
