@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Clock, PasswordHasher } from '../core/ports.ts';
 import { createApplyLoop, type ApplyLoop } from './apply/apply-loop.ts';
@@ -25,14 +25,15 @@ import { createBrokerLog, type BrokerLog } from './mosquitto/broker-log.ts';
 import { createMosquittoHasher } from './mosquitto/password-hash.ts';
 import { assertReachable, brokerAccountWhenRoot, isRoot, lookupAccount, prepareBrokerDirs, supervisedFileOwnership } from './mosquitto/permissions.ts';
 import { brokerPaths, prepareDataDir } from './mosquitto/broker-paths.ts';
-import { brokerLineOf, defaultPluginDir, detectBinaryVersion, parseBrokerVersion } from './mosquitto/broker-version.ts';
+import { brokerLineOf, detectBinaryVersion, parseBrokerVersion } from './mosquitto/broker-version.ts';
 import { openProbeSession, probeBroker, type ProbeTarget } from './mosquitto/probe.ts';
 import { probeListeners } from './mosquitto/listener-probe.ts';
 import { readTextOrNull } from './files/write-rendered-file.ts';
 import { createBridgePasswords } from './secrets/bridge-passwords.ts';
 import { createCertStore } from './certs/cert-store.ts';
 import { prepareTlsDir } from './mosquitto/tls-dir.ts';
-import { externalConfFile, externalFragment, runRestartCommand } from './mosquitto/external-conf.ts';
+import { runRestartCommand } from './mosquitto/external-conf.ts';
+import { confFileOptions } from './broker-config/conf-file-options.ts';
 import type { BrokerConfigPort } from './broker-config/broker-config-service.ts';
 import { brokerConfigManaged, brokerContextOf } from './broker-config/broker-context.ts';
 import { createExternalReloader, createSupervisedReloader, type Reloader } from './mosquitto/reloaders.ts';
@@ -233,53 +234,18 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     // them; bridge passwords come from secrets/ when the file is written.
     const certStore = createCertStore(secrets);
     const bridgePasswords = createBridgePasswords(secrets);
-    // External with a fragment: the broker's files live beside it (its include_dir), readable by it.
-    const fragment = supervised ? null : externalFragment(config.mosquitto.conf_fragment);
-    const confFile = supervised ? null : externalConfFile(config.mosquitto.conf_file, fragment);
-    const externalConf = fragment ?? confFile;
-    const tlsDir = externalConf ? join(dirname(externalConf), 'mcm-tls') : join(paths.brokerDir, 'tls');
-    if (supervised) prepareTlsDir(tlsDir, account);
-    else if (externalConf) prepareTlsDir(tlsDir, brokerReader);
     // Supervised: the broker reads both files through one symlink, switched as one (issue 12).
     const pairSwitch = supervised ? createPairSwitch(join(paths.brokerDir, 'live')) : null;
+    const { conf, externalConf, tlsDir } = confFileOptions({
+      config, paths, spec, pair: pairSwitch ? { passwordPath: pairSwitch.passwordPath, aclPath: pairSwitch.aclPath } : null,
+      binaryVersion, certs: certStore, bridgePasswords,
+    });
+    if (supervised) prepareTlsDir(tlsDir, account);
+    else if (externalConf) prepareTlsDir(tlsDir, brokerReader);
     const files = createBrokerFiles({
       passwordFile: spec('password_file', paths.passwordFile),
       aclFile: spec('acl_file', paths.aclFile),
-      conf: supervised
-        ? {
-          spec: spec('mosquitto_conf', paths.confPath),
-          options: {
-            passwordFile: pairSwitch?.passwordPath ?? paths.passwordFile,
-            aclFile: pairSwitch?.aclPath ?? paths.aclFile,
-            host: config.mqtt.host,
-            port: config.mqtt.port,
-            websocketsPort: config.mqtt.websockets_port,
-            persistenceDir: paths.persistenceDir,
-            // A 2.1 binary gets the plugin form (reference §8).
-            pluginDir: brokerLineOf(binaryVersion) === '2.1' ? (config.mosquitto.plugin_dir ?? defaultPluginDir(config.mosquitto.binary)) : null,
-          },
-          secrets: { tlsDir, bridgePassword: (ref) => bridgePasswords.read(ref) },
-          certs: certStore,
-        }
-        : fragment ? {
-          spec: spec('mosquitto_conf', fragment),
-          form: 'fragment',
-          // The fragment carries no security lines or MCM listener: these stay unused.
-          options: { passwordFile: paths.passwordFile, aclFile: paths.aclFile, host: config.mqtt.host, port: config.mqtt.port, persistenceDir: '/nonexistent' },
-          secrets: { tlsDir, bridgePassword: (ref) => bridgePasswords.read(ref) },
-          certs: certStore,
-        } : confFile ? {
-          // The whole file: the broker runs `mosquitto -c <conf_file>`; MCM's listener is mqtt.host:mqtt.port.
-          spec: spec('mosquitto_conf', confFile),
-          options: {
-            passwordFile: paths.passwordFile, aclFile: paths.aclFile, host: config.mqtt.host, port: config.mqtt.port,
-            websocketsPort: config.mqtt.websockets_port, persistenceDir: config.mosquitto.persistence_dir,
-            // The broker's line is known only once it runs: a 2.1 broker is named by plugin_dir (reference §8).
-            pluginDir: config.mosquitto.plugin_dir, logFile: config.observer.log_file,
-          },
-          secrets: { tlsDir, bridgePassword: (ref) => bridgePasswords.read(ref) },
-          certs: certStore,
-        } : null,
+      conf,
       serviceAccount,
     });
 

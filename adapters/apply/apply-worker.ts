@@ -5,10 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ProbeResult } from '../mosquitto/probe.ts';
-import { readTextOrNull, removeStaleTempFiles, writeRenderedFile } from '../files/write-rendered-file.ts';
-import { confNeedsRestart } from '../../projections/conf-restart-key.ts';
-import type { BrokerConfigModel } from '../../core/broker-config/model.ts';
-import { emptyBrokerConfig } from '../../core/broker-config/model.ts';
+import { readTextOrNull, removeStaleTempFiles } from '../files/write-rendered-file.ts';
+import { emptyBrokerConfig, type BrokerConfigModel } from '../../core/broker-config/model.ts';
 import type { QuarantineRow } from '../sqlite/apply-results.ts';
 import { quarantineMessage, type ApplyOutcome, type ForeignFile } from './apply-status.ts';
 import { aclGeneration, contentKey, passwordMarker, sha256, type FileName, type FileSpec } from './broker-files.ts';
@@ -18,6 +16,7 @@ import { createGoodFiles } from './good-files.ts';
 import { createOwnership } from './ownership.ts';
 import { createQuarantine } from './quarantine.ts';
 import { createSecurityReport } from './security-report.ts';
+import { createConfSteps } from './conf-steps.ts';
 
 export type Logger = Readonly<{
   info(obj: object, msg?: string): void;
@@ -41,25 +40,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
   const { foreignFiles, isAdopted, setAdoption, adoptionOutcome } = ownership;
   const quarantine = createQuarantine({ results, clock: deps.clock, security, logger: deps.logger });
 
-  /**
-   * The certificates and keys the configuration names, into the broker's TLS directory (issue 13),
-   * before the mosquitto.conf that names them; unchanged files are not rewritten. Keys get the
-   * broker files' ownership (readable by the broker's account only).
-   */
-  const writeTls = (config: BrokerConfigModel): void => {
-    const spec = files.specs.find((s) => s.name === 'password_file');
-    if (!spec) return;
-    for (const f of files.tlsFiles(config)) {
-      if (readTextOrNull(f.path) !== f.content) writeRenderedFile(f.path, f.content, spec.ownership());
-    }
-  };
-
-  /** Supervised: the conf on disk differs from the one the broker started with in what a reload can't apply. */
-  const restartNeeded = (wanted: ReadonlyMap<FileName, string>): boolean => {
-    const started = deps.startedConf?.() ?? null;
-    const next = wanted.get('mosquitto_conf');
-    return started !== null && next !== undefined && confNeedsRestart(started, next);
-  };
+  const { writeTls, restartNeeded, listenersAnswer } = createConfSteps(deps);
 
   /** The last planned restart failed (the broker refused the new mosquitto.conf): already reported as the apply's failure. */
   let startFailed = false;
@@ -106,13 +87,6 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
 
   const recordGood = (generation: number, result: 'applied' | 'written', onDisk: ReadonlyMap<FileName, string>, latencyMs: number, reason: string | null, config: BrokerConfigModel): void =>
     goodFiles.record({ generation, result, onDisk, config, latencyMs, reason, at: deps.clock.now() });
-
-  /** Every operator listener answers as configured; a Failure naming the first that does not. */
-  const listenersAnswer = async (config: BrokerConfigModel): Promise<Failure | null> => {
-    if (!deps.probeListeners || config.listeners.length === 0) return null;
-    const why = await deps.probeListeners(config);
-    return why === null ? null : { reason: `listener check failed: ${why}`, failOpen: false };
-  };
 
   /** The reason of the last apply that failed on an error: its retries don't raise it again. */
   let lastErrorReason: string | null = null;
