@@ -40,7 +40,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
   const { foreignFiles, isAdopted, setAdoption, adoptionOutcome } = ownership;
   const quarantine = createQuarantine({ results, clock: deps.clock, security, logger: deps.logger });
 
-  const { writeTls, restartNeeded, listenersAnswer } = createConfSteps(deps);
+  const { writeTls, pruneTls, restartNeeded, listenersAnswer } = createConfSteps(deps);
 
   /** The last planned restart failed (the broker refused the new mosquitto.conf): already reported as the apply's failure. */
   let startFailed = false;
@@ -229,6 +229,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     if (f) return failed(generation, f, started, good.complete && wanted !== good.files, false, sameAsGood ? null : key ?? quarantine.renderKey(candidate));
     const latencyMs = performance.now() - started;
     recordGood(generation, 'applied', wanted, latencyMs, wrote ? null : `files unchanged; ${restart ? 'restarted' : 'reloaded'} and confirmed`, wantedConfig);
+    pruneTls(wantedConfig);
     mark('checkpoint');
     reported.clear();
     lastErrorReason = null;

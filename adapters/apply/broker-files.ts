@@ -54,6 +54,8 @@ export type BrokerFiles = {
    * their paths in the broker's TLS directory; a certificate whose PEM is gone is left out.
    */
   tlsFiles(config: BrokerConfigModel): { path: string; content: string; secret: boolean }[];
+  /** The broker's TLS directory, or null when MCM writes no mosquitto.conf. */
+  tlsDir: string | null;
   /** Every problem the broker's grammar would have with the render (reference §1.1, §2.1). */
   validate(files: RenderedFiles): string[];
 };
@@ -149,6 +151,7 @@ export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
       return files;
     },
     renderConf,
+    tlsDir: opts.conf?.secrets?.tlsDir ?? null,
     tlsFiles(config) {
       const secrets = opts.conf?.secrets;
       const certs = opts.conf?.certs;

@@ -3,6 +3,8 @@
  * files before the mosquitto.conf that names them, whether the new conf needs a restart rather
  * than a reload (reference §3.2), and the listener check after it.
  */
+import { readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { BrokerConfigModel } from '../../core/broker-config/model.ts';
 import { confNeedsRestart } from '../../projections/conf-restart-key.ts';
 import { readTextOrNull, writeRenderedFile } from '../files/write-rendered-file.ts';
@@ -21,6 +23,23 @@ export const createConfSteps = (deps: ApplyLoopDeps) => ({
     if (!spec) return;
     for (const f of deps.files.tlsFiles(config)) {
       if (readTextOrNull(f.path) !== f.content) writeRenderedFile(f.path, f.content, spec.ownership());
+    }
+  },
+
+  /**
+   * After a confirmed apply: certificate and key copies the confirmed configuration no longer
+   * names are deleted from the broker's TLS directory (a removed certificate's key must not stay
+   * readable by the broker). Only `*.crt`/`*.key` files MCM writes there.
+   */
+  pruneTls(config: BrokerConfigModel): void {
+    const dir = deps.files.tlsDir;
+    if (dir === null) return;
+    const keep = new Set(deps.files.tlsFiles(config).map((f) => basename(f.path)));
+    let names: string[];
+    try { names = readdirSync(dir); } catch { return; }
+    for (const n of names) {
+      if (!/\.(crt|key)$/.test(n) || keep.has(n)) continue;
+      try { rmSync(join(dir, n), { force: true }); } catch (e) { deps.logger?.warn({ err: (e as Error).message, file: n }, 'cannot remove an unused TLS file'); }
     }
   },
 

@@ -70,6 +70,19 @@ export const chainHash = (prevHash: string, f: ChainFields): string =>
     .update(prevHash + canonicalJson({ seq: f.seq, stream: f.stream, type: f.type, version: f.version, data: f.data, actor: f.actor, at: f.at }))
     .digest('hex');
 
+/**
+ * chainHash of fields whose data and actor are already canonical JSON text (the append path, which
+ * stores exactly that text): the same hash without canonicalising both again for every event. The
+ * keys are written in canonicalJson's order (actor, at, data, seq, stream, type, version).
+ */
+export const chainHashOfText = (
+  prevHash: string,
+  f: Readonly<{ seq: number; stream: string; type: string; version: number; dataText: string; actorText: string; at: string }>,
+): string =>
+  createHash('sha256')
+    .update(`${prevHash}{"actor":${f.actorText},"at":${JSON.stringify(f.at)},"data":${f.dataText},"seq":${JSON.stringify(f.seq)},"stream":${JSON.stringify(f.stream)},"type":${JSON.stringify(f.type)},"version":${JSON.stringify(f.version)}}`)
+    .digest('hex');
+
 type Row = { seq: number; stream: string; type: string; version: number; data: string; actor: string; at: string; prev_hash: string; hash: string };
 type Head = { seq: number; hash: string };
 
@@ -301,7 +314,7 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
         // replay of the stored rows produces (undefined members dropped, no shared references).
         const dataText = canonicalJson(event.data);
         const data = JSON.parse(dataText) as unknown;
-        const hash = chainHash(prev, { seq, stream, type: event.type, version, data, actor, at: meta.at });
+        const hash = chainHashOfText(prev, { seq, stream, type: event.type, version, dataText, actorText, at: meta.at });
         insertStmt.run(seq, stream, event.type, version, dataText, actorText, meta.at, prev, hash);
         recorded.push({ type: event.type, data, seq, stream, version, actor, at: meta.at, prev_hash: prev, hash } as EventEnvelope);
         prev = hash;

@@ -4,6 +4,7 @@ import type { CommandOf, RuleSpec } from '../commands.ts';
 import { DomainError, ERROR_CODES } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import { roleNameViolation, usernameViolation } from '../names.ts';
+import { rulesByPrincipal } from '../evolve/rule-index.ts';
 import type { BrokerConfig } from '../state.ts';
 import { assertTopicFilter, isReservedTopic } from '../topic-filter.ts';
 import { assertAccess, assertId, optionalDescription, own, requireMqttUser, requireRole, ruleKey, show } from './guards.ts';
@@ -73,8 +74,10 @@ export const assertRuleSpecs = (value: unknown, field = 'rules'): CheckedRuleSpe
   return [...seen.values()];
 };
 
-const findRule = (state: BrokerConfig, principal: Principal, topic: string, access: Access) =>
-  Object.values(state.rules).find((r) => r.principal === principal && r.topic === topic && r.access === access);
+const findRule = (state: BrokerConfig, principal: Principal, topic: string, access: Access) => {
+  for (const r of rulesByPrincipal(state.rules, principal).values()) if (r.topic === topic && r.access === access) return r;
+  return undefined;
+};
 
 const ruleExists = (principal: Principal, topic: string, access: Access, id: number): DomainError =>
   new DomainError(

@@ -6,6 +6,7 @@ import { checkHashField } from '../import/hash-forms.ts';
 import { ACCESS_VALUES, type Access, type AclRule, type Principal } from '../acl-types.ts';
 import { DomainError, ERROR_CODES } from '../errors.ts';
 import { own } from '../evolve/records.ts';
+import { rulesByPrincipal } from '../evolve/rule-index.ts';
 import { assertDescription } from '../names.ts';
 import type { BrokerConfig, MqttUser, Role } from '../state.ts';
 
@@ -123,4 +124,4 @@ export const ruleKey = (topic: string, access: Access): string => `${access} ${t
 
 /** A principal's rules in id order. */
 export const rulesOf = (state: BrokerConfig, principal: Principal): AclRule[] =>
-  Object.values(state.rules).filter((r) => r.principal === principal).sort((a, b) => a.id - b.id);
+  [...rulesByPrincipal(state.rules, principal).values()].sort((a, b) => a.id - b.id);

@@ -2,6 +2,7 @@
 import type { EventOf } from '../events.ts';
 import type { BrokerConfig } from '../state.ts';
 import { drop, own, put } from './records.ts';
+import { noteRuleDropped, noteRuleStored } from './rule-index.ts';
 
 export type AclRuleEvent = EventOf<'AclRuleAdded' | 'AclRuleChanged' | 'AclRuleRemoved'>;
 export type SchemaEvent = EventOf<'SchemaAttached' | 'SchemaChanged' | 'SchemaEnabled' | 'SchemaDisabled' | 'SchemaDetached'>;
@@ -11,7 +12,9 @@ export const evolveAclRule = (state: BrokerConfig, event: AclRuleEvent, at: stri
   switch (event.type) {
     case 'AclRuleAdded': {
       const { id, principal, topic, access, description } = event.data;
-      put(state.rules, key, { id, principal, topic, access, description, createdAt: at, updatedAt: at });
+      const rule = { id, principal, topic, access, description, createdAt: at, updatedAt: at };
+      put(state.rules, key, rule);
+      noteRuleStored(state.rules, rule);
       // Ids are never reused, even after the highest rule is removed.
       state.nextRuleId = Math.max(state.nextRuleId, id + 1);
       return;
@@ -20,12 +23,18 @@ export const evolveAclRule = (state: BrokerConfig, event: AclRuleEvent, at: stri
       const rule = own(state.rules, key);
       if (!rule) return;
       const { topic, access, description } = event.data;
-      put(state.rules, key, { ...rule, topic, access, description, updatedAt: at }); // AclRule is readonly
+      const changed = { ...rule, topic, access, description, updatedAt: at }; // AclRule is readonly
+      put(state.rules, key, changed);
+      noteRuleStored(state.rules, changed);
       return;
     }
-    case 'AclRuleRemoved':
+    case 'AclRuleRemoved': {
+      const rule = own(state.rules, key);
+      if (!rule) return;
       drop(state.rules, key);
+      noteRuleDropped(state.rules, rule);
       return;
+    }
     default: {
       const never: never = event;
       throw new Error(`unhandled ACL rule event ${JSON.stringify(never)}`);

@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it, type TestContext } from 'node:test';
@@ -187,6 +187,14 @@ describe('broker configuration through the API, enforced by a real broker', () =
     assert.ok(!conf.includes('bogus_directive_for_test'), 'the last good mosquitto.conf is back');
     const again = await tlsClient(t, tlsPort, { username: 'alice', password: 'alice-Pa55word', ca: ca.certPem, servername: 'localhost' });
     assert.equal(again.ok, true, 'the TLS listener answers again');
+
+    // Without TLS listeners the broker's copies of the key and certificates are gone, and the
+    // certificates can be removed.
+    const plainOnly = await putConfirmed(base, token, '/broker/config', { listeners: [] });
+    assert.equal(plainOnly.status, 200, JSON.stringify(plainOnly.body));
+    assert.equal((await waitSettled(base, token, plainOnly.seq)).state, 'applied');
+    assert.deepEqual(readdirSync(join(server.dataDir, 'mosquitto', 'tls')), [], 'no unused key stays readable by the broker');
+    assert.equal((await api(base, 'DELETE', '/certificates/broker', token)).status, 204);
   });
 
   it('a bridge to a second real broker carries messages both ways exactly as its topic lines say; its password stays a secret', async (t) => {
