@@ -27,16 +27,20 @@ export const describeCommand = (c: Command): string => {
   return subject === undefined ? c.type : `${c.type} ${typeof subject === 'string' ? show(subject) : String(subject)}`;
 };
 
-export type BatchOutcome = { events: DomainEvent[]; state: BrokerConfig };
+/** `counts[i]`: how many of `events` command i decided (0 for a no-op), in order. */
+export type BatchOutcome = { events: DomainEvent[]; state: BrokerConfig; counts: number[] };
 
 /**
  * Decides `commands` in order, each against the state the commands before it leave behind.
  * Returns every event and that resulting state (a copy: `state` is never changed). Throws the
- * first command's DomainError, with the failing item named in the message and the first detail.
+ * first command's DomainError, with the failing item named in the message and the first detail
+ * (`{index, command, reason}`: reason is the command's own message, for callers that name items
+ * their own way).
  */
 export const simulateBatch = (commands: readonly Command[], state: BrokerConfig, ctx: DecideContext = {}): BatchOutcome => {
   const scratch = cloneState(state);
   const events: DomainEvent[] = [];
+  const counts: number[] = [];
   let seq = state.seq;
   commands.forEach((command, index) => {
     let decided: DomainEvent[];
@@ -47,7 +51,7 @@ export const simulateBatch = (commands: readonly Command[], state: BrokerConfig,
       throw new DomainError(
         e.code,
         `item ${index + 1} of ${commands.length} (${describeCommand(command)}) was refused, so nothing was changed: ${e.message}`,
-        [{ index, command: command.type }, ...e.details],
+        [{ index, command: command.type, reason: e.message }, ...e.details],
       );
     }
     for (const event of decided) {
@@ -55,8 +59,9 @@ export const simulateBatch = (commands: readonly Command[], state: BrokerConfig,
       evolve(scratch, { ...event, seq, at: SCRATCH_AT } as Recorded);
       events.push(event);
     }
+    counts.push(decided.length);
   });
-  return { events, state: scratch };
+  return { events, state: scratch, counts };
 };
 
 /** The events of `commands` decided as one batch (see simulateBatch). */
@@ -69,6 +74,9 @@ export type BatchContext = Readonly<{
   expectedSeq?: number;
 }>;
 
+/** `counts[i]`: how many of `events` command i recorded, in order (see BatchOutcome). */
+export type BatchResult = CommandResult & Readonly<{ counts: readonly number[] }>;
+
 /**
  * Decides the whole batch and appends it inside the store's write transaction (EventStore.transact),
  * synchronously (STYLE principle 3). An empty result appends nothing.
@@ -77,7 +85,8 @@ export const handleBatch = (
   deps: Readonly<{ store: EventStore; clock: Clock; serviceAccount?: string; broker?: BrokerConfigContext }>,
   commands: readonly Command[],
   ctx: BatchContext,
-): CommandResult => {
+): BatchResult => {
+  let counts: number[] = [];
   const recorded = deps.store.transact((view) => {
     // A batch touches many streams, so it is stale when anything at all moved since it was planned.
     if (ctx.expectedSeq !== undefined && view.headSeq > ctx.expectedSeq) {
@@ -85,7 +94,9 @@ export const handleBatch = (
         { stream: '*', expected_seq: ctx.expectedSeq, current_seq: view.headSeq },
       ]);
     }
-    return decideBatch(commands, view.state, decideContext(deps));
+    const outcome = simulateBatch(commands, view.state, decideContext(deps));
+    counts = outcome.counts;
+    return outcome.events;
   }, { actor: ctx.actor, at: deps.clock.now() });
-  return { seq: recorded[recorded.length - 1]?.seq ?? deps.store.headSeq(), events: recorded };
+  return { seq: recorded[recorded.length - 1]?.seq ?? deps.store.headSeq(), events: recorded, counts };
 };

@@ -17,8 +17,7 @@ import { jsonBody } from './body.ts';
 import type { HttpDeps } from './deps.ts';
 import { errorBody, errorMapper, HTTP_ERROR_CODES } from './errors.ts';
 import { requestId } from './request-id.ts';
-import { readsOwnBody } from './routes/import.ts';
-import { registerRoutes } from './routes/index.ts';
+import { readsOwnBody, registerRoutes } from './routes/index.ts';
 import { securityHeaders } from './security-headers.ts';
 import { uiStatic } from './ui-static.ts';
 
@@ -57,7 +56,7 @@ export const createHttpApp = (input: HttpDeps): Koa => {
   // The web UI's files are public (the app signs in through the API); before the body parser and
   // authentication, after the error mapper and access log like every response.
   app.use(uiStatic(deps.config.http.ui_dir));
-  // POST /import reads its own body (up to 64 MiB) after the admin check: routes/import.ts.
+  // POST /import and POST /batch read their own body (up to 64 MiB) after the role check: routes/import.ts, routes/batch.ts.
   app.use(jsonBody(deps.config.http.body_limit_bytes, { deferred: readsOwnBody }));
   app.use(authentication({ store: deps.store, securityLog: deps.securityLog, tokens: deps.auth.tokens, secrets: deps.secrets }));
   app.use(unansweredAsErrors());

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import { describe, it, type TestContext } from 'node:test';
-import { chainHash, createSqliteEventStore, verifyChain, type VerifyResult } from '../../adapters/sqlite/event-store.ts';
+import { chainHash, chainHashOfText, createSqliteEventStore, verifyChain, type VerifyResult } from '../../adapters/sqlite/event-store.ts';
+import { canonicalJson } from '../../core/canonical-json.ts';
 import { openDatabase } from '../../adapters/sqlite/open-database.ts';
 import type { Actor, DomainEvent } from '../../core/events.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -37,6 +38,18 @@ describe('hash chain verification [DESIGN §4]', () => {
     const head = db.prepare('SELECT seq, hash FROM chain_head').get() as { seq: number; hash: string };
     assert.deepEqual(verifyChain(db), { ok: true, count: 5, head: 5, head_hash: head.hash });
     assert.deepEqual(createSqliteEventStore({ db }).verify(), verifyChain(db), 'store.verify is the same walk');
+  });
+
+  it('the append path\'s hash of canonical texts is chainHash of the same fields', () => {
+    const data = { username: 'ünï "q"', roles: ['b', 'a'], nested: { z: 1, a: null }, n: 1.5 };
+    const who = { kind: 'admin', id: 'root', ip: '::1', request_id: 'r-1' };
+    for (const seq of [1, 123_456_789]) {
+      const fields = { seq, stream: 'mqtt-user:ünï', type: 'MqttUserCreated', version: 2, at: AT };
+      assert.equal(
+        chainHashOfText('p'.repeat(64), { ...fields, dataText: canonicalJson(data), actorText: canonicalJson(who) }),
+        chainHash('p'.repeat(64), { ...fields, data, actor: who }),
+      );
+    }
   });
 
   it('an empty log verifies', (t) => {

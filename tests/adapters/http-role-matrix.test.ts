@@ -193,6 +193,12 @@ const CASES: Record<string, [MinRole, Case]> = {
   'GET /api/v1/acls/{id}': needs('auditor', (c) => ({ url: `/api/v1/acls/${mkRule(c.h, c.n)}`, token: c.token })),
   'PUT /api/v1/acls/{id}': needs('operator', (c) => ({ url: `/api/v1/acls/${mkRule(c.h, c.n)}`, body: { access: 'readwrite' }, token: c.token })),
   'DELETE /api/v1/acls/{id}': needs('operator', (c) => ({ url: `/api/v1/acls/${mkRule(c.h, c.n)}`, token: c.token })),
+  // One append of many writes (issue 14): operator, the floor of every route its operations stand for.
+  'POST /api/v1/batch': needs('operator', (c) => ({
+    url: '/api/v1/batch',
+    body: { operations: [{ op: 'create_mqtt_user', body: { username: `b${c.n}` } }, { op: 'add_acl_rule', body: { principal: `user:b${c.n}`, topic: 'b/#', access: 'read' } }] },
+    token: c.token,
+  })),
 
   'GET /api/v1/json-schemas': needs('auditor', (c) => ({ url: '/api/v1/json-schemas', token: c.token })),
   'POST /api/v1/json-schemas': needs('operator', (c) => ({

@@ -76,6 +76,13 @@ describe('mosquitto password hashes [ref §1.2]', () => {
     assert.match(await hasher.hash('x', 5000), /^\$7\$5000\$/);
   });
 
+  it('draws a different salt for every hash, across refills of its pool of random bytes', async () => {
+    const hasher = createMosquittoHasher();
+    const hashes = await Promise.all(Array.from({ length: 2500 }, () => hasher.hash('same', 1)));
+    assert.equal(new Set(hashes.map((h) => h.split('$')[3])).size, 2500);
+    for (const h of hashes.slice(1020, 1030)) assert.equal(await hasher.verify('same', h), true, 'each hash verifies with its own salt');
+  });
+
   it('hashes the UTF-8 bytes of the password [ref §1.2]', async () => {
     const hasher = createMosquittoHasher();
     const field = await hasher.hash('pässwörd ✓', 101);

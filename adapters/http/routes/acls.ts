@@ -5,6 +5,7 @@
  */
 import type Router from '@koa/router';
 import { buildAclModel, type AclModel } from '../../../core/acl-model.ts';
+import type { CommandOf } from '../../../core/commands.ts';
 import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
 import { own } from '../../../core/evolve/records.ts';
 import { explain, whoCan } from '../../../core/explain.ts';
@@ -32,8 +33,29 @@ export const routes: readonly RouteSpec[] = [
   { method: 'DELETE', path: `${BASE}/{id}`, minRole: 'operator' },
 ];
 
-type CreateBody = { principal: string; topic: string; access: string; description?: string };
-type UpdateBody = { topic?: string; access?: string; description?: string };
+export type AclRuleCreateBody = { principal: string; topic: string; access: string; description?: string };
+export type AclRuleUpdateBody = { topic?: string; access?: string; description?: string };
+
+/** The commands of these routes, shared with POST /batch. */
+export const addAclRuleCommand = (body: AclRuleCreateBody): CommandOf<'AddAclRule'> => ({
+  type: 'AddAclRule',
+  data: {
+    principal: body.principal,
+    topic: body.topic,
+    access: body.access,
+    ...(body.description === undefined ? {} : { description: body.description }),
+  },
+});
+
+export const changeAclRuleCommand = (id: number, body: AclRuleUpdateBody): CommandOf<'ChangeAclRule'> => ({
+  type: 'ChangeAclRule',
+  data: {
+    id,
+    ...(body.topic === undefined ? {} : { topic: body.topic }),
+    ...(body.access === undefined ? {} : { access: body.access }),
+    ...(body.description === undefined ? {} : { description: body.description }),
+  },
+});
 type ExplainBody = { username?: string; clientid?: string; topic: string; action: 'read' | 'write' };
 
 const ruleIn = (state: BrokerConfig, id: number): AclRule => {
@@ -81,16 +103,8 @@ export const registerAclRoutes = (router: Router, deps: HttpDeps): void => {
     },
 
     [`POST ${BASE}`]: [validateBody('AclRuleCreate'), (ctx) => {
-      const body = bodyOf<CreateBody>(ctx);
-      const result = handleCommand(deps, {
-        type: 'AddAclRule',
-        data: {
-          principal: body.principal,
-          topic: body.topic,
-          access: body.access,
-          ...(body.description === undefined ? {} : { description: body.description }),
-        },
-      }, commandContext(ctx));
+      const body = bodyOf<AclRuleCreateBody>(ctx);
+      const result = handleCommand(deps, addAclRuleCommand(body), commandContext(ctx));
       const added = result.events.find((e) => e.type === 'AclRuleAdded');
       if (!added || added.type !== 'AclRuleAdded') throw new Error('AddAclRule recorded no AclRuleAdded event');
       ctx.set('Location', `${API_PREFIX}${BASE}/${added.data.id}`);
@@ -126,16 +140,8 @@ export const registerAclRoutes = (router: Router, deps: HttpDeps): void => {
 
     [`PUT ${BASE}/{id}`]: [validateBody('AclRuleUpdate'), (ctx) => {
       const id = idParam(ctx);
-      const body = bodyOf<UpdateBody>(ctx);
-      const result = handleCommand(deps, {
-        type: 'ChangeAclRule',
-        data: {
-          id,
-          ...(body.topic === undefined ? {} : { topic: body.topic }),
-          ...(body.access === undefined ? {} : { access: body.access }),
-          ...(body.description === undefined ? {} : { description: body.description }),
-        },
-      }, commandContext(ctx));
+      const body = bodyOf<AclRuleUpdateBody>(ctx);
+      const result = handleCommand(deps, changeAclRuleCommand(id, body), commandContext(ctx));
       reply(ctx, 200, aclRuleView(ruleIn(deps.store.state(), id)), result.seq);
     }],
 

@@ -10,11 +10,13 @@
  *     an /api/v1 sub-router, the health endpoints at the root.
  */
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import type { HttpDeps } from '../deps.ts';
 import * as acls from './acls.ts';
 import * as adminUsers from './admin-users.ts';
 import * as applyStatus from './apply-status.ts';
 import * as audit from './audit.ts';
+import * as batch from './batch.ts';
 import * as auth from './auth.ts';
 import * as brokerActions from './broker-actions.ts';
 import * as brokerStatus from './broker-status.ts';
@@ -47,6 +49,7 @@ const API_MODULES: readonly RouteModule[] = [
   { routes: mqttUsers.routes, register: mqttUsers.registerMqttUserRoutes },
   { routes: roles.routes, register: roles.registerRoleRoutes },
   { routes: acls.routes, register: acls.registerAclRoutes },
+  { routes: batch.routes, register: batch.registerBatchRoutes },
   { routes: jsonSchemas.routes, register: jsonSchemas.registerJsonSchemaRoutes },
   { routes: settings.routes, register: settings.registerSettingsRoutes },
   { routes: events.routes, register: events.registerEventRoutes },
@@ -80,6 +83,9 @@ export const allRoutes = (): MountedRoute[] => [
   ...API_MODULES.flatMap((m) => m.routes.map((r) => ({ ...r, url: `${API_PREFIX}${r.path}` }))),
   ...ROOT_MODULES.flatMap((m) => m.routes.map((r) => ({ ...r, url: r.path }))),
 ];
+
+/** For app.ts: routes that read their own (larger) body after the role check (import, batch). */
+export const readsOwnBody = (ctx: Context): boolean => importFiles.readsOwnBody(ctx) || batch.readsOwnBody(ctx);
 
 export const registerApiRoutes = (router: Router, deps: HttpDeps): void => {
   for (const m of API_MODULES) m.register(router, deps);

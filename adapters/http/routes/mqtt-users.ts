@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import type { CommandOf } from '../../../core/commands.ts';
 import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
 import { own } from '../../../core/evolve/records.ts';
 import { handleCommand } from '../../../core/handle-command.ts';
@@ -41,9 +42,44 @@ export const generatePassword = (): string => {
   return out;
 };
 
-type CreateBody = { username: string; password?: string; description?: string; roles?: string[]; disabled?: boolean };
-type UpdateBody = { description?: string; roles?: string[]; disabled?: boolean };
-type PasswordBody = { password?: string };
+export type CreateBody = { username: string; password?: string; description?: string; roles?: string[]; disabled?: boolean };
+export type UpdateBody = { description?: string; roles?: string[]; disabled?: boolean };
+export type PasswordBody = { password?: string };
+
+/** The commands of these routes, shared with POST /batch so a batch appends what single requests do. */
+export const createMqttUserCommand = (body: CreateBody, passwordHash: string): CommandOf<'CreateMqttUser'> => ({
+  type: 'CreateMqttUser',
+  data: {
+    username: body.username,
+    passwordHash,
+    ...(body.description === undefined ? {} : { description: body.description }),
+    ...(body.roles === undefined ? {} : { roles: body.roles }),
+    ...(body.disabled === undefined ? {} : { disabled: body.disabled }),
+  },
+});
+
+export const updateMqttUserCommand = (username: string, body: UpdateBody): CommandOf<'UpdateMqttUser'> => ({
+  type: 'UpdateMqttUser',
+  data: {
+    username,
+    ...(body.description === undefined ? {} : { description: body.description }),
+    ...(body.roles === undefined ? {} : { roles: body.roles }),
+    ...(body.disabled === undefined ? {} : { disabled: body.disabled }),
+  },
+});
+
+/**
+ * The service account is always rendered by MCM itself (DESIGN §6); a user of that name would
+ * compete with it for the password-file line. Refused before a hash is spent on it (decide
+ * refuses it too).
+ */
+export const refuseReserved = (username: string, serviceAccount: string): void => {
+  if (username === serviceAccount) {
+    throw new HttpError(409, ERROR_CODES.USERNAME_RESERVED, `${quote(username)} is MCM's service account and cannot be managed as an MQTT user`, [
+      { field: 'username', value: username },
+    ]);
+  }
+};
 
 const notFound = (username: string): DomainError =>
   new DomainError(ERROR_CODES.MQTT_USER_NOT_FOUND, `MQTT user ${quote(username)} does not exist`, [{ username: username.slice(0, 300) }]);
@@ -65,16 +101,6 @@ export const registerMqttUserRoutes = (router: Router, deps: HttpDeps): void => 
   const views = createViewCache();
   const pages = createPageCache();
 
-  const refuseReserved = (username: string): void => {
-    // The service account is always rendered by MCM itself (DESIGN §6); a user of that name
-    // would compete with it for the password-file line.
-    if (username === deps.serviceAccount) {
-      throw new HttpError(409, ERROR_CODES.USERNAME_RESERVED, `${quote(username)} is MCM's service account and cannot be managed as an MQTT user`, [
-        { field: 'username', value: username },
-      ]);
-    }
-  };
-
   mountRoutes(router, routes, {
     [`GET ${BASE}`]: (ctx) => {
       const state = deps.store.state();
@@ -87,19 +113,10 @@ export const registerMqttUserRoutes = (router: Router, deps: HttpDeps): void => 
     [`POST ${BASE}`]: [validateBody('MqttUserCreate'), async (ctx) => {
       const body = bodyOf<CreateBody>(ctx);
       const cmdCtx = commandContext(ctx);
-      refuseReserved(body.username);
+      refuseReserved(body.username, deps.serviceAccount);
       const generated = body.password === undefined ? generatePassword() : undefined;
       const passwordHash = await deps.mqttHasher.hash(body.password ?? (generated as string), deps.store.state().settings.hashIterations);
-      const result = handleCommand(deps, {
-        type: 'CreateMqttUser',
-        data: {
-          username: body.username,
-          passwordHash,
-          ...(body.description === undefined ? {} : { description: body.description }),
-          ...(body.roles === undefined ? {} : { roles: body.roles }),
-          ...(body.disabled === undefined ? {} : { disabled: body.disabled }),
-        },
-      }, cmdCtx);
+      const result = handleCommand(deps, createMqttUserCommand(body, passwordHash), cmdCtx);
       const user = userIn(deps.store.state(), body.username);
       ctx.set('Location', location(body.username));
       if (generated !== undefined) noStore(ctx);
@@ -114,15 +131,7 @@ export const registerMqttUserRoutes = (router: Router, deps: HttpDeps): void => 
     [`PUT ${BASE}/{username}`]: [validateBody('MqttUserUpdate'), (ctx) => {
       const username = param(ctx, 'username');
       const body = bodyOf<UpdateBody>(ctx);
-      const result = handleCommand(deps, {
-        type: 'UpdateMqttUser',
-        data: {
-          username,
-          ...(body.description === undefined ? {} : { description: body.description }),
-          ...(body.roles === undefined ? {} : { roles: body.roles }),
-          ...(body.disabled === undefined ? {} : { disabled: body.disabled }),
-        },
-      }, commandContext(ctx));
+      const result = handleCommand(deps, updateMqttUserCommand(username, body), commandContext(ctx));
       reply(ctx, 200, mqttUserView(userIn(deps.store.state(), username)), result.seq);
     }],
 

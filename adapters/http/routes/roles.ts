@@ -4,7 +4,7 @@
  * shorthand that adds (or replaces) them in the same append.
  */
 import type Router from '@koa/router';
-import type { RuleSpec } from '../../../core/commands.ts';
+import type { CommandOf, RuleSpec } from '../../../core/commands.ts';
 import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
 import { handleCommand } from '../../../core/handle-command.ts';
 import type { BrokerConfig } from '../../../core/state.ts';
@@ -26,8 +26,27 @@ export const routes: readonly RouteSpec[] = [
   { method: 'DELETE', path: `${BASE}/{name}`, minRole: 'operator' },
 ];
 
-type CreateBody = { name: string; description?: string; rules?: RuleSpec[] };
-type UpdateBody = { description?: string; rules?: RuleSpec[] };
+export type RoleCreateBody = { name: string; description?: string; rules?: RuleSpec[] };
+export type RoleUpdateBody = { description?: string; rules?: RuleSpec[] };
+
+/** The commands of these routes, shared with POST /batch. */
+export const defineRoleCommand = (body: RoleCreateBody): CommandOf<'DefineRole'> => ({
+  type: 'DefineRole',
+  data: {
+    name: body.name,
+    ...(body.description === undefined ? {} : { description: body.description }),
+    ...(body.rules === undefined ? {} : { rules: body.rules }),
+  },
+});
+
+export const updateRoleCommand = (name: string, body: RoleUpdateBody): CommandOf<'UpdateRole'> => ({
+  type: 'UpdateRole',
+  data: {
+    name,
+    ...(body.description === undefined ? {} : { description: body.description }),
+    ...(body.rules === undefined ? {} : { rules: body.rules }),
+  },
+});
 
 const detailIn = (state: BrokerConfig, name: string): RoleDetailView => {
   const detail = roleDetail(state, name);
@@ -47,15 +66,8 @@ export const registerRoleRoutes = (router: Router, deps: HttpDeps): void => {
     },
 
     [`POST ${BASE}`]: [validateBody('RoleCreate'), (ctx) => {
-      const body = bodyOf<CreateBody>(ctx);
-      const result = handleCommand(deps, {
-        type: 'DefineRole',
-        data: {
-          name: body.name,
-          ...(body.description === undefined ? {} : { description: body.description }),
-          ...(body.rules === undefined ? {} : { rules: body.rules }),
-        },
-      }, commandContext(ctx));
+      const body = bodyOf<RoleCreateBody>(ctx);
+      const result = handleCommand(deps, defineRoleCommand(body), commandContext(ctx));
       ctx.set('Location', `${API_PREFIX}${BASE}/${encodeURIComponent(body.name)}`);
       reply(ctx, 201, detailIn(deps.store.state(), body.name), result.seq);
     }],
@@ -67,15 +79,8 @@ export const registerRoleRoutes = (router: Router, deps: HttpDeps): void => {
 
     [`PUT ${BASE}/{name}`]: [validateBody('RoleUpdate'), (ctx) => {
       const name = param(ctx, 'name');
-      const body = bodyOf<UpdateBody>(ctx);
-      const result = handleCommand(deps, {
-        type: 'UpdateRole',
-        data: {
-          name,
-          ...(body.description === undefined ? {} : { description: body.description }),
-          ...(body.rules === undefined ? {} : { rules: body.rules }),
-        },
-      }, commandContext(ctx));
+      const body = bodyOf<RoleUpdateBody>(ctx);
+      const result = handleCommand(deps, updateRoleCommand(name, body), commandContext(ctx));
       reply(ctx, 200, detailIn(deps.store.state(), name), result.seq);
     }],
 
