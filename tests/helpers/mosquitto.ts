@@ -123,3 +123,22 @@ export const startMosquitto = async (t: TestContext, bin: string, opts: StartOpt
     stop,
   };
 };
+
+/**
+ * Starts `mosquitto -c confPath` as written (no lines added) and resolves once it logs "running",
+ * or false when it exits or 5 s pass; the broker's log comes back either way. Killed in t.after.
+ */
+export const runConf = async (t: TestContext, bin: string, confPath: string): Promise<{ running: boolean; log: string }> => {
+  const child = spawn(bin, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  t.after(() => { child.kill('SIGKILL'); });
+  let log = '';
+  const running = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 5000);
+    child.stderr?.on('data', (b: Buffer) => {
+      log += b.toString();
+      if (/mosquitto version \S+ running/.test(log)) { clearTimeout(timer); resolve(true); }
+    });
+    child.once('exit', () => { clearTimeout(timer); resolve(false); });
+  });
+  return { running, log };
+};

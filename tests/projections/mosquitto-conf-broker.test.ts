@@ -4,13 +4,12 @@
  * accepted by a real 2.0.11 that opens every listener (the broker's grammar is the judge).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { BrokerConfigModel } from '../../core/broker-config/model.ts';
 import { renderMosquittoConf, type MosquittoConfOptions } from '../../projections/mosquitto-conf.ts';
-import { requireMosquitto } from '../helpers/mosquitto.ts';
+import { requireMosquitto, runConf } from '../helpers/mosquitto.ts';
 import { makeCa, makeCert } from '../helpers/pki.ts';
 import { freePort } from '../helpers/ports.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
@@ -94,17 +93,7 @@ describe('renderMosquittoConf with listeners, options, bridges and passthrough',
       ...options(dir), port: await freePort(), user: process.getuid?.() === 0 ? 'root' : null,
       broker: { config: config(ports), secrets: { tlsDir: join(dir, 'tls'), bridgePassword: () => 'Bridge-Secret-42' } },
     }), { mode: 0o644 });
-    const child = spawn(bin, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-    t.after(() => { child.kill('SIGKILL'); });
-    let log = '';
-    const running = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 5000);
-      child.stderr.on('data', (b: Buffer) => {
-        log += b.toString();
-        if (/mosquitto version \S+ running/.test(log)) { clearTimeout(timer); resolve(true); }
-      });
-      child.once('exit', () => { clearTimeout(timer); resolve(false); });
-    });
+    const { running, log } = await runConf(t, bin, confPath);
     assert.ok(running, log);
     for (const p of [ports.tls, ports.mtls]) assert.match(log, new RegExp(`Opening ipv4 listen socket on port ${p}\\.`));
     assert.match(log, new RegExp(`Opening websockets listen socket on port ${ports.ws}\\.`));

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { renderMosquittoConf, type MosquittoConfOptions } from '../../projections/mosquitto-conf.ts';
-import { requireMosquitto } from '../helpers/mosquitto.ts';
+import { requireMosquitto, runConf } from '../helpers/mosquitto.ts';
 import { freePort } from '../helpers/ports.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -107,17 +106,7 @@ describe('renderMosquittoConf', () => {
       passwordFile: join(dir, 'passwd'), aclFile: join(dir, 'acl'), allowAnonymous: false,
       host: '127.0.0.1', port, websocketsPort: wsPort, persistenceDir: join(dir, 'persistence'),
     }), { mode: 0o644 });
-    const child = spawn(bin, ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-    t.after(() => { child.kill('SIGKILL'); });
-    let log = '';
-    const running = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 5000);
-      child.stderr.on('data', (b: Buffer) => {
-        log += b.toString();
-        if (/mosquitto version \S+ running/.test(log)) { clearTimeout(timer); resolve(true); }
-      });
-      child.once('exit', () => { clearTimeout(timer); resolve(false); });
-    });
+    const { running, log } = await runConf(t, bin, confPath);
     assert.ok(running, log);
     assert.match(log, new RegExp(`Opening ipv4 listen socket on port ${port}\\.`));
     assert.match(log, new RegExp(`Opening websockets listen socket on port ${wsPort}\\.`));
