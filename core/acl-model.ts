@@ -190,6 +190,28 @@ const toSource = (rule: AclRule, source: AclSourceKind): AclSource => ({
   source,
 });
 
+/** Rules by principal, each list in id order. */
+export type RulesOf = (principal: string) => readonly AclRule[];
+
+/**
+ * One enabled user's reduced list: its direct rules, then each role's rules (`roles` sorted),
+ * every list in id order. The full model and the incremental render (projections/) both use it,
+ * so the two cannot disagree on a line.
+ */
+export const userAclList = (name: string, roles: readonly string[], rulesOf: RulesOf): AclEntry[] => {
+  const sources = rulesOf(`user:${name}`).map((r) => toSource(r, 'direct'));
+  for (const role of roles) {
+    for (const r of rulesOf(`role:${role}`)) sources.push(toSource(r, `role:${role}`));
+  }
+  return reduceList(sources);
+};
+
+/** The anonymous list (reference §2.2: `topic` lines before the first `user` line). */
+export const anonymousAclList = (rulesOf: RulesOf): AclEntry[] => reduceList(rulesOf('anonymous').map((r) => toSource(r, 'anonymous')));
+
+/** The `pattern` list, reduced with the substitution-safe coverage. */
+export const patternAclList = (rulesOf: RulesOf): AclEntry[] => reduceList(rulesOf('pattern').map((r) => toSource(r, 'pattern')), patternCovers);
+
 export const buildAclModel = (state: BrokerConfig, opts: BuildAclModelOptions): AclModel => {
   const byPrincipal = new Map<string, AclRule[]>();
   const rules = Object.values(state.rules).sort((a, b) => a.id - b.id);
@@ -223,11 +245,7 @@ export const buildAclModel = (state: BrokerConfig, opts: BuildAclModelOptions): 
       if (shared.length > 0 || user.passwordHash === '') users.set(name, shared);
       continue;
     }
-    const sources = direct.map((r) => toSource(r, 'direct'));
-    for (const role of roles) {
-      for (const r of rulesOf(`role:${role}`)) sources.push(toSource(r, `role:${role}`));
-    }
-    const list = reduceList(sources);
+    const list = userAclList(name, roles, rulesOf);
     if (direct.length === 0) byRoleSet.set(key, list);
     // A user without rules gets no block: the broker treats that exactly like an empty one [ref §2.2].
     // A user without a password line keeps even an empty block: it is how the file says the user
@@ -235,9 +253,5 @@ export const buildAclModel = (state: BrokerConfig, opts: BuildAclModelOptions): 
     if (list.length > 0 || user.passwordHash === '') users.set(name, list);
   }
 
-  return {
-    anonymous: reduceList(rulesOf('anonymous').map((r) => toSource(r, 'anonymous'))),
-    users,
-    patterns: reduceList(rulesOf('pattern').map((r) => toSource(r, 'pattern')), patternCovers),
-  };
+  return { anonymous: anonymousAclList(rulesOf), users, patterns: patternAclList(rulesOf) };
 };

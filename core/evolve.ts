@@ -9,12 +9,15 @@ import { evolveAclRule, evolveSchema } from './evolve/acl-rules.ts';
 import { evolveAdminUser } from './evolve/admin-users.ts';
 import { evolveMqttUser, evolveRole } from './evolve/mqtt-users.ts';
 import { evolveWebhook } from './evolve/webhooks.ts';
+import { noteTouches } from './evolve/touches.ts';
 
 /** What evolve needs of a stored event; EventEnvelope satisfies it. */
 export type Recorded = DomainEvent & { seq: number; at: string };
 
 export const evolve = (state: BrokerConfig, event: Recorded): BrokerConfig => {
   const { at } = event;
+  // Before folding: a changed or removed rule's principal is only known from the old state.
+  noteTouches(state, event);
   switch (event.type) {
     case 'MqttUserCreated': case 'MqttUserPasswordChanged': case 'MqttUserDescribed':
     case 'MqttUserDisabled': case 'MqttUserEnabled': case 'MqttUserDeleted':

@@ -9,7 +9,7 @@ import { readTextOrNull, removeStaleTempFiles } from '../files/write-rendered-fi
 import { emptyBrokerConfig, type BrokerConfigModel } from '../../core/broker-config/model.ts';
 import type { QuarantineRow } from '../sqlite/apply-results.ts';
 import { quarantineMessage, type ApplyOutcome, type ForeignFile } from './apply-status.ts';
-import { aclGeneration, contentKey, passwordMarker, sha256, type FileName, type FileSpec } from './broker-files.ts';
+import { aclGeneration, passwordMarker, sameContent, sha256, type FileName, type FileSpec } from './broker-files.ts';
 import type { ApplyLoopDeps } from './apply-loop.ts';
 import { createBrokerIo, truncate, type Failure } from './broker-io.ts';
 import { createGoodFiles } from './good-files.ts';
@@ -159,7 +159,7 @@ export const createApplyWorker = (deps: ApplyLoopDeps) => {
     const good = loadGood();
     const sameAsGood = good.complete && files.specs.every((s) => {
       const c = candidate.get(s.name);
-      return c !== undefined && contentKey(s.name, c) === good.keys.get(s.name);
+      return c !== undefined && sameContent(s.name, c, good.files.get(s.name));
     });
     const diskIsGood = good.complete && files.specs.every((s) => disk.get(s.name) === good.files.get(s.name));
     if (good.complete) {

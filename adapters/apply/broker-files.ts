@@ -5,12 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { BrokerConfig } from '../../core/state.ts';
-import { renderAclFileFromState, stripGenerationLine } from '../../projections/acl-file.ts';
+import { sameBesidesGeneration, stripGenerationLine } from '../../projections/acl-file.ts';
 import { checkAclFile } from '../../projections/acl-file-check.ts';
 import { renderMosquittoConf, type MosquittoConfOptions } from '../../projections/mosquitto-conf.ts';
 import { renderConfFragment } from '../../projections/mosquitto-conf-fragment.ts';
-import { renderPasswordFile } from '../../projections/password-file.ts';
-import { checkPasswordFile } from '../../projections/password-file-check.ts';
+import { checkPasswordFile, type Problem } from '../../projections/password-file-check.ts';
+import { createIncrementalRenderer, type Block } from '../../projections/incremental-files.ts';
+import { checkBlocks } from '../../projections/checked-blocks.ts';
 import type { FileOwnership } from '../mosquitto/permissions.ts';
 import { emptyBrokerConfig, type BrokerConfigModel } from '../../core/broker-config/model.ts';
 import { certificatesUsed, certPath, keyPath, type ConfSecrets } from '../../projections/mosquitto-conf-sections.ts';
@@ -60,13 +61,33 @@ export type BrokerFiles = {
   validate(files: RenderedFiles): string[];
 };
 
-export const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+const digest = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+
+/**
+ * The last few large texts hashed: one apply hashes the same render for the write intent, the
+ * checkpoint and its stored row, and the unchanged password file again on every ACL change
+ * (issue 14). Equal texts compare by bytes, far cheaper than hashing them.
+ */
+const recent: { text: string; hash: string }[] = [];
+const MEMO_MIN = 4096;
+const MEMO_SIZE = 4;
+
+export const sha256 = (text: string): string => {
+  if (text.length < MEMO_MIN) return digest(text);
+  const hit = recent.find((r) => r.text === text);
+  if (hit) return hit.hash;
+  const hash = digest(text);
+  recent.push({ text, hash });
+  if (recent.length > MEMO_SIZE) recent.shift();
+  return hash;
+};
 
 /** What decides whether a file must be written: the text without what only the generation changes. */
 export const contentKey = (name: FileName, text: string): string => (name === 'acl_file' ? stripGenerationLine(text) : text);
 
+/** contentKey(name, a) === contentKey(name, b), without copying megabytes to find out. */
 export const sameContent = (name: FileName, a: string | null | undefined, b: string | null | undefined): boolean =>
-  a !== null && a !== undefined && b !== null && b !== undefined && contentKey(name, a) === contentKey(name, b);
+  a !== null && a !== undefined && b !== null && b !== undefined && (name === 'acl_file' ? sameBesidesGeneration(a, b) : a === b);
 
 /** The generation named in an ACL file's header (`# generation N`), or null. */
 export const aclGeneration = (text: string | null | undefined): number | null => {
@@ -103,35 +124,30 @@ export const confAllowsAnonymous = (text: string | null | undefined): boolean | 
 
 export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
   const specs: FileSpec[] = [opts.passwordFile, opts.aclFile, ...(opts.conf ? [opts.conf.spec] : [])];
-  // The last text each checker passed: an ACL-only change need not re-check 10,000 password lines.
+  // The last text each checker passed: an ACL-only change need not re-check the password file.
   const passed = new Map<string, string>();
-  const passedLines = new Map<string, Set<string>>();
+  type Checker = (t: string) => readonly Problem[];
   /**
-   * `incremental`: the ACL checker judges each line on its own (reference §2.1: the broker parses
-   * line by line; a `user` line only decides which list the next valid lines join). So only lines
-   * the last accepted render did not have need checking; when any is bad, the whole text is
-   * checked again so the messages carry the right line numbers. Not for the password file, whose
-   * duplicate-username rule spans lines.
+   * A text the last render produced is checked block by block (projections/checked-blocks.ts:
+   * only blocks without a verdict go through the checker); any other text whole.
    */
-  const check = (name: string, text: string | undefined, checker: (t: string) => readonly { message: string }[], incremental = false): string[] => {
+  const check = (name: string, text: string | undefined, checker: Checker, blocks: readonly Block[] | null, separator: '' | '\n', uniqueKeys = false): string[] => {
     if (text === undefined || passed.get(name) === text) return [];
-    const known = incremental ? passedLines.get(name) : undefined;
-    const lines = text.split('\n');
-    const fresh = known ? lines.filter((l, i) => !known.has(l) || (i === 0 && l.startsWith('\uFEFF'))) : lines;
-    const quick = known ? checker(fresh.length ? `${fresh.join('\n')}\n` : '') : [];
-    const problems = (!known || quick.length ? checker(text) : []).map((p) => `${name} ${p.message}`);
-    if (problems.length === 0) {
-      passed.set(name, text);
-      if (incremental) passedLines.set(name, new Set(lines));
-    }
+    const found = blocks ? checkBlocks({ text, blocks, separator, checker, uniqueKeys }) : checker(text);
+    const problems = found.map((p) => `${name} ${p.message}`);
+    if (problems.length === 0) passed.set(name, text);
     return problems;
   };
-  let marked: { body: string; text: string } | null = null;
-  const withMarker = (body: string): string => {
+  const renderer = createIncrementalRenderer({ serviceAccount: opts.serviceAccount });
+  /** The last render's blocks, so validate checks only the blocks without a verdict (issue 14). */
+  let last: { password: string; passwordBlocks: readonly Block[]; acl: string; aclBlocks: readonly Block[] } | null = null;
+  let marked: { body: string; text: string; block: Block } | null = null;
+  const withMarker = (body: string): { text: string; block: Block } => {
     if (marked?.body !== body) {
-      marked = { body, text: `${body}${PASSWORD_MARKER_PREFIX}${sha256(body).slice(0, 16)}:${opts.serviceAccount.passwordHash}\n` };
+      const line = `${PASSWORD_MARKER_PREFIX}${sha256(body).slice(0, 16)}:${opts.serviceAccount.passwordHash}\n`;
+      marked = { body, text: `${body}${line}`, block: { text: line, ok: false, key: line.slice(0, line.indexOf(':')) } };
     }
-    return marked.text;
+    return marked;
   };
   const renderConf = (allowAnonymous: boolean, config: BrokerConfigModel, redact = false): string | null => {
     if (!opts.conf) return null;
@@ -143,9 +159,12 @@ export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
     specs,
     byPath: (path) => specs.find((s) => s.path === path),
     render(state, generation) {
+      const r = renderer.render(state, generation);
+      const pw = withMarker(r.password);
+      last = { password: pw.text, passwordBlocks: [...r.passwordBlocks, pw.block], acl: r.acl, aclBlocks: r.aclBlocks };
       const files: RenderedFiles = new Map();
-      files.set('password_file', withMarker(renderPasswordFile(state, { serviceAccount: opts.serviceAccount })));
-      files.set('acl_file', renderAclFileFromState(state, { serviceAccount: opts.serviceAccount.username, generation }));
+      files.set('password_file', pw.text);
+      files.set('acl_file', r.acl);
       const conf = renderConf(state.settings.allowAnonymous, state.brokerConfig ?? emptyBrokerConfig());
       if (conf !== null) files.set('mosquitto_conf', conf);
       return files;
@@ -165,9 +184,12 @@ export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
       });
     },
     validate(files) {
+      const pw = files.get('password_file');
+      const acl = files.get('acl_file');
+      const r = last;
       return [
-        ...check('password_file', files.get('password_file'), checkPasswordFile),
-        ...check('acl_file', files.get('acl_file'), checkAclFile, true),
+        ...check('password_file', pw, checkPasswordFile, r && pw === r.password ? r.passwordBlocks : null, '', true),
+        ...check('acl_file', acl, checkAclFile, r && acl === r.acl ? r.aclBlocks : null, '\n'),
       ];
     },
   };

@@ -5,7 +5,7 @@
  */
 import { isBrokerErrorLine } from '../mosquitto/broker-log.ts';
 import type { ProbeSession } from '../mosquitto/probe.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileSha256, keepOriginal, PRE_MCM_SUFFIX, readTextOrNull, writeRenderedFile } from '../files/write-rendered-file.ts';
 import type { FileName, FileSpec } from './broker-files.ts';
 import type { ApplyLoopDeps } from './apply-loop.ts';
@@ -33,7 +33,49 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
   const intent = deps.writeIntent ?? createWriteIntent(null);
   let reachable = true;
 
-  const readDisk = (): Map<FileName, string | null> => new Map(files.specs.map((s) => [s.name, readTextOrNull(s.path)]));
+  /**
+   * The text last read from or written to each file, with the file's signature then (device,
+   * inode, size, mtime and ctime in ns). An unchanged signature means unchanged bytes, so an ACL
+   * change does not read back and compare a password file of 100,000 users (issue 14). Any write
+   * to the file, a rename over it, a chmod or a new link changes its ctime. What this cannot see
+   * (an edit in place keeping the size within the clock tick of MCM's own write) the file
+   * watcher still does: it reads the bytes (fileChanged).
+   */
+  const seen = new Map<string, { sig: string; text: string }>();
+  const signature = (path: string): string | null => {
+    try {
+      const st = statSync(path, { bigint: true });
+      return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+    } catch {
+      return null;
+    }
+  };
+  const readKnown = (path: string): string | null => {
+    // Signed before reading: a change during the read moves the signature again.
+    const sig = signature(path);
+    const hit = seen.get(path);
+    if (sig !== null && hit?.sig === sig) return hit.text;
+    const text = readTextOrNull(path);
+    if (sig !== null && text !== null) seen.set(path, { sig, text });
+    else seen.delete(path);
+    return text;
+  };
+  /** After MCM's own write and publish (whose links change the ctime of every file of the pair). */
+  const remember = (texts: ReadonlyMap<FileName, string | null | undefined>): void => {
+    for (const spec of files.specs) {
+      const text = texts.get(spec.name);
+      const sig = signature(spec.path);
+      if (typeof text === 'string' && sig !== null) seen.set(spec.path, { sig, text });
+      else seen.delete(spec.path);
+    }
+  };
+  const readDisk = (): Map<FileName, string | null> => new Map(files.specs.map((s) => [s.name, readKnown(s.path)]));
+  /** What is on disk after writing `todo` over `disk`. */
+  const after = (disk: ReadonlyMap<FileName, string | null>, todo: readonly { spec: FileSpec; content: string }[]): Map<FileName, string | null> => {
+    const m = new Map(disk);
+    for (const { spec, content } of todo) m.set(spec.name, content);
+    return m;
+  };
 
   /**
    * The first time MCM replaces a foreign file it was allowed to adopt (an import or a takeover
@@ -63,8 +105,12 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
     expected.set(spec.path, content);
     if (!intended) intent.add(new Map([[spec.name, content]]));
     keepAdoptedOriginal(spec);
+    seen.delete(spec.path);
     writeRenderedFile(spec.path, content, spec.ownership());
-    if (!intended) publish();
+    if (!intended) {
+      publish();
+      seen.clear(); // the other file of the pair was linked anew: read it again next time
+    }
   };
 
   /** The files whose bytes differ from disk (all of them with `force`), the password file last. */
@@ -91,6 +137,7 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
       counters.writes++;
     }
     publish();
+    remember(after(disk, todo));
     return todo.length > 0;
   };
 
@@ -108,6 +155,7 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
       counters.writes++;
     }
     publish();
+    remember(after(disk, todo));
     return todo.length > 0;
   };
 

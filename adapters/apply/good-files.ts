@@ -7,7 +7,7 @@
 import type { BrokerConfig } from '../../core/state.ts';
 import { emptyBrokerConfig, type BrokerConfigModel } from '../../core/broker-config/model.ts';
 import type { ApplyResultKind, ApplyResults, GoodFile } from '../sqlite/apply-results.ts';
-import { aclGeneration, confAllowsAnonymous, contentKey, sha256, type BrokerFiles, type FileName } from './broker-files.ts';
+import { aclGeneration, confAllowsAnonymous, sha256, type BrokerFiles, type FileName } from './broker-files.ts';
 
 export type Files = ReadonlyMap<FileName, string>;
 
@@ -21,8 +21,6 @@ export type Good = Readonly<{
   /** The broker configuration (listeners, options, bridges) of the good mosquitto.conf. */
   config: BrokerConfigModel;
   complete: boolean;
-  /** contentKey of each file, computed once per good set. */
-  keys: ReadonlyMap<FileName, string>;
 }>;
 
 export type GoodFiles = {
@@ -66,8 +64,7 @@ export const createGoodFiles = (deps: Readonly<{ files: BrokerFiles; results: Ap
     }
     const complete = stored.has('password_file') && stored.has('acl_file') && files.specs.every((s) => m.has(s.name));
     const generation = aclGeneration(m.get('acl_file')) ?? stored.get('acl_file')?.generation ?? null;
-    const keys = new Map([...m].map(([name, text]) => [name, contentKey(name, text)]));
-    cache = { files: m, stored, keys, generation: complete ? generation : null, allowAnonymous, config, complete };
+    cache = { files: m, stored, generation: complete ? generation : null, allowAnonymous, config, complete };
     return cache;
   };
 

@@ -54,9 +54,10 @@ const verifyWritten = (fd: number, bytes: Buffer, tmp: string): void => {
     if (n <= 0) break;
     read += n;
   }
-  const want = createHash('sha256').update(bytes).digest('hex');
-  const got = createHash('sha256').update(back.subarray(0, read)).digest('hex');
-  if (size !== bytes.length || got !== want) {
+  // Compared byte for byte (memcmp): hashing both sides cost more than the write (issue 14).
+  if (size !== bytes.length || read !== size || !bytes.equals(back)) {
+    const got = createHash('sha256').update(back.subarray(0, read)).digest('hex');
+    const want = createHash('sha256').update(bytes).digest('hex');
     throw Object.assign(new Error(`${tmp} does not hold what was written (${size} of ${bytes.length} bytes, sha256 ${got.slice(0, 12)}… ≠ ${want.slice(0, 12)}…): not renamed over the live file`), { code: 'EIO' });
   }
 };

@@ -5,7 +5,7 @@
  * fsync (reference §1.4 recommendation, §3.4 rule 2).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, readSync, statSync, writeSync } from 'node:fs';
 import type { FileOwnership } from '../mosquitto/permissions.ts';
 import { writeFileAtomicSync } from './atomic-write-sync.ts';
 
@@ -14,9 +14,43 @@ export { isTempName, removeStaleTempFiles } from './atomic-write-sync.ts';
 export const writeRenderedFile = (target: string, content: string, own: FileOwnership): void =>
   writeFileAtomicSync(target, content, own.mode, own);
 
+/**
+ * Decodes like readFileSync(path, 'utf8') (invalid sequences become U+FFFD) but keeps a leading
+ * byte order mark, which the checkers must see (reference §1.1 item 9, §2.1). It is also much
+ * faster on megabyte files: every apply reads the broker files back (issue 14).
+ */
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * One read buffer, reused: a fresh megabyte buffer per read (readFileSync) costs the garbage
+ * collector more than the read, and the apply reads both broker files on every change. Reads are
+ * synchronous, so nothing else uses it meanwhile; it only grows (to the largest broker file).
+ */
+let pool: Buffer = Buffer.allocUnsafeSlow(1 << 16);
+
+const readPooled = (path: string): string => {
+  const fd = openSync(path, 'r');
+  try {
+    let n = 0;
+    for (;;) {
+      if (n === pool.length) {
+        const bigger = Buffer.allocUnsafeSlow(pool.length * 2);
+        pool.copy(bigger, 0, 0, n);
+        pool = bigger;
+      }
+      const r = readSync(fd, pool, n, pool.length - n, null);
+      if (r <= 0) break;
+      n += r;
+    }
+    return utf8.decode(pool.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+};
+
 /** The file's text, or null when it does not exist or cannot be read. */
 export const readTextOrNull = (path: string): string | null => {
-  try { return readFileSync(path, 'utf8'); } catch { return null; }
+  try { return readPooled(path); } catch { return null; }
 };
 
 /** The broker's account as far as ownership needs it (adapters/mosquitto/permissions.ts BrokerAccount). */
