@@ -28,6 +28,8 @@ import { brokerPaths, prepareDataDir } from './mosquitto/broker-paths.ts';
 import { brokerLineOf, detectBinaryVersion, parseBrokerVersion } from './mosquitto/broker-version.ts';
 import { openProbeSession, probeBroker, type ProbeTarget } from './mosquitto/probe.ts';
 import { probeListeners } from './mosquitto/listener-probe.ts';
+import { probeWhileBusy } from './mosquitto/probe-while-busy.ts';
+import { createGroupCommit, type GroupCommit } from './sqlite/group-commit.ts';
 import { readTextOrNull } from './files/write-rendered-file.ts';
 import { createBridgePasswords } from './secrets/bridge-passwords.ts';
 import { createCertStore } from './certs/cert-store.ts';
@@ -62,6 +64,8 @@ import { createSecurityEventLog, type SecurityEventLog } from './sqlite/security
 /** Everything the HTTP layer (and later the observer) may need; built once here. */
 export type ServerDeps = Readonly<{
   config: Config;
+  /** One commit for the API writes that arrive together (issue 14). */
+  commits: GroupCommit;
   logger: Logger;
   clock: Clock;
   db: DatabaseSync;
@@ -266,7 +270,11 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       clock,
       files,
       reloader,
-      probe: (p) => probeBroker(probeTarget, { ...p, timeoutMs: config.mosquitto.probe.timeout_ms }),
+      probe: (p) => {
+        const once = (o: typeof p) => probeBroker(probeTarget, { ...o, timeoutMs: config.mosquitto.probe.timeout_ms });
+        // Supervised: a broker still loading a big acl_file is waited for, not failed (issue 14).
+        return sup ? probeWhileBusy(once, p, () => sup.pid()) : once(p);
+      },
       openProbeSession: () => openProbeSession(probeTarget, config.mosquitto.probe.timeout_ms),
       mode: config.mosquitto.mode,
       drift: config.mosquitto.drift,
@@ -383,6 +391,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     }
 
     const deps: ServerDeps = {
+      commits: createGroupCommit(store),
       config, logger, clock, db, store, securityLog, applyResults, secrets, mqttHasher, serviceAccount, applyLoop,
       apply: { status: () => applyLoop.status(), retry: async () => { await applyLoop.retry(); return applyLoop.status(); } },
       supervisor, brokerLog, probeTarget,

@@ -24,6 +24,14 @@ export type StoreView = Readonly<{
 
 export type ReadQuery = Readonly<{ after?: number; to?: number; stream?: string; limit?: number }>;
 
+export type GroupItem<T> = Readonly<{
+  decide: (view: StoreView) => readonly DomainEvent[];
+  meta: Omit<AppendMeta, 'expectedSeq' | 'targetStream'>;
+  capture?: (state: BrokerConfig, recorded: readonly EventEnvelope[]) => T;
+}>;
+
+export type GroupOutcome<T> = Readonly<{ recorded: EventEnvelope[]; captured: T | undefined }> | Readonly<{ error: Error }>;
+
 export interface EventStore {
   /** The current folded state. Callers must not mutate it. */
   state(): BrokerConfig;
@@ -44,6 +52,14 @@ export interface EventStore {
    * can't both take rule id 7). A throwing `decide` appends nothing; [] appends nothing.
    */
   transact(decide: (view: StoreView) => readonly DomainEvent[], meta: Omit<AppendMeta, 'expectedSeq' | 'targetStream'>): EventEnvelope[];
+  /**
+   * Several `transact`s in ONE write transaction, in order (group commit, issue 14): each decides
+   * on the state with the items before it folded in. An item whose decide throws a DomainError
+   * appends nothing and gets that error; the others go on. Any other error (storage, a fold that
+   * throws) rolls the whole group back and is thrown. One COMMIT, so one fsync, for all of them.
+   * `capture` reads what the item's caller answers with, right after its events are folded.
+   */
+  transactGroup<T>(items: readonly GroupItem<T>[]): GroupOutcome<T>[];
   /** Envelopes in seq order, upcast to the current payload versions. */
   read(query?: ReadQuery): EventEnvelope[];
   /** Called synchronously after each committed append. Returns an unsubscribe function. */

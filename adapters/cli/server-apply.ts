@@ -33,6 +33,7 @@ export const emptyStore = (): EventStore => ({
   lastSeqOf: () => 0,
   append: () => { throw new Error('the empty store is for planning only'); },
   transact: () => { throw new Error('the empty store is for planning only'); },
+  transactGroup: () => { throw new Error('the empty store is for planning only'); },
   read: () => [],
   onAppend: () => () => {},
 });

@@ -3,6 +3,7 @@
  * build it with tests/helpers/http.ts. Everything is passed in (STYLE principle 7): no module
  * singletons, so two apps in one process (tests) never share state.
  */
+import type { GroupCommit } from '../sqlite/group-commit.ts';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Logger } from 'pino';
 import type { Clock, EventStore, PasswordHasher } from '../../core/ports.ts';
@@ -45,6 +46,8 @@ export type ApplyStatus = {
 
 export type HttpDeps = {
   store: HttpEventStore;
+  /** Group commit for the write routes (adapters/sqlite/group-commit.ts); without it each write commits alone. */
+  commits?: GroupCommit;
   clock: Clock;
   config: Config;
   logger: Logger;

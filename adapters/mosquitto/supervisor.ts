@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { cpuWatch } from './process-cpu.ts';
 import { createBrokerLog, type BrokerLog } from './broker-log.ts';
 
 export type SupervisorLogger = Readonly<{
@@ -99,6 +100,9 @@ export const isAlive = (pid: number): boolean => {
   }
 };
 
+/** However busy the broker is, a start takes no longer than this. */
+const MAX_START_MS = 15 * 60_000;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -158,7 +162,7 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
       const settle = (err: Error | null): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        clearInterval(timer);
         unsubscribe();
         if (err) reject(err); else resolve();
       };
@@ -173,10 +177,18 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
           settle(null);
         }
       });
-      const timer = setTimeout(() => {
-        settle(new Error(`mosquitto did not start within ${startTimeoutMs} ms:\n${log.since(mark).map((l) => l.raw).join('\n')}`));
+      // startTimeoutMs without progress: a broker loading a big acl_file uses a core all along
+      // and prints nothing until it runs (process-cpu.ts); one that idles that long is stuck.
+      const began = Date.now();
+      let progress = began;
+      const cpu = cpuWatch(() => c.pid ?? null);
+      const timer = setInterval(() => {
+        const now = Date.now();
+        if (cpu.busySince()) progress = now;
+        if (now - progress < startTimeoutMs && now - began < MAX_START_MS) return;
+        settle(new Error(`mosquitto did not start within ${now - began} ms${now - began >= MAX_START_MS ? '' : ` (${startTimeoutMs} ms without using the CPU)`}:\n${log.since(mark).map((l) => l.raw).join('\n')}`));
         c.kill('SIGKILL');
-      }, startTimeoutMs);
+      }, Math.min(1000, startTimeoutMs));
       c.once('error', (e) => settle(new Error(`cannot run mosquitto (${opts.binary}): ${e.message}`)));
       exitPromise = new Promise<void>((done) => {
         c.once('exit', (code, signal) => {

@@ -9,7 +9,7 @@ import { canonicalJson } from '../../core/canonical-json.ts';
 import { DomainError, ERROR_CODES } from '../../core/errors.ts';
 import { EVENT_VERSION, isEventType, type Actor, type DomainEvent, type EventEnvelope } from '../../core/events.ts';
 import { evolve } from '../../core/evolve.ts';
-import type { AppendMeta, EventStore, ReadQuery, StoreView } from '../../core/ports.ts';
+import type { AppendMeta, EventStore, GroupItem, GroupOutcome, ReadQuery, StoreView } from '../../core/ports.ts';
 import { initialState, type BrokerConfig } from '../../core/state.ts';
 import { streamOf } from '../../core/streams.ts';
 import { upcast } from '../../core/upcast.ts';
@@ -273,13 +273,16 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
 
   /**
    * The one write path: BEGIN IMMEDIATE (the database's write lock, so writers in other processes
-   * are serialised), fold in what other connections appended, let `decideEvents` decide on that
-   * state, append its events to the chain, fold them, COMMIT. Anything thrown rolls back.
+   * are serialised), fold in what other connections appended, then for each item let its decide
+   * run on that state, append its events to the chain and fold them; COMMIT once. An item whose
+   * decide throws a DomainError appends nothing and keeps its error; anything else thrown rolls
+   * the whole group back.
    */
-  const write = (decideEvents: (view: StoreView) => readonly DomainEvent[], meta: Omit<AppendMeta, 'expectedSeq' | 'targetStream'>): EventEnvelope[] => {
+  const writeGroup = <T>(items: readonly GroupItem<T>[]): GroupOutcome<T>[] => {
     const before = head.seq;
     let foreign: EventEnvelope[] = [];
-    const recorded: EventEnvelope[] = [];
+    const all: EventEnvelope[] = [];
+    const outcomes: GroupOutcome<T>[] = [];
     let stateTouched = false;
     // Another process holding the write lock makes BEGIN IMMEDIATE fail after busy_timeout.
     withStorageErrors('the event log', () => db.exec('BEGIN IMMEDIATE'));
@@ -291,39 +294,45 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
         stateTouched = true;
         foreign = [...rows(head.seq, dbHead.seq)].map(toEnvelope);
         for (const env of foreign) state = evolve(state, env);
-        head = dbHead;
       }
-      const events = decideEvents({ state, headSeq: dbHead.seq, lastSeqOf });
-      if (events.length === 0) {
-        db.exec('COMMIT');
-        if (foreign.length > 0) notify(foreign);
-        return [];
-      }
-      const actorText = canonicalJson(meta.actor);
-      const actor = JSON.parse(actorText) as Actor;
       let seq = dbHead.seq;
       let prev = dbHead.hash;
-      for (const event of events) {
-        if (!isEventType(event.type)) {
-          throw new DomainError(ERROR_CODES.EVENT_UNKNOWN, `cannot append unknown event type "${String(event.type)}"`, [{ type: event.type }]);
+      for (const item of items) {
+        let events: readonly DomainEvent[];
+        try {
+          events = item.decide({ state, headSeq: seq, lastSeqOf });
+        } catch (err) {
+          // A refused command changes nothing; the rest of the group goes on.
+          if (err instanceof DomainError) { outcomes.push({ error: err }); continue; }
+          throw err;
         }
-        seq += 1;
-        const stream = streamOf(event);
-        const version = EVENT_VERSION[event.type];
-        // Store the canonical text and hand out its parse, so the live state is exactly what a
-        // replay of the stored rows produces (undefined members dropped, no shared references).
-        const dataText = canonicalJson(event.data);
-        const data = JSON.parse(dataText) as unknown;
-        const hash = chainHashOfText(prev, { seq, stream, type: event.type, version, dataText, actorText, at: meta.at });
-        insertStmt.run(seq, stream, event.type, version, dataText, actorText, meta.at, prev, hash);
-        recorded.push({ type: event.type, data, seq, stream, version, actor, at: meta.at, prev_hash: prev, hash } as EventEnvelope);
-        prev = hash;
+        const recorded: EventEnvelope[] = [];
+        const actorText = canonicalJson(item.meta.actor);
+        const actor = JSON.parse(actorText) as Actor;
+        for (const event of events) {
+          if (!isEventType(event.type)) {
+            throw new DomainError(ERROR_CODES.EVENT_UNKNOWN, `cannot append unknown event type "${String(event.type)}"`, [{ type: event.type }]);
+          }
+          seq += 1;
+          const stream = streamOf(event);
+          const version = EVENT_VERSION[event.type];
+          // Store the canonical text and hand out its parse, so the live state is exactly what a
+          // replay of the stored rows produces (undefined members dropped, no shared references).
+          const dataText = canonicalJson(event.data);
+          const data = JSON.parse(dataText) as unknown;
+          const hash = chainHashOfText(prev, { seq, stream, type: event.type, version, dataText, actorText, at: item.meta.at });
+          insertStmt.run(seq, stream, event.type, version, dataText, actorText, item.meta.at, prev, hash);
+          recorded.push({ type: event.type, data, seq, stream, version, actor, at: item.meta.at, prev_hash: prev, hash } as EventEnvelope);
+          prev = hash;
+        }
+        // Folded before COMMIT (and before the next item decides): if evolve throws, the group is
+        // rolled back instead of sitting in the log unfolded. The state is rebuilt below then.
+        stateTouched = true;
+        for (const env of recorded) state = evolve(state, env);
+        all.push(...recorded);
+        outcomes.push({ recorded, captured: item.capture?.(state, recorded) });
       }
-      setHeadStmt.run(seq, prev);
-      // Fold before COMMIT: if evolve throws, the batch is rolled back instead of sitting in the
-      // log unfolded. The state is rebuilt from the database below on any failure.
-      stateTouched = true;
-      for (const env of recorded) state = evolve(state, env);
+      if (seq !== dbHead.seq) setHeadStmt.run(seq, prev);
       db.exec('COMMIT');
       head = { seq, hash: prev };
     } catch (err) {
@@ -335,8 +344,15 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
     }
     if (snapshotEvery > 0 && snapshotKey !== null && Math.floor(head.seq / snapshotEvery) > Math.floor(before / snapshotEvery)) writeSnapshot();
     if (foreign.length > 0) notify(foreign);
-    notify(recorded);
-    return recorded;
+    if (all.length > 0) notify(all);
+    return outcomes;
+  };
+
+  const write = (decideEvents: (view: StoreView) => readonly DomainEvent[], meta: Omit<AppendMeta, 'expectedSeq' | 'targetStream'>): EventEnvelope[] => {
+    const [outcome] = writeGroup([{ decide: decideEvents, meta }]);
+    if (outcome === undefined) return [];
+    if ('error' in outcome) throw outcome.error;
+    return outcome.recorded;
   };
 
   const append = (events: readonly DomainEvent[], meta: AppendMeta): EventEnvelope[] => {
@@ -363,6 +379,7 @@ export const createSqliteEventStore = (deps: SqliteEventStoreDeps): SqliteEventS
     lastSeqOf,
     append,
     transact: write,
+    transactGroup: writeGroup,
     read,
     onAppend: (listener) => {
       listeners.add(listener);

@@ -190,6 +190,27 @@ describe('supervisor (real mosquitto)', () => {
     await waitFor('orphan gone', () => orphan.exitCode !== null || orphan.signalCode !== null);
   });
 
+  it('waits for a broker that is busy (loading a big acl_file) past the start timeout, and fails one that idles (issue 14)', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    const s = await setup(t);
+    // Mosquitto prints nothing while it loads its files, on one core (reference §3.1, §10): a
+    // stand-in spins 3 s in the same process (exec keeps the pid), then execs the real broker.
+    const busy = join(s.dir, '..', 'busy-mosquitto');
+    writeFileSync(busy, `#!/bin/bash\nend=$((SECONDS + 3))\nwhile [ $SECONDS -lt $end ]; do :; done\nexec ${bin} "$@"\n`, { mode: 0o755 });
+    const started = Date.now();
+    const sup = supervise(t, busy, s, { startTimeoutMs: 1500 });
+    await sup.start();
+    assert.ok(sup.isUp());
+    assert.ok(Date.now() - started >= 1500, 'it was given longer than the start timeout');
+    await sup.stop();
+
+    const idle = join(s.dir, '..', 'idle-mosquitto');
+    writeFileSync(idle, `#!/bin/sh\nsleep 4\nexec ${bin} "$@"\n`, { mode: 0o755 });
+    const sup2 = supervise(t, idle, s, { startTimeoutMs: 1500 });
+    await assert.rejects(sup2.start(), /without using the CPU/);
+  });
+
   it('names the broker in the pid file as soon as it is spawned: an MCM killed during the broker start leaves no unnamed orphan', async (t) => {
     const bin = requireMosquitto(t);
     if (!bin) return;

@@ -17,7 +17,7 @@ import type { HttpDeps } from '../deps.ts';
 import { setEtag } from '../etag.ts';
 import { createPageCache, pageOf, parsePageQuery, queryString } from '../pagination.ts';
 import { bodyOf, validateBody } from '../validate.ts';
-import { commandContext, idParam, reply } from './context.ts';
+import { commandContext, idParam, reply, runCommand } from './context.ts';
 import { API_PREFIX, mountRoutes, type RouteSpec } from './route-spec.ts';
 
 const BASE = '/acls';
@@ -102,13 +102,17 @@ export const registerAclRoutes = (router: Router, deps: HttpDeps): void => {
       });
     },
 
-    [`POST ${BASE}`]: [validateBody('AclRuleCreate'), (ctx) => {
+    [`POST ${BASE}`]: [validateBody('AclRuleCreate'), async (ctx) => {
       const body = bodyOf<AclRuleCreateBody>(ctx);
-      const result = handleCommand(deps, addAclRuleCommand(body), commandContext(ctx));
-      const added = result.events.find((e) => e.type === 'AclRuleAdded');
-      if (!added || added.type !== 'AclRuleAdded') throw new Error('AddAclRule recorded no AclRuleAdded event');
-      ctx.set('Location', `${API_PREFIX}${BASE}/${added.data.id}`);
-      reply(ctx, 201, aclRuleView(ruleIn(deps.store.state(), added.data.id)), result.seq);
+      // The answer is read as the rule was when it was added: a later write in the same group
+      // commit may already have changed it.
+      const { result, answer } = await runCommand(deps, addAclRuleCommand(body), ctx, (state, recorded) => {
+        const added = recorded.find((e) => e.type === 'AclRuleAdded');
+        if (!added || added.type !== 'AclRuleAdded') throw new Error('AddAclRule recorded no AclRuleAdded event');
+        return { id: added.data.id, view: aclRuleView(ruleIn(state, added.data.id)) };
+      });
+      ctx.set('Location', `${API_PREFIX}${BASE}/${answer.id}`);
+      reply(ctx, 201, answer.view, result.seq);
     }],
 
     [`POST ${BASE}/explain`]: [validateBody('ExplainRequest'), (ctx) => {

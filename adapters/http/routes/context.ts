@@ -3,8 +3,11 @@
  * and the shape of a successful response (status, ETag, body).
  */
 import type { Context } from 'koa';
-import type { CommandContext } from '../../../core/handle-command.ts';
-import type { Actor } from '../../../core/events.ts';
+import type { Command } from '../../../core/commands.ts';
+import { commandItem, commandResult, type CommandContext, type CommandResult } from '../../../core/handle-command.ts';
+import type { Actor, EventEnvelope } from '../../../core/events.ts';
+import type { BrokerConfig } from '../../../core/state.ts';
+import type { HttpDeps } from '../deps.ts';
 import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
 import { HTTP_ERROR_CODES, HttpError } from '../errors.ts';
 import { ifMatch, setEtag } from '../etag.ts';
@@ -50,4 +53,24 @@ export const reply = (ctx: Context, status: number, body: unknown, seq: number):
   ctx.status = status;
   if (status === 204) return;
   ctx.body = body;
+};
+
+/**
+ * Runs a command for a request: in the server's group commit when there is one (one fsync for
+ * the writes that arrive together, issue 14), else alone. `capture` reads the answer from the
+ * state right after this command's events are folded, before any later command of the group.
+ */
+export const runCommand = async <T>(
+  deps: HttpDeps,
+  command: Command,
+  ctx: Context,
+  capture: (state: BrokerConfig, recorded: readonly EventEnvelope[]) => T,
+): Promise<{ result: CommandResult; answer: T }> => {
+  const item = commandItem(deps, command, commandContext(ctx));
+  if (deps.commits) {
+    const done = await deps.commits.run({ ...item, capture });
+    return { result: commandResult(deps.store, done.recorded), answer: done.captured as T };
+  }
+  const recorded = deps.store.transact(item.decide, item.meta);
+  return { result: commandResult(deps.store, recorded), answer: capture(deps.store.state(), recorded) };
 };
