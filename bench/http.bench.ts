@@ -11,32 +11,14 @@
  *   node bench/http.bench.ts                  run and print (also: node bench/run.ts http)
  *   BENCH_DURATION_S=10 node bench/http.bench.ts
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { Bench, BenchResult } from './bench.ts';
-
-type AutocannonResult = {
-  requests: { average: number; total: number };
-  latency: { p50: number; p99: number; average: number };
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-};
-type AutocannonRequest = { method?: string; path?: string; headers?: Record<string, string>; body?: string; setupRequest?: (r: AutocannonRequest) => AutocannonRequest };
-type AutocannonOptions = {
-  url: string; connections: number; duration: number; pipelining?: number;
-  method?: string; headers?: Record<string, string>; body?: string; requests?: AutocannonRequest[];
-};
-const require = createRequire(import.meta.url);
-const autocannon = require('autocannon') as (opts: AutocannonOptions) => Promise<AutocannonResult>;
+import { aclRequests, compareRounds, listen, readJson, startServerChild, stopOnStdinEnd, type AutocannonResult, type Comparison, type Load } from './http-load.ts';
 
 const USERS = 1000;
 const TARGET_RATIO = 0.5;
@@ -85,9 +67,6 @@ const serve = async (): Promise<void> => {
     handleCommand(deps, { type: 'CreateMqttUser', data: { username: `device-${String(i).padStart(4, '0')}`, passwordHash: hash, description: `sensor ${i}` } }, { actor });
   }
 
-  const listen = (server: Server): Promise<string> => new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
-  });
   const mcm = createServer(createHttpApp(deps).callback());
   const mcmUrl = await listen(mcm);
 
@@ -104,10 +83,7 @@ const serve = async (): Promise<void> => {
       res.end(JSON.stringify(page));
       return;
     }
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+    void readJson(req).then((body) => {
       const now = new Date().toISOString();
       res.writeHead(201, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify({ id: nextId++, description: '', ...body, created_at: now, updated_at: now }));
@@ -116,31 +92,17 @@ const serve = async (): Promise<void> => {
   const bareUrl = await listen(bare);
 
   process.stdout.write(`${JSON.stringify({ mcm: mcmUrl, bare: bareUrl, token } satisfies Endpoints)}\n`);
-  const stop = (): void => {
+  stopOnStdinEnd(() => {
     mcm.closeAllConnections();
     bare.closeAllConnections();
     mcm.close();
     bare.close();
     db.close();
     rmSync(dataDir, { recursive: true, force: true });
-    process.exit(0);
-  };
-  process.stdin.on('end', stop);
-  process.stdin.resume();
-  process.on('SIGTERM', stop);
+  });
 };
 
 // ---------------------------------------------------------------- the load side
-
-const startServers = async (): Promise<{ child: ChildProcess; endpoints: Endpoints }> => {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), SERVE_FLAG], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const endpoints = await new Promise<Endpoints>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-    lines.once('line', (line) => resolve(JSON.parse(line) as Endpoints));
-  });
-  return { child, endpoints };
-};
 
 export type HttpBenchRow = {
   case: string;
@@ -156,49 +118,18 @@ export type HttpBenchRow = {
 
 export type HttpBenchOptions = { durationS?: number; connections?: number; log?: (line: string) => void };
 
-const aclRequests = (token: string): AutocannonRequest[] => {
-  let n = 0;
-  return [{
-    method: 'POST',
-    path: '/api/v1/acls',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    // Each rule unique: adding the same rule twice is refused (MCM_ERR_ACL_RULE_EXISTS).
-    setupRequest: (r) => ({ ...r, body: JSON.stringify({ principal: 'anonymous', topic: `bench/${process.pid}/${n++}`, access: 'read' }) }),
-  }];
-};
-
 /** Runs both cases against MCM and the bare server; resolves with one row per case. */
 export const run = async (opts: HttpBenchOptions = {}): Promise<HttpBenchRow[]> => {
   /** Seconds per side and case, split over the rounds. */
   const duration = opts.durationS ?? Number(process.env.BENCH_DURATION_S ?? 6);
   const connections = opts.connections ?? 10;
   const log = opts.log ?? (() => {});
-  const { child, endpoints } = await startServers();
+  const server = await startServerChild<Endpoints>(fileURLToPath(import.meta.url), [SERVE_FLAG]);
+  const { endpoints } = server;
   try {
     const auth = { authorization: `Bearer ${endpoints.token}` };
-    const measure = async (label: string, o: Omit<AutocannonOptions, 'connections' | 'duration'>, seconds: number): Promise<AutocannonResult> => {
-      log(`  ${label} (${seconds}s, ${connections} connections)…`);
-      return autocannon({ ...o, connections, duration: seconds });
-    };
-    /**
-     * The machine may be shared: MCM and bare alternate in ROUNDS short runs after a warm-up
-     * (JIT, connections, caches), and the round with the median ratio is reported, so a burst of
-     * outside load hits both sides instead of one.
-     */
-    const compare = async (label: string, mcmOpts: Omit<AutocannonOptions, 'connections' | 'duration'>, bareOpts: typeof mcmOpts) => {
-      await measure(`${label}: warm-up MCM`, mcmOpts, 1);
-      await measure(`${label}: warm-up bare`, bareOpts, 1);
-      const rounds: { mcm: AutocannonResult; bare: AutocannonResult; ratio: number }[] = [];
-      for (let i = 0; i < ROUNDS; i++) {
-        const mcm = await measure(`${label}: MCM, round ${i + 1}/${ROUNDS}`, mcmOpts, duration / ROUNDS);
-        const bare = await measure(`${label}: bare node:http, round ${i + 1}/${ROUNDS}`, bareOpts, duration / ROUNDS);
-        rounds.push({ mcm, bare, ratio: mcm.requests.average / bare.requests.average });
-      }
-      rounds.sort((a, b) => a.ratio - b.ratio);
-      const median = rounds[Math.floor(rounds.length / 2)]!;
-      const errors = rounds.reduce((n, r) => n + r.mcm.non2xx + r.mcm.errors + r.mcm.timeouts, 0);
-      return { ...median, errors };
-    };
+    const compare = (label: string, mcm: Load, bare: Load): Promise<Comparison<undefined>> =>
+      compareRounds({ label, mcm, bare, rounds: ROUNDS, seconds: duration / ROUNDS, connections, log });
     const row = (name: string, m: { mcm: AutocannonResult; bare: AutocannonResult; ratio: number; errors: number }, target: number | null): HttpBenchRow => ({
       case: name,
       mcm_rps: Math.round(m.mcm.requests.average),
@@ -218,8 +149,7 @@ export const run = async (opts: HttpBenchOptions = {}): Promise<HttpBenchRow[]> 
       row('POST /api/v1/acls (fsync per append)', post, null),
     ];
   } finally {
-    child.stdin?.end();
-    child.kill('SIGTERM');
+    await server.stop();
   }
 };
 
