@@ -30,14 +30,20 @@ export type Load = Omit<AutocannonOptions, 'connections' | 'duration'>;
 const require = createRequire(import.meta.url);
 export const autocannon = require('autocannon') as (opts: AutocannonOptions) => Promise<AutocannonResult>;
 
-/** POST /api/v1/acls, each request a new rule: adding the same rule twice is refused (MCM_ERR_ACL_RULE_EXISTS). */
-export const aclRequests = (token: string): AutocannonRequest[] => {
+/**
+ * POST /api/v1/acls, each request a new rule: adding the same rule twice is refused
+ * (MCM_ERR_ACL_RULE_EXISTS). `principal(n)` names the n-th request's principal.
+ */
+export const aclRequests = (token: string, principal: (n: number) => string = () => 'anonymous'): AutocannonRequest[] => {
   let n = 0;
   return [{
     method: 'POST',
     path: '/api/v1/acls',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    setupRequest: (r) => ({ ...r, body: JSON.stringify({ principal: 'anonymous', topic: `bench/${process.pid}/${n++}`, access: 'read' }) }),
+    setupRequest: (r) => {
+      const i = n++;
+      return { ...r, body: JSON.stringify({ principal: principal(i), topic: `bench/${process.pid}/${i}`, access: 'read' }) };
+    },
   }];
 };
 

@@ -6,8 +6,8 @@
  *
  * MCM runs as deployed, in a child process (this file with `--serve mcm`): startServer (event
  * log, apply loop, a real supervised mosquitto, the observer) with the HTTP API mounted as
- * `mcm server` mounts it, signed in as an admin; every request adds a distinct rule, so every
- * one is a real appended event (201). The bare server runs in a child of its own (`--serve bare`):
+ * `mcm server` mounts it, signed in as an admin, with 1,000 device users; every request adds a
+ * distinct rule for one of them, so every one is a real appended event (201). The bare server runs in a child of its own (`--serve bare`):
  * each POST parses the JSON body and does one INSERT of an event-sized row into a database
  * opened by adapters/sqlite/open-database.ts (WAL, synchronous=FULL: each commit is fsync'd),
  * then answers 201 with a small JSON body.
@@ -36,6 +36,10 @@ const CATCH_UP_TARGET_MS = 1000;
 const SECONDS = Number(process.env['BENCH_WRITES_S'] ?? 10);
 const ROUNDS = Number(process.env['BENCH_WRITES_ROUNDS'] ?? 3);
 const ADMIN = { username: 'bench', password: 'bench-password-0123' };
+/** Rules go to a fleet of device users, as they do in the field (all on `anonymous` would make one huge block). */
+const DEVICES = 1000;
+const deviceName = (n: number): string => `device-${String(n % DEVICES).padStart(4, '0')}`;
+const device = (n: number): string => `user:${deviceName(n)}`;
 
 type Endpoints = { url: string; token: string };
 
@@ -66,6 +70,12 @@ const serveMcm = async (): Promise<void> => {
   config.auth.bcrypt_cost = 4; // only the one sign-in below
   config.bootstrap_admin = { ...ADMIN };
   const server = await startServer({ config, logger: createLogger({ level: 'silent' }) });
+  // A fleet: DEVICES users, each request a rule for one of them (bench/http-load.ts).
+  const { createMosquittoHasher } = await import('../adapters/mosquitto/password-hash.ts');
+  const passwordHash = await createMosquittoHasher().hash('device-password', 101);
+  server.store.append(Array.from({ length: DEVICES }, (_, i) => ({
+    type: 'MqttUserCreated' as const, data: { username: deviceName(i), passwordHash, description: '', disabled: false },
+  })), { actor: { kind: 'system', id: 'bench' }, at: new Date().toISOString() });
   const http = await startHttp(server.deps);
   const login = await fetch(`${http.url}/api/v1/auth/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN),
@@ -148,8 +158,8 @@ const bench: Bench = {
     try {
       const result = await compareRounds<CatchUp>({
         label: 'POST /api/v1/acls',
-        mcm: { url: mcm.endpoints.url, requests: aclRequests(mcm.endpoints.token) },
-        bare: { url: bare.endpoints.url, requests: aclRequests('') },
+        mcm: { url: mcm.endpoints.url, requests: aclRequests(mcm.endpoints.token, device) },
+        bare: { url: bare.endpoints.url, requests: aclRequests('', device) },
         rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, log,
         afterMcm: async (round) => {
           const c = await catchUp(mcm.endpoints);
@@ -181,7 +191,7 @@ const bench: Bench = {
         pass,
         notes: [
           `Each server runs in its own child process; autocannon (${CONNECTIONS} connections, ${SECONDS} s a run) runs in the parent. MCM and bare alternate over ${ROUNDS} rounds after a 1 s warm-up each; the median-ratio round is reported.`,
-          'MCM: startServer + the HTTP API as `mcm server` runs them (apply loop, supervised mosquitto, observer; log level silent), an admin token; each request adds a distinct anonymous rule (a 201 and an appended event).',
+          'MCM: startServer + the HTTP API as `mcm server` runs them (apply loop, supervised mosquitto, observer; log level silent), an admin token, 1,000 device users; each request adds a distinct rule for one of them in turn (a 201 and an appended event). Writes that arrive together share one commit (adapters/sqlite/group-commit.ts).',
           'Bare: node:http, JSON body parsed, one autocommit INSERT of an event-sized row into a database opened by adapters/sqlite/open-database.ts (WAL, synchronous=FULL), 201 with a small JSON body.',
           `Catch-up: after each MCM run, GET /api/v1/apply-status polled every 10 ms until applied_seq = desired_seq; the worst round is held to ≤ ${CATCH_UP_TARGET_MS} ms. Rules accumulate over the rounds, so later rounds apply a larger acl_file.`,
         ],

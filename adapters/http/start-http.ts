@@ -19,6 +19,7 @@ export type RunningHttp = { url: string; close(): Promise<void> };
 export const buildHttpDeps = (deps: ServerDeps): HttpDeps => {
   const base = {
     store: deps.store,
+    commits: deps.commits,
     clock: deps.clock,
     config: deps.config,
     logger: deps.logger,

@@ -192,7 +192,7 @@ describe('sign-in lockout [DESIGN §9, ASVS V2.2]', () => {
     assert.equal(resolveClientIp('10.0.0.1', 'not-an-ip', ['10.0.0.1']), '10.0.0.1');
   });
 
-  it('makes an unknown username take as long as a known one (median ratio within 20%, bcrypt cost 8)', async (t) => {
+  it('makes an unknown username take as long as a known one (median ratio between 2/3 and 1.5, bcrypt cost 8)', async (t) => {
     const h = await createTestApp(t, {
       config: (c) => {
         c.auth.bcrypt_cost = 8;
@@ -214,7 +214,9 @@ describe('sign-in lockout [DESIGN §9, ASVS V2.2]', () => {
       unknown.push(performance.now() - start);
     }
     const ratio = median(unknown) / median(known);
-    assert.ok(ratio > 0.8 && ratio < 1.2, `median unknown/known = ${ratio.toFixed(3)} (${median(unknown).toFixed(1)} ms / ${median(known).toFixed(1)} ms)`);
+    // What this guards against is a path that skips the hash (ratio near 0) or runs it twice
+    // (near 2); a full parallel test run moved honest medians by more than 20% (1.22 seen).
+    assert.ok(ratio > 2 / 3 && ratio < 1.5, `median unknown/known = ${ratio.toFixed(3)} (${median(unknown).toFixed(1)} ms / ${median(known).toFixed(1)} ms)`);
   });
 });
 

@@ -10,11 +10,12 @@ import fc from 'fast-check';
 import type { Access, AclRule, Principal } from '../../core/acl-types.ts';
 import { buildAclModel, type AclModel } from '../../core/acl-model.ts';
 import { fold, type Recorded } from '../../core/evolve.ts';
+import { ev, record } from '../helpers/decider-spec.ts';
 import { put } from '../../core/evolve/records.ts';
 import { usernameProblem } from '../../core/names.ts';
 import { initialState, type BrokerConfig } from '../../core/state.ts';
 import { topicFilterProblem } from '../../core/topic-filter.ts';
-import { renderAclFile, renderAclFileFromState, stripGenerationLine } from '../../projections/acl-file.ts';
+import { renderAclFile, renderAclFileFromState, sameBesidesGeneration, stripGenerationLine } from '../../projections/acl-file.ts';
 import { checkAclFile, parseAclFile, type ParsedAcl } from '../../projections/acl-file-check.ts';
 
 const root = new URL('../../', import.meta.url);
@@ -217,5 +218,27 @@ describe('checkAclFile: $mcm is MCM\'s own [issue 12]', () => {
     assert.deepEqual(lines('user mcm-service\ntopic read $mcm/#\ntopic write $mcm/probe/42\n'), []);
     assert.deepEqual(lines('pattern write $mcm/#\n'), [1]);
     assert.deepEqual(lines('user alice\ntopic write $mcm/probe/#\ntopic readwrite $mcm/canary\ntopic read $mcmx/a\n'), [2, 3]);
+  });
+});
+
+describe('sameBesidesGeneration (issue 14: the apply compares without copying the file)', () => {
+  it('agrees with comparing stripGenerationLine of both, for any texts', () => {
+    const line = fc.oneof(
+      fc.nat(12).map((n) => `# generation ${n}`),
+      fc.nat(12).map((n) => `topic write $mcm/probe/${n}`),
+      fc.constantFrom('user a', 'topic read x', '', '# note', 'topic write $mcm/probe/', ' topic write $mcm/probe/3'),
+    );
+    const text = fc.array(line, { maxLength: 8 }).map((ls) => ls.join('\n')).chain((t) => fc.constantFrom(t, `${t}\n`));
+    fc.assert(fc.property(text, text, (a, b) => {
+      assert.equal(sameBesidesGeneration(a, b), stripGenerationLine(a) === stripGenerationLine(b), JSON.stringify([a, b]));
+    }), { numRuns: 3000 });
+  });
+
+  it('treats two renders that differ only in the generation as the same, and any rule change as different', () => {
+    const state = fold(record([ev.userCreated('alice'), ev.ruleAdded(1, 'user:alice', 'a/#', 'read')]));
+    const a = renderAclFileFromState(state, { serviceAccount: 'mcm-service', generation: 5 });
+    const b = renderAclFileFromState(state, { serviceAccount: 'mcm-service', generation: 123 });
+    assert.equal(sameBesidesGeneration(a, b), true);
+    assert.equal(sameBesidesGeneration(a, b.replace('topic read a/#', 'topic read a/+')), false);
   });
 });
