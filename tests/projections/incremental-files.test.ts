@@ -11,6 +11,7 @@ import { DomainError } from '../../core/errors.ts';
 import type { DomainEvent } from '../../core/events.ts';
 import { evolve, fold } from '../../core/evolve.ts';
 import { initialState, type BrokerConfig } from '../../core/state.ts';
+import { JOURNAL_MAX, touchesOf } from '../../core/evolve/touches.ts';
 import { renderAclFileFromState } from '../../projections/acl-file.ts';
 import { checkAclFile } from '../../projections/acl-file-check.ts';
 import { checkBlocks } from '../../projections/checked-blocks.ts';
@@ -112,6 +113,19 @@ describe('incremental render of password_file and acl_file (issue 14)', () => {
     // The same seq, different content: a cache keyed on seq alone would reuse alice's block.
     const second = fold(record([ev.userCreated('alice'), ev.ruleAdded(1, 'user:alice', 'b/#', 'write')]));
     assert.equal(renderer.render(second, second.generation).acl, full(second, second.generation).acl);
+  });
+
+  it('renders every user again when more touches came than the journal keeps', () => {
+    const state = fold(record([ev.userCreated('alice'), ev.userCreated('bob'), ev.ruleAdded(1, 'user:bob', 'b/#', 'read')]));
+    const renderer = createIncrementalRenderer({ serviceAccount: SA });
+    renderer.render(state, state.generation);
+    // Alice's first touch falls out of the journal behind a flood of touches to bob.
+    append(state, [ev.ruleAdded(2, 'user:alice', 'a/#', 'read')]);
+    for (let i = 0; i < JOURNAL_MAX / 2 + 10; i++) {
+      append(state, [ev.ruleAdded(3 + 2 * i, 'user:bob', `x/${i}`, 'read'), { type: 'AclRuleRemoved', data: { id: 3 + 2 * i } }]);
+    }
+    assert.ok(touchesOf(state).journalBase > 0, 'the journal dropped its oldest entries');
+    assert.equal(renderer.render(state, state.generation).acl, full(state, state.generation).acl);
   });
 
   it('reuses the blocks of untouched users as the same objects, and the password body when no line changed', () => {
