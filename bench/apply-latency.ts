@@ -54,9 +54,6 @@ const tempDir = (prefix: string): string => {
   return d;
 };
 
-/** The user whose rules and password the bench changes. */
-export const BENCH_SUBJECT = SUBJECT;
-
 /** Lines of a rendered file, and `user` blocks of an ACL file. */
 const lineCounts = (passwd: string, acl: string) => ({
   password_lines: passwd.split('\n').filter((l) => l !== '').length,

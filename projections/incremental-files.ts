@@ -199,4 +199,3 @@ export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: Servi
   };
 };
 
-export type IncrementalRenderer = ReturnType<typeof createIncrementalRenderer>;

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 const TICKS_PER_S = 100;
 
 /** What /proc/<pid>/stat says of `pid`: CPU time used (user + system, ms) and whether it is runnable now. */
-export const processCpu = (pid: number): { cpuMs: number; running: boolean } | null => {
+const processCpu = (pid: number): { cpuMs: number; running: boolean } | null => {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name is in parentheses and may hold spaces: fields count from after its ')'.
@@ -26,7 +26,7 @@ export const processCpu = (pid: number): { cpuMs: number; running: boolean } | n
 };
 
 /** A process counts as busy when it used at least this share of one core over the interval. */
-export const BUSY_SHARE = 0.1;
+const BUSY_SHARE = 0.1;
 
 /**
  * Samples `pid`; `busySince()` says whether it was busy since the last call: runnable right now
