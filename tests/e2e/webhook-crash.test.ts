@@ -58,6 +58,17 @@ it('SIGKILL, then a change committed by another writer: the restarted server sen
   assert.equal(hook.status, 201, JSON.stringify(hook.body));
   const createdSeq = Number(JSON.parse(hook.etag ?? '"0"'));
   await eventually('the webhook creation delivered', () => deliveredSeqs(receiver).includes(createdSeq));
+  // And recorded as delivered: a kill between the receiver's 2xx and that record is an
+  // at-least-once redelivery after the restart, not what this test is about.
+  await eventually('the delivery recorded', () => {
+    const check = new DatabaseSync(join(world.dataDir, 'mcm.db'), { readOnly: true });
+    try {
+      const rows = check.prepare("SELECT payload FROM webhook_deliveries WHERE event_type = 'event_appended' AND status = 'delivered'").all() as { payload: string }[];
+      return rows.some((r) => (JSON.parse(r.payload) as { seq: number }).seq === createdSeq);
+    } finally {
+      check.close();
+    }
+  });
 
   // 2. Killed outright: no shutdown code runs.
   first.kill('SIGKILL');
