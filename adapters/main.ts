@@ -16,6 +16,7 @@ import type { ApplyStatus } from './apply/apply-status.ts';
 import { createBrokerFiles, type FileSpec } from './apply/broker-files.ts';
 import { createPairSwitch } from './apply/pair-switch.ts';
 import { takeOver } from './apply/take-over.ts';
+import { warmUp } from './apply/warm-up.ts';
 import { createWriteIntent } from './apply/write-intent.ts';
 import type { Config } from './config/config.ts';
 import { watchFiles, type FileWatch } from './files/watch.ts';
@@ -151,8 +152,11 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
   const cleanups: (() => Promise<void> | void)[] = [() => lock.release(), () => db.close()];
   // For CLI tools run from another shell (mcm doctor): this server's effective settings, no secrets.
   cleanups.push(writeServerSettings(dataDir, config));
+  let closeHttp: (() => Promise<void>) | null = null;
   const cleanup = async (): Promise<void> => {
-    for (const c of cleanups.splice(0).reverse()) {
+    const first = closeHttp;
+    closeHttp = null;
+    for (const c of [...(first ? [first] : []), ...cleanups.splice(0).reverse()]) {
       try { await c(); } catch (e) { logger.error({ err: (e as Error).message }, 'shutdown step failed'); }
     }
   };
@@ -324,21 +328,11 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     sparkplug.start();
     cleanups.push(() => sparkplug.stop());
 
-    if (sup) {
-      applyLoop.prepare();
-      cleanups.push(() => sup.stop());
-      await sup.start();
-      sup.onStarted(({ restarts, planned }) => {
-        // A planned restart (a configuration change) is confirmed by the apply that asked for it.
-        if (restarts > 0 && planned !== true) void applyLoop.brokerRestarted();
-      });
-    }
-    cleanups.push(() => applyLoop.stop());
-    const first = await applyLoop.start();
-    logger.info({ generation: first?.generation, result: first?.result, reason: first?.reason }, 'initial apply');
-
-    // After the first apply, so the service account is in the files the broker loaded (the
-    // observer retries with backoff anyway). The supervised listener is plain loopback: no TLS.
+    let started = false;
+    let bootDone: () => void = () => {};
+    // An admin's retry waits for the first apply instead of racing it (the broker may not run yet).
+    const booted = new Promise<void>((r) => { bootDone = r; });
+    // The supervised listener is plain loopback: no TLS.
     const observation = createObservation({
       config: supervised ? { ...config, mqtt: { ...config.mqtt, tls: { ...config.mqtt.tls, enabled: false } } } : config,
       serviceAccount, bus, clock,
@@ -346,7 +340,6 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       brokerLog,
       processors: [metrics.processor, schemaValidator, sparkplug],
     });
-    await observation.start();
     observedVersion = () => parseBrokerVersion(observation.observer.stats().version);
     cleanups.push(() => observation.stop());
     // A restarted broker is up now: the observer need not sit out its backoff (up to 30 s) to
@@ -364,36 +357,10 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       processorFailures: () => Object.values(observation.observer.status().processor_failures).reduce((a, b) => a + b, 0),
     });
 
-    const watcher: FileWatch = watchFiles({
-      paths: files.specs.map((s) => s.path),
-      onChange: (p) => { void applyLoop.fileChanged(p).catch((e: Error) => logger.error({ err: e.message }, 'drift handling failed')); },
-      onError: (e) => logger.warn({ err: e.message }, 'file watcher error'),
-      ...(opts.testing?.driftSettleMs !== undefined ? { settleMs: opts.testing.driftSettleMs } : {}),
-    });
-    cleanups.push(() => watcher.close());
-    await watcher.ready;
-
-    const interval = setInterval(() => {
-      void applyLoop.checkEnforcement('periodic').catch((e: Error) => logger.error({ err: e.message }, 'enforcement check failed'));
-    }, Math.max(1, config.mosquitto.probe.interval_s) * 1000);
-    interval.unref();
-    cleanups.push(() => clearInterval(interval));
-
-    if (config.gitops.watch_dir) {
-      const gitops = watchGitopsDir({
-        dir: resolve(config.gitops.watch_dir), store, clock, serviceAccount: serviceAccount.username,
-        broker: brokerContextOf(config, brokerLineOf(brokerVersion())), brokerManaged: brokerConfigManaged(config),
-        bridgePasswordExists: (ref) => bridgePasswords.read(ref) !== null,
-        logger: logger.child({ component: 'gitops' }),
-      });
-      cleanups.push(() => gitops.close());
-      await gitops.ready;
-    }
-
     const deps: ServerDeps = {
       commits: createGroupCommit(store),
       config, logger, clock, db, store, securityLog, applyResults, secrets, mqttHasher, serviceAccount, applyLoop,
-      apply: { status: () => applyLoop.status(), retry: async () => { await applyLoop.retry(); return applyLoop.status(); } },
+      apply: { status: () => applyLoop.status(), retry: async () => { await booted; await applyLoop.retry(); return applyLoop.status(); } },
       supervisor, brokerLog, probeTarget,
       brokerConfig: supervised || externalConf ? {
         render: (c, allowAnonymous) => files.renderConf(allowAnonymous, c, true),
@@ -406,6 +373,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
         hasBridgePassword: (ref) => bridgePasswords.read(ref) !== null,
       } : null,
       readiness: () => {
+        if (!started) return { ready: false, reasons: ['starting: the broker and the first apply are not done yet'] };
         const st = applyLoop.status();
         if (st.adoption) return { ready: false, reasons: [`adoption required: ${st.adoption.message}`] };
         return st.broker.up
@@ -414,9 +382,63 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       },
       bus, metrics, schemaValidator, sparkplug, observation, lock,
     };
+    // Issue 14: the API answers (/healthz, reads, writes to the log) as soon as the log is open;
+    // /readyz says "starting" until the broker runs the first apply's files. At 100,000 users
+    // the broker's first load and the first full render take seconds.
     if (opts.http) {
       const http = await opts.http(deps);
-      cleanups.push(() => http.close());
+      // Closed first at stop: no request may reach a stopped apply loop or broker.
+      closeHttp = () => http.close();
+    }
+
+    try {
+      // Rendered in small turns, so the API keeps answering while a large state renders.
+      await warmUp(files, () => store.state());
+      if (sup) {
+        applyLoop.prepare();
+        cleanups.push(() => sup.stop());
+        await sup.start();
+        sup.onStarted(({ restarts, planned }) => {
+          // A planned restart (a configuration change) is confirmed by the apply that asked for it.
+          if (restarts > 0 && planned !== true) void applyLoop.brokerRestarted();
+        });
+      }
+      cleanups.push(() => applyLoop.stop());
+      const first = await applyLoop.start();
+      logger.info({ generation: first?.generation, result: first?.result, reason: first?.reason }, 'initial apply');
+
+      // After the first apply, so the service account is in the files the broker loaded (the
+      // observer retries with backoff anyway).
+      await observation.start();
+
+      const watcher: FileWatch = watchFiles({
+        paths: files.specs.map((s) => s.path),
+        onChange: (p) => { void applyLoop.fileChanged(p).catch((e: Error) => logger.error({ err: e.message }, 'drift handling failed')); },
+        onError: (e) => logger.warn({ err: e.message }, 'file watcher error'),
+        ...(opts.testing?.driftSettleMs !== undefined ? { settleMs: opts.testing.driftSettleMs } : {}),
+      });
+      cleanups.push(() => watcher.close());
+      await watcher.ready;
+
+      const interval = setInterval(() => {
+        void applyLoop.checkEnforcement('periodic').catch((e: Error) => logger.error({ err: e.message }, 'enforcement check failed'));
+      }, Math.max(1, config.mosquitto.probe.interval_s) * 1000);
+      interval.unref();
+      cleanups.push(() => clearInterval(interval));
+
+      if (config.gitops.watch_dir) {
+        const gitops = watchGitopsDir({
+          dir: resolve(config.gitops.watch_dir), store, clock, serviceAccount: serviceAccount.username,
+          broker: brokerContextOf(config, brokerLineOf(brokerVersion())), brokerManaged: brokerConfigManaged(config),
+          bridgePasswordExists: (ref) => bridgePasswords.read(ref) !== null,
+          logger: logger.child({ component: 'gitops' }),
+        });
+        cleanups.push(() => gitops.close());
+        await gitops.ready;
+      }
+      started = true;
+    } finally {
+      bootDone();
     }
     let stopping: Promise<void> | null = null;
     return {

@@ -74,22 +74,85 @@ export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: Servi
   let header: Block | null = null;
   let password = '';
 
+  /** A warm-up in progress: the users to render, and how far it got. */
+  let warming: { names: string[]; next: number } | null = null;
+
+  /** Makes `t` the tracker the cache follows: another state object means nothing cached is known to hold. */
+  const follow = (t: Touches): void => {
+    if (t === tracker) return;
+    // A replay, a reloaded store: start over, and read the journal from here on.
+    tracker = t;
+    renderedAt = -1;
+    journalAt = t.journalBase + t.journal.length;
+    namesAt = -1;
+    users = new Map();
+    shared = new Map();
+    anonymous = { at: -1, block: null };
+    patterns = { at: -1, block: null };
+    warming = null;
+  };
+
+  const rulesOf = (state: BrokerConfig, principal: string): AclRule[] =>
+    [...rulesByPrincipal(state.rules, principal).values()].sort((a, b) => a.id - b.id);
+
+  /** Users with the same roles and no direct rules share one list (as buildAclModel does). */
+  const sharedLines = (state: BrokerConfig, t: Touches, name: string, roles: readonly string[]): string => {
+    const key = roles.join('\u0000');
+    const hit = shared.get(key);
+    if (hit && !hit.roles.some((r) => (t.roles.get(r) ?? 0) > hit.at)) return hit.lines;
+    // No direct rules: the list depends on the roles only, whoever the user is.
+    const lines = aclLines('topic', userAclList(name, roles, (p) => rulesOf(state, p)));
+    shared.set(key, { at: state.seq, roles, lines });
+    return lines;
+  };
+
+  const entry = (state: BrokerConfig, t: Touches, name: string, user: MqttUser, old: UserEntry | undefined): UserEntry => {
+    if (user.disabled) return { pw: null, acl: null, stale: false }; // absent from both files (DESIGN §6)
+    const roles = [...user.roles].sort(compareText);
+    const direct = rulesByPrincipal(state.rules, `user:${name}`).size > 0;
+    const list: AclEntry[] | null = direct ? userAclList(name, roles, (p) => rulesOf(state, p)) : null;
+    const lines = list ? aclLines('topic', list) : sharedLines(state, t, name, roles);
+    // No block for a user without rules, except one without a password line (acl-model.ts).
+    const acl = lines !== '' || user.passwordHash === '' ? `user ${name}\n${lines}` : null;
+    const pw = user.passwordHash === '' ? null : `${name}:${user.passwordHash}\n`;
+    return { pw: same(old?.pw, pw, name), acl: same(old?.acl, acl), stale: false };
+  };
+
   return {
+    /**
+     * Renders the blocks of up to `budget` users that have none yet, so the first render of a
+     * large state can be spread over many turns of the event loop (issue 14: the API answers
+     * while the server starts). Returns the blocks made (for the checker), or null once every
+     * user has its blocks. The state may change between calls: each block reflects the state
+     * when it was made, and whatever touched its user later is in the tracker's journal, which
+     * the next render reads from where `follow` started it — so the render's output is the same
+     * as without a warm-up (property-tested).
+     */
+    warm(state: BrokerConfig, budget: number): { password: Block[]; acl: Block[] } | null {
+      const t = touchesOf(state);
+      follow(t);
+      warming ??= { names: Object.keys(state.users), next: 0 };
+      if (warming.next >= warming.names.length) return null;
+      const out = { password: [] as Block[], acl: [] as Block[] };
+      const stop = Math.min(warming.names.length, warming.next + Math.max(1, budget));
+      for (let i = warming.next; i < stop; i++) {
+        const name = warming.names[i] as string;
+        const user = Object.hasOwn(state.users, name) ? state.users[name] : undefined;
+        if (name === sa.username || user === undefined || users.has(name)) continue;
+        const e = entry(state, t, name, user, undefined);
+        users.set(name, e);
+        if (e.pw) out.password.push(e.pw);
+        if (e.acl) out.acl.push(e.acl);
+      }
+      warming.next = stop;
+      return out;
+    },
+
     render(state: BrokerConfig, generation: number): IncrementalRender {
       const t = touchesOf(state);
       const at = state.seq;
-      if (t !== tracker) {
-        // Another state object (a replay, a reloaded store): nothing cached is known to hold.
-        tracker = t;
-        renderedAt = -1;
-        namesAt = -1;
-        users = new Map();
-        shared = new Map();
-        anonymous = { at: -1, block: null };
-        patterns = { at: -1, block: null };
-      }
-      const rulesOf = (principal: string): AclRule[] =>
-        [...rulesByPrincipal(state.rules, principal).values()].sort((a, b) => a.id - b.id);
+      follow(t);
+      warming = null;
 
       if (t.roster > namesAt || journalAt < t.journalBase) {
         // Users came or went (or the journal moved past us): new chunks, every one dirty.
@@ -124,37 +187,15 @@ export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: Servi
       if (saChunk) saChunk.dirty = true; // its probe line names the generation
       renderedAt = at;
 
+      const list = (principal: string): AclRule[] => rulesOf(state, principal);
       if (t.anonymous > anonymous.at) {
-        anonymous = { at, block: same(anonymous.block, aclLines('topic', anonymousAclList(rulesOf)) || null) };
+        anonymous = { at, block: same(anonymous.block, aclLines('topic', anonymousAclList(list)) || null) };
       }
       if (t.patterns > patterns.at) {
-        patterns = { at, block: same(patterns.block, aclLines('pattern', patternAclList(rulesOf)) || null) };
+        patterns = { at, block: same(patterns.block, aclLines('pattern', patternAclList(list)) || null) };
       }
       const head = (header = same(header, aclHeader(generation)) as Block);
       const saAcl = (saBlock = same(saBlock, `user ${sa.username}\n${aclLines('topic', reduceList(serviceAccountSources(sa.username, generation)))}`) as Block);
-
-      /** Users with the same roles and no direct rules share one list (as buildAclModel does). */
-      const sharedLines = (name: string, roles: readonly string[]): string => {
-        const key = roles.join('\u0000');
-        const hit = shared.get(key);
-        if (hit && !hit.roles.some((r) => (t.roles.get(r) ?? 0) > hit.at)) return hit.lines;
-        // No direct rules: the list depends on the roles only, whoever the user is.
-        const lines = aclLines('topic', userAclList(name, roles, rulesOf));
-        shared.set(key, { at, roles, lines });
-        return lines;
-      };
-
-      const entry = (name: string, user: MqttUser, old: UserEntry | undefined): UserEntry => {
-        if (user.disabled) return { pw: null, acl: null, stale: false }; // absent from both files (DESIGN §6)
-        const roles = [...user.roles].sort(compareText);
-        const direct = rulesByPrincipal(state.rules, `user:${name}`).size > 0;
-        const list: AclEntry[] | null = direct ? userAclList(name, roles, rulesOf) : null;
-        const lines = list ? aclLines('topic', list) : sharedLines(name, roles);
-        // No block for a user without rules, except one without a password line (acl-model.ts).
-        const acl = lines !== '' || user.passwordHash === '' ? `user ${name}\n${lines}` : null;
-        const pw = user.passwordHash === '' ? null : `${name}:${user.passwordHash}\n`;
-        return { pw: same(old?.pw, pw, name), acl: same(old?.acl, acl), stale: false };
-      };
 
       let pwChanged = false;
       for (const chunk of chunks) {
@@ -168,7 +209,7 @@ export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: Servi
             continue;
           }
           let e = users.get(name);
-          if (e === undefined || e.stale) users.set(name, (e = entry(name, state.users[name] as MqttUser, e)));
+          if (e === undefined || e.stale) users.set(name, (e = entry(state, t, name, state.users[name] as MqttUser, e)));
           if (e.pw) pwBlocks.push(e.pw);
           if (e.acl) aclBlocks.push(e.acl);
         }

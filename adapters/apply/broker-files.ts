@@ -12,6 +12,7 @@ import { renderConfFragment } from '../../projections/mosquitto-conf-fragment.ts
 import { checkPasswordFile, type Problem } from '../../projections/password-file-check.ts';
 import { createIncrementalRenderer, type Block } from '../../projections/incremental-files.ts';
 import { checkBlocks } from '../../projections/checked-blocks.ts';
+import { sharedText } from './shared-text.ts';
 import type { FileOwnership } from '../mosquitto/permissions.ts';
 import { emptyBrokerConfig, type BrokerConfigModel } from '../../core/broker-config/model.ts';
 import { certificatesUsed, certPath, keyPath, type ConfSecrets } from '../../projections/mosquitto-conf-sections.ts';
@@ -59,6 +60,11 @@ export type BrokerFiles = {
   tlsDir: string | null;
   /** Every problem the broker's grammar would have with the render (reference §1.1, §2.1). */
   validate(files: RenderedFiles): string[];
+  /**
+   * Renders and checks the blocks of up to `budget` users not rendered yet (./warm-up.ts);
+   * true once every user has its blocks. The next render and validate reuse them.
+   */
+  warm(state: BrokerConfig, budget: number): boolean;
 };
 
 const digest = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -145,7 +151,7 @@ export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
   const withMarker = (body: string): { text: string; block: Block } => {
     if (marked?.body !== body) {
       const line = `${PASSWORD_MARKER_PREFIX}${sha256(body).slice(0, 16)}:${opts.serviceAccount.passwordHash}\n`;
-      marked = { body, text: `${body}${line}`, block: { text: line, ok: false, key: line.slice(0, line.indexOf(':')) } };
+      marked = { body, text: sharedText('password_file', `${body}${line}`), block: { text: line, ok: false, key: line.slice(0, line.indexOf(':')) } };
     }
     return marked;
   };
@@ -161,10 +167,11 @@ export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
     render(state, generation) {
       const r = renderer.render(state, generation);
       const pw = withMarker(r.password);
-      last = { password: pw.text, passwordBlocks: [...r.passwordBlocks, pw.block], acl: r.acl, aclBlocks: r.aclBlocks };
+      const acl = sharedText('acl_file', r.acl);
+      last = { password: pw.text, passwordBlocks: [...r.passwordBlocks, pw.block], acl, aclBlocks: r.aclBlocks };
       const files: RenderedFiles = new Map();
       files.set('password_file', pw.text);
-      files.set('acl_file', r.acl);
+      files.set('acl_file', acl);
       const conf = renderConf(state.settings.allowAnonymous, state.brokerConfig ?? emptyBrokerConfig());
       if (conf !== null) files.set('mosquitto_conf', conf);
       return files;
@@ -182,6 +189,14 @@ export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
         if (key && pem.key !== null) out.push({ path: keyPath(secrets, name), content: pem.key, secret: true });
         return out;
       });
+    },
+    warm(state, budget) {
+      const made = renderer.warm(state, budget);
+      if (made === null) return true;
+      // The verdicts too: what the quick check passes is marked ok, anything else is left for validate.
+      if (made.password.length) checkBlocks({ text: made.password.map((b) => b.text).join(''), blocks: made.password, separator: '', checker: checkPasswordFile });
+      if (made.acl.length) checkBlocks({ text: made.acl.map((b) => b.text).join('\n'), blocks: made.acl, separator: '\n', checker: checkAclFile });
+      return false;
     },
     validate(files) {
       const pw = files.get('password_file');

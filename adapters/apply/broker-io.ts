@@ -10,6 +10,7 @@ import { fileSha256, keepOriginal, PRE_MCM_SUFFIX, readTextOrNull, writeRendered
 import type { FileName, FileSpec } from './broker-files.ts';
 import type { ApplyLoopDeps } from './apply-loop.ts';
 import type { Files } from './good-files.ts';
+import { sharedText } from './shared-text.ts';
 import { createWriteIntent } from './write-intent.ts';
 
 /**
@@ -50,12 +51,14 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
       return null;
     }
   };
-  const readKnown = (path: string): string | null => {
+  const readKnown = (spec: FileSpec): string | null => {
+    const { path } = spec;
     // Signed before reading: a change during the read moves the signature again.
     const sig = signature(path);
     const hit = seen.get(path);
     if (sig !== null && hit?.sig === sig) return hit.text;
-    const text = readTextOrNull(path);
+    const read = readTextOrNull(path);
+    const text = read === null ? null : sharedText(spec.name, read);
     if (sig !== null && text !== null) seen.set(path, { sig, text });
     else seen.delete(path);
     return text;
@@ -69,7 +72,7 @@ export const createBrokerIo = (deps: ApplyLoopDeps) => {
       else seen.delete(spec.path);
     }
   };
-  const readDisk = (): Map<FileName, string | null> => new Map(files.specs.map((s) => [s.name, readKnown(s.path)]));
+  const readDisk = (): Map<FileName, string | null> => new Map(files.specs.map((s) => [s.name, readKnown(s)]));
   /** What is on disk after writing `todo` over `disk`. */
   const after = (disk: ReadonlyMap<FileName, string | null>, todo: readonly { spec: FileSpec; content: string }[]): Map<FileName, string | null> => {
     const m = new Map(disk);

@@ -7,7 +7,8 @@
 import type { BrokerConfig } from '../../core/state.ts';
 import { emptyBrokerConfig, type BrokerConfigModel } from '../../core/broker-config/model.ts';
 import type { ApplyResultKind, ApplyResults, GoodFile } from '../sqlite/apply-results.ts';
-import { aclGeneration, confAllowsAnonymous, sha256, type BrokerFiles, type FileName } from './broker-files.ts';
+import { aclGeneration, confAllowsAnonymous, FILE_NAMES, sha256, type BrokerFiles, type FileName } from './broker-files.ts';
+import { sharedText } from './shared-text.ts';
 
 export type Files = ReadonlyMap<FileName, string>;
 
@@ -49,8 +50,17 @@ export const createGoodFiles = (deps: Readonly<{ files: BrokerFiles; results: Ap
   let stored: Map<string, GoodFile> | null = null;
   let cache: Good | null = null;
 
+  /** The stored rows, each file's text shared with the render and the disk read (./shared-text.ts). */
+  const storedRows = (): Map<string, GoodFile> => {
+    const rows = results.lastGoodFiles();
+    for (const [name, f] of rows) {
+      if ((FILE_NAMES as readonly string[]).includes(name)) rows.set(name, { ...f, content: sharedText(name as FileName, f.content) });
+    }
+    return rows;
+  };
+
   const load = (): Good => {
-    stored ??= results.lastGoodFiles();
+    stored ??= storedRows();
     const allowAnonymous = confAllowsAnonymous(stored.get('mosquitto_conf')?.content) ?? deps.state().settings.allowAnonymous;
     if (cache && cache.allowAnonymous === allowAnonymous) return cache;
     const config = goodConfig(stored);
@@ -75,7 +85,7 @@ export const createGoodFiles = (deps: Readonly<{ files: BrokerFiles; results: Ap
       (content === good.files.get(name) || (name === 'mosquitto_conf' && content === good.stored.get(name)?.content)),
     record({ generation, result, onDisk, config, latencyMs, reason, at }) {
       const writtenGen = aclGeneration(onDisk.get('acl_file')) ?? generation;
-      stored ??= results.lastGoodFiles();
+      stored ??= storedRows();
       const current = stored;
       const rows = new Map<string, string>(onDisk);
       const conf = onDisk.get('mosquitto_conf');

@@ -55,7 +55,7 @@ type RouteTally = { cases: number; handled: number; ok2xx: number; statuses: Rec
 
 /** The OpenAPI operation of a route: its JSON request body schema and query parameter names. */
 const operationOf = (route: MountedRoute): OperationInfo => {
-  const doc = openApiDocument as { paths?: Record<string, Record<string, unknown>>; components?: { parameters?: Record<string, { name: string; in: string }> } };
+  const doc = openApiDocument() as { paths?: Record<string, Record<string, unknown>>; components?: { parameters?: Record<string, { name: string; in: string }> } };
   const op = doc.paths?.[route.path]?.[route.method.toLowerCase()] as
     | { requestBody?: { content?: Record<string, { schema?: JsonSchema }> }; parameters?: ({ $ref?: string; name?: string; in?: string })[] }
     | undefined;
@@ -138,7 +138,7 @@ export const fuzzApi = async (options: FuzzApiOptions): Promise<ReliabilityFigur
   try {
     const app = await startFuzzApp(cleanups);
     const routes = allRoutes();
-    const components = ((openApiDocument as { components?: { schemas?: SchemaIndex } }).components?.schemas ?? {});
+    const components = ((openApiDocument() as { components?: { schemas?: SchemaIndex } }).components?.schemas ?? {});
     const arb = fc.oneof(...routes.map((r) => caseArb(r, operationOf(r), components)));
     const tallies = new Map<string, RouteTally>(routes.map((r) => [`${r.method} ${r.url}`, { cases: 0, handled: 0, ok2xx: 0, statuses: {} }]));
     const statuses: Record<string, number> = {};

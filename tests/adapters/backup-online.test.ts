@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { readServiceAccount } from '../../adapters/backup/read-service-account.ts';
 import { backupCommand } from '../../adapters/cli/commands/backup.ts';
 import { eventsCommand } from '../../adapters/cli/commands/events.ts';
-import { runCli } from '../../adapters/cli/main.ts';
+import { runCli } from '../../adapters/cli/run-cli.ts';
 import { createMosquittoHasher } from '../../adapters/mosquitto/password-hash.ts';
 import { loadServiceAccount } from '../../adapters/mosquitto/service-account.ts';
 import { createSecretStore } from '../../adapters/secrets/secret-store.ts';

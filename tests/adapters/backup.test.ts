@@ -8,7 +8,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { DomainEvent } from '../../core/events.ts';
 import { backupCommand } from '../../adapters/cli/commands/backup.ts';
 import { eventsCommand } from '../../adapters/cli/commands/events.ts';
-import { runCli } from '../../adapters/cli/main.ts';
+import { runCli } from '../../adapters/cli/run-cli.ts';
 import { createBackup } from '../../adapters/backup/create-backup.ts';
 import { restoreBackup } from '../../adapters/backup/restore-backup.ts';
 import { createTarWriter, readTarEntries, readTarEntry, type TarWriter } from '../../adapters/backup/tar.ts';

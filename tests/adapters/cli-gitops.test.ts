@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Recorded } from '../../core/evolve.ts';
 import type { EventEnvelope } from '../../core/events.ts';
 import { createApplyCommand } from '../../adapters/cli/commands/apply.ts';
-import { runCli } from '../../adapters/cli/main.ts';
+import { runCli } from '../../adapters/cli/run-cli.ts';
 import { createSqliteEventStore } from '../../adapters/sqlite/event-store.ts';
 import { openDatabase } from '../../adapters/sqlite/open-database.ts';
 import { HASH_A, HASH_B } from '../helpers/decider-spec.ts';

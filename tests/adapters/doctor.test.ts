@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { doctorCommand } from '../../adapters/cli/commands/doctor.ts';
-import { runCli } from '../../adapters/cli/main.ts';
+import { runCli } from '../../adapters/cli/run-cli.ts';
 import type { CheckResult } from '../../adapters/doctor/check-result.ts';
 import { createMosquittoHasher } from '../../adapters/mosquitto/password-hash.ts';
 import { loadServiceAccount } from '../../adapters/mosquitto/service-account.ts';

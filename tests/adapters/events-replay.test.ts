@@ -5,7 +5,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { DomainEvent } from '../../core/events.ts';
 import { fold } from '../../core/evolve.ts';
 import { eventsCommand } from '../../adapters/cli/commands/events.ts';
-import { runCli } from '../../adapters/cli/main.ts';
+import { runCli } from '../../adapters/cli/run-cli.ts';
 import { createMosquittoHasher } from '../../adapters/mosquitto/password-hash.ts';
 import { loadServiceAccount } from '../../adapters/mosquitto/service-account.ts';
 import { createSecretStore } from '../../adapters/secrets/secret-store.ts';

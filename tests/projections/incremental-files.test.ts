@@ -105,6 +105,59 @@ describe('incremental render of password_file and acl_file (issue 14)', () => {
     ), { numRuns: 500 });
   });
 
+  it('equals the full render when warm-ups of any budget are interleaved with the commands (issue 14: start-up)', () => {
+    fc.assert(fc.property(
+      fc.array(fc.tuple(commandArb, fc.constantFrom('none', 'render', 'warm'), fc.integer({ min: 1, max: 3 })), { maxLength: 40 }),
+      fc.boolean(),
+      (steps, warmFirst) => {
+        const state = initialState();
+        for (const command of PRELUDE) run(state, command);
+        const renderer = createIncrementalRenderer({ serviceAccount: SA });
+        // The server's start-up: warm before anything was rendered, while commands keep coming.
+        if (warmFirst) renderer.warm(state, 1);
+        for (const [command, action, budget] of steps) {
+          run(state, command);
+          if (action === 'warm') {
+            const made = renderer.warm(state, budget);
+            if (made) assert.ok(made.password.length + made.acl.length <= 2 * budget, 'at most `budget` users per call');
+            continue;
+          }
+          if (action !== 'render') continue;
+          const got = renderer.render(state, state.generation);
+          const want = full(state, state.generation);
+          assert.equal(got.password, want.password);
+          assert.equal(got.acl, want.acl);
+        }
+        while (renderer.warm(state, 2) !== null) { /* to the end */ }
+        const last = renderer.render(state, state.generation);
+        assert.equal(last.password, full(state, state.generation).password);
+        assert.equal(last.acl, full(state, state.generation).acl);
+      },
+    ), { numRuns: 500 });
+  });
+
+  it('reuses the blocks a warm-up made, as the same objects', () => {
+    const state = fold(record([ev.userCreated('alice'), ev.userCreated('bob'), ev.ruleAdded(1, 'user:alice', 'a/#', 'read')]));
+    const renderer = createIncrementalRenderer({ serviceAccount: SA });
+    const made: Block[] = [];
+    for (let m = renderer.warm(state, 1); m !== null; m = renderer.warm(state, 1)) made.push(...m.password, ...m.acl);
+    assert.equal(made.length, 3, "alice's two blocks and bob's password line");
+    const r = renderer.render(state, state.generation);
+    for (const b of made) assert.ok(r.passwordBlocks.includes(b) || r.aclBlocks.includes(b), `${b.text.trim()} reused`);
+  });
+
+  it('reads the touches made during a warm-up of another state object, however far the old one was', () => {
+    const renderer = createIncrementalRenderer({ serviceAccount: SA });
+    const old = fold(record([ev.userCreated('alice'), ev.userCreated('bob')]));
+    renderer.render(old, old.generation);
+    for (let i = 1; i <= 20; i++) append(old, [ev.ruleAdded(i, 'user:bob', `x/${i}`, 'read')]);
+    renderer.render(old, old.generation); // the renderer has read 20 journal entries of `old`
+    const state = fold(record([ev.userCreated('alice'), ev.userCreated('bob')]));
+    renderer.warm(state, 5);
+    append(state, [ev.ruleAdded(1, 'user:alice', 'a/#', 'read')]); // alice's block was warmed without it
+    assert.equal(renderer.render(state, state.generation).acl, full(state, state.generation).acl);
+  });
+
   it('renders everything afresh for another state object (a replay, a reloaded store)', () => {
     const events = record([ev.userCreated('alice'), ev.ruleAdded(1, 'user:alice', 'a/#', 'read')]);
     const renderer = createIncrementalRenderer({ serviceAccount: SA });

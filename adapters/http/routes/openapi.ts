@@ -12,12 +12,12 @@ export const routes: readonly RouteSpec[] = [
 ];
 
 export const registerOpenApiRoutes = (router: Router, _deps: HttpDeps): void => {
-  // Serialised once: the document never changes while the process runs.
-  const json = JSON.stringify(openApiDocument);
+  // Serialised once, on first request: the document never changes while the process runs.
+  let json: string | null = null;
   mountRoutes(router, routes, {
     'GET /openapi.json': (ctx) => {
       ctx.type = 'application/json';
-      ctx.body = json;
+      ctx.body = (json ??= JSON.stringify(openApiDocument()));
     },
   });
 };
