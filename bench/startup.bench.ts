@@ -97,7 +97,9 @@ const bench: Bench = {
       const serverMs = served.length === restarts.length ? median(served) : NaN;
       const readyMs = median(restarts.map((r) => r.readyz_ms ?? NaN));
       const storeMet = storeMs <= TARGET_MS && storeMs / bareMs <= TARGET_RATIO;
-      const serverMet = serverMs <= TARGET_MS && serverMs / bareWall <= TARGET_RATIO;
+      const serverInTime = serverMs <= TARGET_MS;
+      const serverInRatio = serverMs / bareWall <= TARGET_RATIO;
+      const serverMet = serverInTime && serverInRatio;
       const rssMet = first.rss_mib !== null && first.rss_mib <= TARGET_RSS_MIB;
       const table: BenchTable = {
         columns: ['step (median of runs)', 'ms', 'bare baseline ms', '× bare', 'RSS MiB', 'target'],
@@ -108,7 +110,7 @@ const bench: Bench = {
             `≤ ${TARGET_MS} ms, ≤ ${TARGET_RATIO}×: ${storeMet ? 'met' : 'MISSED'}`],
           ['store, whole process (spawn → state)', ms(storeWall), ms(bareWall), ratio(storeWall, bareWall), '—', '—'],
           ['mcm server (external, reload none): spawn → /healthz 200', ms(serverMs), ms(bareWall), ratio(serverMs, bareWall), '—',
-            `≤ ${TARGET_MS} ms, ≤ ${TARGET_RATIO}×: ${serverMet ? 'met' : 'MISSED'}`],
+            `≤ ${TARGET_MS} ms: ${serverInTime ? 'met' : 'MISSED'}; ≤ ${TARGET_RATIO}×: ${serverInRatio ? 'met' : 'MISSED'}`],
           ['… spawn → /readyz 200', ms(readyMs), ms(bareWall), ratio(readyMs, bareWall), '—', '—'],
           ['… first start (renders + writes both files): → /healthz 200', ms(first.healthz_ms), '—', '—', '—', '—'],
           [`… idle ${SETTLE_MS / 1000} s after the first start: VmRSS (VmHWM; V8 heap used / total)`, '—', '—', '—',
@@ -132,7 +134,7 @@ const bench: Bench = {
           'External mode with reload strategy none: the start does everything but reload a broker. RSS from /proc/<pid>/status; the heap from GET /metrics.',
           ...(supervised ? [supervised.healthz_ms === null
             ? `Supervised: the server did not start: ${supervised.failure ?? ''} (mosquitto 2.0 loads a 100,000-user acl_file in about a minute; the supervisor waits 10 s).`
-            : `Supervised: /healthz after ${ms(supervised.healthz_ms)} ms, /readyz after ${ms(supervised.readyz_ms)} ms.`] : []),
+            : `Supervised: /healthz after ${ms(supervised.healthz_ms)} ms; /readyz ${supervised.readyz_ms === null ? 'not within the 30 s this run waits (mosquitto loads a 100,000-user acl_file for about half a minute)' : `after ${ms(supervised.readyz_ms)} ms`}.`] : []),
         ],
       };
     } finally {
