@@ -5,7 +5,7 @@
  * VmRSS/VmHWM from /proc/<pid>/status and the V8 heap from `/metrics` (prom-client's defaults).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../tests/helpers/ports.ts';
@@ -50,6 +50,18 @@ const procMiB = (pid: number, field: string): number | null => {
 const metricMiB = (text: string, name: string): number | null => {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text);
   return m ? Number(m[1]) / 2 ** 20 : null;
+};
+
+/**
+ * Processes started for `dataDir` that outlived the server: a supervised mosquitto still loading
+ * its 100,000-user acl_file when the server was killed (its stop waits for the start to finish).
+ */
+const stopLeftovers = (dataDir: string): void => {
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.startsWith(dataDir))) process.kill(Number(pid), 'SIGKILL');
+    } catch { /* gone, or not ours to read */ }
+  }
 };
 
 export type ServerOptions = Readonly<{ dataDir: string; mode: 'supervised' | 'external'; settleMs: number; timeoutMs: number }>;
@@ -100,5 +112,6 @@ export const runServer = async (opts: ServerOptions): Promise<ServerRun> => {
       await exit;
       clearTimeout(killer);
     }
+    stopLeftovers(opts.dataDir);
   }
 };

@@ -27,7 +27,11 @@ export const watchFiles = (opts: WatchOptions): FileWatch => {
   const watcher: FSWatcher = watch(dirs, {
     depth: 0,
     ignoreInitial: true,
-    persistent: true,
+    // Not persistent: the watch must never be what keeps a stopping process alive. chokidar can
+    // leave a watch on a parent directory behind when the watched one is removed around close()
+    // (seen as a test process that never exited, holding an fs watch on /tmp); the server is kept
+    // alive by its HTTP listener, not by this.
+    persistent: false,
     // Our own temp files come and go on every write; they are never a target.
     ignored: (p: string) => isTempName(basename(p)),
     atomic: false,

@@ -117,7 +117,7 @@ export const watchGitopsDir = (opts: GitopsWatchOptions): GitopsWatch => {
   const watcher: FSWatcher = watch(dir, {
     depth: 0,
     ignoreInitial: true,
-    persistent: true,
+    persistent: false, // never what keeps a stopping process alive (see adapters/files/watch.ts)
     ignored: (p: string) => p !== dir && basename(p).startsWith('.'),
   });
   watcher.on('add', schedule);

@@ -136,7 +136,7 @@ export const followFile = (opts: FollowOptions): FileFollower => {
         partial = '';
         skipFirst = false;
       }
-      watcher = watch(dirname(path), { depth: 0, ignoreInitial: true, persistent: true, atomic: false });
+      watcher = watch(dirname(path), { depth: 0, ignoreInitial: true, persistent: false, atomic: false });
       const onEvent = (p: string): void => { if (resolve(p) === path) void check(); };
       watcher.on('add', onEvent);
       watcher.on('change', onEvent);

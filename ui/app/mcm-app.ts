@@ -32,14 +32,20 @@ export class McmApp extends LitElement {
     .dot.open { background: var(--ok); }
     .dot.connecting { background: var(--warn); }
     .notice { position: fixed; right: 1rem; bottom: 1rem; max-width: 26rem; z-index: 10; }
+    .menu-toggle { display: none; }
+    /* Narrow screens (issue 16): the navigation folds into a menu button above the page. */
     @media (max-width: 760px) {
-      .layout { grid-template-columns: 1fr; }
-      nav { border-right: none; border-bottom: 1px solid var(--border); }
-      nav ul { flex-direction: row; flex-wrap: wrap; }
+      .layout { grid-template-columns: minmax(0, 1fr); }
+      nav { border-right: none; border-bottom: 1px solid var(--border); padding: .4rem .75rem; }
+      .menu-toggle { display: inline-block; }
+      nav ul { display: none; margin-top: .4rem; }
+      nav.open ul { display: flex; }
     }
   `];
 
-  static override properties = { session: { state: true }, path: { state: true }, reason: { state: true }, notice: { state: true }, liveState: { state: true } };
+  static override properties = { session: { state: true }, path: { state: true }, reason: { state: true }, notice: { state: true }, liveState: { state: true }, menuOpen: { state: true } };
+  /** Narrow screens: whether the navigation menu is unfolded. */
+  declare menuOpen: boolean;
   declare session: SessionData | null;
   declare path: string;
   declare reason: string;
@@ -56,6 +62,7 @@ export class McmApp extends LitElement {
     this.reason = '';
     this.notice = null;
     this.liveState = 'closed';
+    this.menuOpen = false;
     const saved = window.localStorage.getItem(THEME_KEY);
     if (saved === 'light' || saved === 'dark') document.documentElement.dataset['theme'] = saved;
   }
@@ -96,6 +103,7 @@ export class McmApp extends LitElement {
       window.dispatchEvent(new PopStateEvent('popstate'));
     }
     this.path = window.location.pathname;
+    this.menuOpen = false; // a page was chosen: fold the narrow screen's menu again
     window.scrollTo(0, 0);
   }
 
@@ -147,8 +155,10 @@ export class McmApp extends LitElement {
         <button type="button" @click=${() => this.logout()}>Sign out</button>
       </header>
       <div class="layout">
-        <nav aria-label="Main" @click=${(e: MouseEvent) => this.onNavClick(e)}>
-          <ul>
+        <nav aria-label="Main" class=${this.menuOpen ? 'open' : ''} @click=${(e: MouseEvent) => this.onNavClick(e)}>
+          <button type="button" class="menu-toggle" aria-controls="main-nav-list" aria-expanded=${this.menuOpen ? 'true' : 'false'}
+            @click=${() => { this.menuOpen = !this.menuOpen; }}>Menu${current ? html` · ${routeFor(current)?.label}` : ''}</button>
+          <ul id="main-nav-list">
             ${UI_ROUTES.filter((r) => roleAtLeast(user.role, r.minRole)).map((r) => html`<li><a href=${r.path} aria-current=${r.path === current ? 'page' : 'false'}>${r.label}</a></li>`)}
           </ul>
         </nav>

@@ -3,7 +3,8 @@
  * reactive properties are declared with `static properties` and `declare` fields (no decorators:
  * with class fields defined by the language they would shadow Lit's accessors).
  */
-import { LitElement } from 'lit';
+import { LitElement, type PropertyValues } from 'lit';
+import { labelCells } from './label-cells.ts';
 import type { Services } from './services.ts';
 import { shared } from '../styles/theme.ts';
 
@@ -11,6 +12,12 @@ export class McmScreen extends LitElement {
   static override styles = [shared];
   static override properties = { services: { attribute: false } };
   declare services: Services;
+
+  /** Every render: table cells named after their column, for the stacked layout of narrow screens. */
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    labelCells(this.renderRoot);
+  }
 
   /** The message of an error for a banner: ApiError messages are written for people. */
   protected errorText(err: unknown): string {

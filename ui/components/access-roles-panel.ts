@@ -11,6 +11,7 @@ import { roleNameProblem, rowsFromRules, rowsValid, type Role, type RoleDetail, 
 import type { AccessChange } from './access-rules-panel.ts';
 import { confirmDialog } from './mcm-confirm.ts';
 import './access-rule-rows.ts';
+import { longText } from '../app/long-text.ts';
 
 type Open = { name: string; description: string; rows: RuleRow[]; loaded: boolean };
 
@@ -174,7 +175,7 @@ export class AccessRolesPanel extends McmScreen {
             const isOpen = this.open?.name === r.name;
             return html`<tr data-role=${r.name}>
                 <td><strong>${r.name}</strong></td>
-                <td>${r.description || html`<span class="muted">—</span>`}</td>
+                <td>${r.description ? longText(r.description) : html`<span class="muted">—</span>`}</td>
                 <td>${r.rule_count}</td>
                 <td><span class="names">${r.users.length === 0 ? html`<span class="muted">nobody</span>` : r.users.map((u) => html`<span class="badge">${u}</span>`)}</span></td>
                 <td class="actions-cell"><div class="actions">

@@ -13,6 +13,7 @@ import {
 } from '../data/access-model.ts';
 import { confirmDialog } from './mcm-confirm.ts';
 import { topicField, topicFieldStyles } from './access-topic-field.ts';
+import { longText } from '../app/long-text.ts';
 
 export type AccessChange = { seq: number | null; what: string };
 type Editing = { id: number; topic: string; access: string; description: string };
@@ -192,7 +193,7 @@ export class AccessRulesPanel extends McmScreen {
         <td>${r.principal}${kind === 'anonymous' && this.allowAnonymous === false ? html` <span class="badge warn" title="anonymous access is off">inactive</span>` : ''}</td>
         <td class="topic">${r.topic}</td>
         <td><span class="badge ${r.access === 'deny' ? 'error' : ''}">${r.access}</span></td>
-        <td>${r.description || html`<span class="muted">—</span>`}</td>
+        <td>${r.description ? longText(r.description) : html`<span class="muted">—</span>`}</td>
         ${write ? html`<td class="actions-cell"><div class="actions">
           <button type="button" aria-expanded=${editing ? 'true' : 'false'} aria-label="Edit rule ${r.id}" @click=${() => { this.editing = editing ? null : { id: r.id, topic: r.topic, access: r.access, description: r.description }; }}>Edit</button>
           <button type="button" class="danger" aria-label="Delete rule ${r.id}" ?disabled=${this.busy} @click=${() => this.deleteRule(r)}>Delete</button>

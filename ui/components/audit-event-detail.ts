@@ -5,7 +5,8 @@
  * Before/after: see inStateView in ui/data/audit-model.ts for why it comes from two server folds.
  * Fires `time-travel` ({seq}) when the user asks for the whole state at a seq.
  */
-import { css, html, LitElement, nothing } from 'lit';
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { labelCells } from '../app/label-cells.ts';
 import type { ApiClient } from '../data/api-client.ts';
 import {
   actorLabel, adoptionWording, ENTITY_LABELS, entityInState, entityOf, fieldDiff, inStateView, isGenerationLine, lineDiff, userRules,
@@ -167,6 +168,12 @@ export class McmAuditDetail extends LitElement {
           <td>${e.seq}${e.seq === row.seq ? html` <span class="sr-only">(this event)</span>` : nothing}</td><td>${formatTime(e.at)}</td><td>${e.type}</td><td>${actorLabel(e.actor)}</td></tr>`)}</tbody>
       </table></div>
       ${this.historyNext ? html`<button type="button" @click=${() => this.loadHistory(row, this.historyNext ?? undefined)}>Load more of this history</button>` : nothing}`;
+  }
+
+  /** Table cells named after their column, for the stacked layout of narrow screens. */
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    labelCells(this.renderRoot);
   }
 
   override render() {

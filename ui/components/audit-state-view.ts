@@ -3,9 +3,11 @@
  * MQTT users, roles, ACL rules, schemas, broker settings and the two rendered broker files
  * (password hashes redacted by the server). Long lists are cut at ROW_CAP rows, with a note.
  */
-import { css, html, LitElement, nothing } from 'lit';
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { labelCells } from '../app/label-cells.ts';
 import type { StateView } from '../data/audit-model.ts';
 import { shared } from '../styles/theme.ts';
+import { longText } from '../app/long-text.ts';
 
 const ROW_CAP = 500;
 
@@ -31,6 +33,12 @@ export class McmAuditState extends LitElement {
     return html`${shown.map(row)}${items.length > ROW_CAP ? html`<tr><td colspan="5" class="muted">… ${items.length - ROW_CAP} more ${what} not shown here (the rendered file below has all of them).</td></tr>` : nothing}`;
   }
 
+  /** Table cells named after their column, for the stacked layout of narrow screens. */
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    labelCells(this.renderRoot);
+  }
+
   override render() {
     const s = this.state;
     if (!s) return nothing;
@@ -51,7 +59,7 @@ export class McmAuditState extends LitElement {
           <tbody>
             ${s.users.length === 0 ? html`<tr><td colspan="4" class="muted">No MQTT users at this seq.</td></tr>` : this.cap(s.users, 'users', (u) => html`
               <tr><td class="mono">${u.username}</td><td>${u.roles.join(', ') || html`<span class="muted">none</span>`}</td>
-              <td>${u.disabled ? html`<span class="badge warn">disabled</span>` : html`<span class="badge ok">enabled</span>`}</td><td>${u.description}</td></tr>`)}
+              <td>${u.disabled ? html`<span class="badge warn">disabled</span>` : html`<span class="badge ok">enabled</span>`}</td><td>${longText(u.description)}</td></tr>`)}
           </tbody>
         </table></div>
       </section>
@@ -61,7 +69,7 @@ export class McmAuditState extends LitElement {
           <thead><tr><th scope="col">Id</th><th scope="col">Principal</th><th scope="col">Topic</th><th scope="col">Access</th><th scope="col">Description</th></tr></thead>
           <tbody>
             ${s.rules.length === 0 ? html`<tr><td colspan="5" class="muted">No ACL rules at this seq.</td></tr>` : this.cap(s.rules, 'rules', (r) => html`
-              <tr><td>${r.id}</td><td class="mono">${r.principal}</td><td class="mono">${r.topic}</td><td>${r.access}</td><td>${r.description}</td></tr>`)}
+              <tr><td>${r.id}</td><td class="mono">${r.principal}</td><td class="mono">${r.topic}</td><td>${r.access}</td><td>${longText(r.description)}</td></tr>`)}
           </tbody>
         </table></div>
       </section>
@@ -69,7 +77,7 @@ export class McmAuditState extends LitElement {
         <div class="table-wrap"><table>
           <caption>Roles</caption>
           <thead><tr><th scope="col">Name</th><th scope="col">Granted to</th><th scope="col">Rules</th><th scope="col">Description</th></tr></thead>
-          <tbody>${this.cap(s.roles, 'roles', (r) => html`<tr><td class="mono">${r.name}</td><td>${r.users.join(', ') || html`<span class="muted">nobody</span>`}</td><td>${r.rule_count}</td><td>${r.description}</td></tr>`)}</tbody>
+          <tbody>${this.cap(s.roles, 'roles', (r) => html`<tr><td class="mono">${r.name}</td><td>${r.users.join(', ') || html`<span class="muted">nobody</span>`}</td><td>${r.rule_count}</td><td>${longText(r.description)}</td></tr>`)}</tbody>
         </table></div>
       </section>` : nothing}
       ${s.schemas.length > 0 ? html`<section aria-label="JSON schemas at this seq">

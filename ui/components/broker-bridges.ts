@@ -4,7 +4,8 @@
  * and with the last preview's problems; an add/edit form with a topic line editor. Edits go to
  * the draft: `bridge-saved` {bridge, replacing} and `bridge-removed` {name}.
  */
-import { html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { labelCells } from '../app/label-cells.ts';
 import { bridgeForm, bridgeFromForm, emptyTopicRow, topicText, type BridgeForm, type Problems, type TopicRow } from '../data/broker-forms.ts';
 import { passwordState, removedNames, rowProblems, rowState, type BridgeDraft, type CertificateView, type FieldProblem } from '../data/broker-model.ts';
 import { certificateChoices } from '../data/certificate-model.ts';
@@ -176,6 +177,12 @@ export class BrokerBridges extends LitElement {
         </div></td>` : nothing}
       </tr>
       ${rowP.length > 0 ? html`<tr class="row-problem"><td colspan="7" data-label="">${rowP.map(([, m]) => html`<p class="field-problem" role="alert">${m}</p>`)}</td></tr>` : nothing}`;
+  }
+
+  /** Table cells named after their column, for the stacked layout of narrow screens. */
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    labelCells(this.renderRoot);
   }
 
   override render() {

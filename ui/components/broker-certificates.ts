@@ -5,7 +5,8 @@
  * remove unused ones. Certificates are not part of the draft: each upload or removal is its own
  * change, then `certificates-changed` asks the screen to read them again.
  */
-import { html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { labelCells } from '../app/label-cells.ts';
 import type { Services } from '../app/services.ts';
 import type { CertificateView } from '../data/broker-model.ts';
 import {
@@ -149,6 +150,12 @@ export class BrokerCertificates extends LitElement {
       ${admin ? html`<td data-label=""><button type="button" class="danger" aria-label="Remove certificate ${c.name}" ?disabled=${this.busy || c.uses.length > 0}
         title=${c.uses.length > 0 ? `in use by ${c.uses.join(', ')}` : ''} @click=${() => this.removeOne(c)}>Remove</button></td>` : nothing}
     </tr>`;
+  }
+
+  /** Table cells named after their column, for the stacked layout of narrow screens. */
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    labelCells(this.renderRoot);
   }
 
   override render() {

@@ -5,7 +5,8 @@
  * certificates). Edits go to the draft only: `listener-saved` {listener, replacing} and
  * `listener-removed` {name}; the screen previews and applies.
  */
-import { html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { labelCells } from '../app/label-cells.ts';
 import { bindText, listenerForm, listenerFromForm, tlsText, type ListenerForm, type Problems } from '../data/broker-forms.ts';
 import { removedNames, rowProblems, rowState, type CertificateView, type FieldProblem, type Listener, type ReservedListener } from '../data/broker-model.ts';
 import { certificateChoices } from '../data/certificate-model.ts';
@@ -149,6 +150,12 @@ export class BrokerListeners extends LitElement {
         </div></td>` : nothing}
       </tr>
       ${rowP.length > 0 ? html`<tr class="row-problem"><td colspan="7" data-label="">${rowP.map(([, m]) => html`<p class="field-problem" role="alert">${m}</p>`)}</td></tr>` : nothing}`;
+  }
+
+  /** Table cells named after their column, for the stacked layout of narrow screens. */
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    labelCells(this.renderRoot);
   }
 
   override render() {

@@ -5,7 +5,8 @@
  * {name, value} (undefined: back to the default) and `option-problem` {name, problem} while an
  * input holds something that is not a value.
  */
-import { html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
+import { labelCells } from '../app/label-cells.ts';
 import { defaultText, globalOptions, kindText, optionFromText, optionText } from '../data/broker-forms.ts';
 import { renderedValues, rowProblems, type BrokerVersion, type Directive, type FieldProblem, type OptionValue } from '../data/broker-model.ts';
 import { shared } from '../styles/theme.ts';
@@ -95,6 +96,12 @@ export class BrokerOptions extends LitElement {
       <td data-label="Takes effect"><span class="badge ${d.apply}" title=${d.apply === 'restart' ? 'the broker restarts: connected clients are disconnected' : 'the broker reloads: clients stay connected'}>${d.apply}</span></td>
       ${this.editable ? html`<td data-label="">${value !== undefined ? html`<button type="button" class="link" aria-label="Reset ${d.name} to the default" @click=${() => this.input(d, '')}>Default</button>` : nothing}</td>` : nothing}
     </tr>`;
+  }
+
+  /** Table cells named after their column, for the stacked layout of narrow screens. */
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    labelCells(this.renderRoot);
   }
 
   override render() {

@@ -5,7 +5,8 @@
  * "Delete retained" for operators. Loaded with GET /topics/{topic} and refreshed (throttled) when
  * a message for the topic arrives, unless live updates are paused.
  */
-import { css, html, LitElement, nothing } from 'lit';
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { labelCells } from '../app/label-cells.ts';
 import type { Services } from '../app/services.ts';
 import { LiveController } from '../controllers/live-controller.ts';
 import { ApiError, topicPath } from '../data/api-client.ts';
@@ -212,6 +213,12 @@ export class TopicDetail extends LitElement {
       <ul>${this.violations.map((v) => html`<li><strong>${v.schema_name}</strong> <span class="small muted">(${formatAgo(v.at, this.services.now())})</span>
         <ul class="errors">${v.errors.map((e) => html`<li><code>${e.path || '/'}</code>: ${e.message}</li>`)}</ul></li>`)}</ul>
     </section>`;
+  }
+
+  /** Table cells named after their column, for the stacked layout of narrow screens. */
+  protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
+    labelCells(this.renderRoot);
   }
 
   override render() {

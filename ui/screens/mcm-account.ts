@@ -84,6 +84,7 @@ export class McmAccount extends McmScreen {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    super.updated(changed);
     if (changed.has('enrolment') && this.enrolment) void this.drawQr(this.enrolment.otpauth_url);
   }
 

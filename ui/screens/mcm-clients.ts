@@ -27,7 +27,7 @@ const endpoint = (c: { address: string | null; port: number | null }): string =>
 export class McmClients extends McmScreen {
   static override styles = [...McmScreen.styles, css`
     .layout { display: grid; grid-template-columns: minmax(0, 2fr) minmax(16rem, 1fr); gap: .9rem; align-items: start; }
-    @media (max-width: 1100px) { .layout { grid-template-columns: 1fr; } }
+    @media (max-width: 1100px) { .layout { grid-template-columns: minmax(0, 1fr); } }
     .feed { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: .35rem; max-height: 36rem; overflow: auto; }
     .feed li { display: grid; grid-template-columns: auto 1fr; gap: .1rem .5rem; padding: .35rem .25rem; border-bottom: 1px solid var(--border); align-items: start; }
     .feed .badge { grid-row: 1 / span 2; align-self: start; }

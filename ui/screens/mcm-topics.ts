@@ -48,7 +48,7 @@ export const topicFromPath = (pathname: string): string | null => {
 export class McmTopics extends McmScreen {
   static override styles = [...McmScreen.styles, indentRules, css`
     .layout { display: grid; grid-template-columns: minmax(0, 3fr) minmax(20rem, 2fr); gap: .9rem; align-items: start; }
-    @media (max-width: 1100px) { .layout { grid-template-columns: 1fr; } }
+    @media (max-width: 1100px) { .layout { grid-template-columns: minmax(0, 1fr); } }
     form.search { display: flex; flex-wrap: wrap; gap: .6rem; align-items: flex-end; }
     form.search label { flex: 1 1 12rem; }
     .problem { margin: .2rem 0 0; }

@@ -15,6 +15,7 @@ import {
   deliveryState, eventLabel, responseText, WEBHOOK_EVENTS, webhookEventsProblem, webhookUrlProblem,
   type Delivery, type Webhook, type WebhookWithSecret,
 } from '../data/webhook-model.ts';
+import { longText } from '../app/long-text.ts';
 
 type Deliveries = { items: Delivery[]; next: string | null; loading: boolean; error: string };
 
@@ -296,7 +297,7 @@ export class McmWebhooks extends McmScreen {
             <td class="url mono">${h.url}</td>
             <td><div class="tags">${h.events.map((e) => html`<span class="badge" title=${eventLabel(e)}>${e}</span>`)}</div></td>
             <td>${h.enabled ? html`<span class="badge ok">enabled</span>` : html`<span class="badge warn">disabled</span>`}</td>
-            <td>${h.description}</td>
+            <td>${longText(h.description)}</td>
             <td>${formatTime(h.created_at)}</td>
             <td><div class="actions">
               <button type="button" aria-expanded=${open ? 'true' : 'false'} aria-controls="deliveries-${h.id}" @click=${() => this.openDeliveries(h)}>${open ? 'Hide deliveries' : 'Deliveries'}<span class="sr-only"> of webhook ${h.id}</span></button>

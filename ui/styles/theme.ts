@@ -23,6 +23,8 @@ export const shared = css`
   code, pre, .mono { font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, monospace; font-size: .9em; }
   pre { background: var(--bg-sunken); padding: .6rem .75rem; border-radius: 6px; overflow: auto; max-height: 22rem; margin: .4rem 0; }
   :focus-visible { outline: 3px solid var(--focus); outline-offset: 2px; }
+  /* A date input's focus sits on its inner fields, where :focus-visible never matches the input. */
+  input:focus-within, select:focus, textarea:focus { outline: 3px solid var(--focus); outline-offset: 2px; }
   button, .button {
     font: inherit; cursor: pointer; border-radius: 6px; padding: .4rem .8rem;
     border: 1px solid var(--border-strong); background: var(--bg-raised); color: var(--fg);
@@ -41,6 +43,8 @@ export const shared = css`
   input[aria-invalid='true'], textarea[aria-invalid='true'] { border-color: var(--danger); }
   label { display: flex; flex-direction: column; gap: .2rem; font-weight: 500; }
   label.inline { flex-direction: row; align-items: center; gap: .4rem; font-weight: 400; }
+  /* A fieldset is as wide as its widest content by default (min-width: min-content). */
+  fieldset { min-width: 0; }
   form.row, .row { display: flex; flex-wrap: wrap; gap: .6rem; align-items: flex-end; }
   .stack { display: flex; flex-direction: column; gap: .6rem; }
   .grid { display: grid; gap: .9rem; grid-template-columns: repeat(auto-fit, minmax(220px, 1fr)); }
@@ -55,7 +59,11 @@ export const shared = css`
   .banner.error { background: var(--danger-bg); border-color: var(--danger); color: var(--fg); }
   .banner.ok { background: var(--ok-bg); border-color: var(--ok); color: var(--fg); }
   .banner.warn { background: var(--warn-bg); border-color: var(--warn); color: var(--fg); }
-  .badge { display: inline-block; border-radius: 999px; padding: .05rem .5rem; font-size: .8em; border: 1px solid var(--border-strong); white-space: nowrap; }
+  /* A long name in a badge (a 200-character username) wraps inside it instead of widening the page. */
+  .badge { display: inline-block; border-radius: 999px; padding: .05rem .5rem; font-size: .8em; border: 1px solid var(--border-strong); max-width: 100%; overflow-wrap: anywhere; }
+  /* ui/app/long-text.ts: two lines at most; all of it on hover or keyboard focus. */
+  .clamp { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; overflow-wrap: anywhere; }
+  .clamp:hover, .clamp:focus { -webkit-line-clamp: unset; }
   .badge.ok { border-color: var(--ok); color: var(--ok); }
   .badge.error { border-color: var(--danger); color: var(--danger); }
   .badge.warn { border-color: var(--warn); color: var(--warn); }
@@ -63,6 +71,26 @@ export const shared = css`
   th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid var(--border); vertical-align: top; }
   th { font-weight: 600; color: var(--fg-muted); font-size: .85em; text-transform: uppercase; letter-spacing: .03em; }
   .table-wrap { overflow-x: auto; position: relative; }
+  /* A long word (a 1,024-character description, a long topic) wraps instead of widening its column. */
+  td, th, li, dd, label, legend, p, h1, h2, h3 { overflow-wrap: anywhere; }
+  /*
+   * Narrow screens (issue 16): a table with a header becomes one card per row, each cell named by
+   * its column (data-label, set from the header by ui/app/label-cells.ts), so nothing scrolls
+   * sideways. A table marked .keep-table stays a table.
+   */
+  @media (max-width: 700px) {
+    table:has(> thead):not(.keep-table) > thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+    table:has(> thead):not(.keep-table), table:has(> thead):not(.keep-table) > tbody,
+    table:has(> thead):not(.keep-table) > tbody > tr, table:has(> thead):not(.keep-table) > tbody > tr > td { display: block; width: 100%; }
+    table:has(> thead):not(.keep-table) > tbody > tr { border: 1px solid var(--border); border-radius: 8px; margin: 0 0 .6rem; padding: .3rem .5rem; }
+    table:has(> thead):not(.keep-table) > tbody > tr > td { border: none; padding: .2rem 0 .2rem 7.5rem; position: relative; min-height: 1.6rem; }
+    table:has(> thead):not(.keep-table) > tbody > tr > td::before {
+      content: attr(data-label); position: absolute; left: 0; top: .25rem; width: 7rem;
+      color: var(--fg-muted); font-size: .85em; overflow-wrap: anywhere;
+    }
+    table:has(> thead):not(.keep-table) > tbody > tr > td:not([data-label]), table:has(> thead):not(.keep-table) > tbody > tr > td[data-label=''] { padding-left: 0; }
+    table:has(> thead):not(.keep-table) > tbody > tr > td[data-label='']::before { content: none; }
+  }
   .actions { display: flex; gap: .35rem; flex-wrap: wrap; }
   .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   .toolbar { display: flex; flex-wrap: wrap; gap: .6rem; align-items: center; margin-bottom: .75rem; }

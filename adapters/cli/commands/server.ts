@@ -60,6 +60,20 @@ export const createServerCommand = (opts: ServerCommandOptions = {}): CliCommand
     const logger = createLogger({ level: config.log_level });
     for (const w of warnings) logger.warn(w);
     const stopSignal = waitForSignal(['SIGTERM', 'SIGINT']);
+    // A second signal while stopping means "now".
+    const force = (): void => {
+      logger.warn({}, 'second signal: exiting without a clean stop');
+      process.exit(EXIT.FAILURE);
+    };
+    let starting = true;
+    // The API answers while the broker starts (issue 14), which can take minutes for a large
+    // acl_file: a signal then stops the server as soon as the start is done, and says so.
+    void stopSignal.signal.then((sig) => {
+      if (!starting) return;
+      logger.warn({ signal: sig }, 'stopping as soon as the start is done (the broker is still loading its files); a second signal exits at once');
+      process.once('SIGTERM', force);
+      process.once('SIGINT', force);
+    });
     let server;
     try {
       server = await startServer({ config, logger, forceTakeover: values['force-takeover'] === true, ...(opts.http ? { http: opts.http } : {}) });
@@ -67,19 +81,19 @@ export const createServerCommand = (opts: ServerCommandOptions = {}): CliCommand
       stopSignal.cancel();
       io.stderr(`mcm server: ${(e as Error).message}\n`);
       return EXIT.FAILURE;
+    } finally {
+      starting = false;
     }
     const st = server.applyLoop.status();
     logger.info({ mode: config.mosquitto.mode, mqtt: `${config.mqtt.host}:${config.mqtt.port}`, desired_seq: st.desired_seq, applied_seq: st.applied_seq, state: st.state, broker_version: st.broker.version }, 'MCM running');
     if (st.adoption) logger.warn({ files: st.adoption.files }, st.adoption.message);
     const sig = await stopSignal.signal;
     logger.info({ signal: sig }, 'stopping');
-    // A second signal while stopping means "now".
-    const force = (): void => {
-      logger.warn({}, 'second signal: exiting without a clean stop');
-      process.exit(EXIT.FAILURE);
-    };
-    process.once('SIGTERM', force);
-    process.once('SIGINT', force);
+    // Installed already when the signal came during the start.
+    if (!process.listeners('SIGTERM').includes(force)) {
+      process.once('SIGTERM', force);
+      process.once('SIGINT', force);
+    }
     try {
       await server.stop();
     } finally {

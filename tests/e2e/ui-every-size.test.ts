@@ -1,0 +1,97 @@
+/**
+ * Issue 16, "Every screen at every size": every screen, with real data that stresses layouts
+ * (200 MQTT users, long names, a 1,024-character description without spaces, 500 topics with
+ * retained payloads, long role names and topics), at a phone's width (390 px) and a desktop's
+ * (1440 px). Fails when the page scrolls sideways or any element sticks out past the viewport's
+ * right edge (unless it sits in a scroll box of its own, like a payload's <pre>), and saves a
+ * screenshot of each (tests/e2e/screenshots/size-<screen>-<width>.png).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { UI_ROUTES } from '../../ui/app/routes.ts';
+import { startUiWorld, UI_PASSWORD, type UiWorld } from '../helpers/browser.ts';
+import { connectAs } from '../helpers/mqtt-client.ts';
+import { LAYOUT_PROBE, type LayoutProblems } from '../helpers/layout-probe.ts';
+
+const WIDTHS = [390, 1440] as const;
+const LONG = 'x'.repeat(1024);
+
+/** Elements sticking out past the right edge of the viewport, described for the failure message. */
+const overflowing = (page: Page): Promise<LayoutProblems> => page.evaluate(LAYOUT_PROBE) as Promise<LayoutProblems>;
+
+/** Data that makes layouts break: many rows, long names, a long word, many topics. */
+const seed = async (w: UiWorld): Promise<void> => {
+  const longRole = `line-supervisors-of-the-north-plant-${'r'.repeat(60)}`;
+  assert.equal((await w.api('POST', '/roles', { name: longRole, description: 'Supervisors of every production line in the north plant' })).status, 201);
+  assert.equal((await w.api('POST', '/acls', { principal: `role:${longRole}`, topic: `plant/north/${'segment/'.repeat(20)}#`, access: 'readwrite' })).status, 201);
+  const ops: unknown[] = [];
+  for (let i = 0; i < 200; i++) {
+    const username = i === 0 ? `device-with-a-very-long-name-${'n'.repeat(180)}` : `sensor-${String(i).padStart(4, '0')}-line-${i % 7}`;
+    ops.push({ op: 'create_mqtt_user', body: { username, description: i === 1 ? LONG : `Temperature sensor ${i} on line ${i % 7}`, roles: i % 3 === 0 ? [longRole] : [] } });
+  }
+  const batch = await w.api('POST', '/batch', { operations: ops });
+  assert.equal(batch.status, 200, JSON.stringify(batch.body).slice(0, 500));
+  assert.equal((await w.api('POST', '/mqtt-users', { username: 'publisher', password: UI_PASSWORD })).status, 201);
+  const rule = await w.api('POST', '/acls', { principal: 'user:publisher', topic: '#', access: 'readwrite' });
+  assert.equal(rule.status, 201);
+  await w.waitApplied(Number(JSON.parse(rule.etag ?? '"0"')));
+};
+
+describe('web UI at every size (issue 16)', () => {
+  it('no screen scrolls sideways or sticks out at 390 and 1440 px, with long and many data', async (t) => {
+    const w = await startUiWorld(t);
+    if (!w) return;
+    await seed(w);
+    const pub = await connectAs(t, w.server.port, 'publisher', UI_PASSWORD);
+    for (let i = 0; i < 500; i++) {
+      const topic = i % 50 === 0 ? `plant/north/${'very-long-segment-name/'.repeat(8)}sensor-${i}` : `plant/line-${i % 10}/sensor-${i}/temperature`;
+      await pub.publishAsync(topic, JSON.stringify({ value: i, unit: 'C', note: i === 7 ? LONG : 'ok' }), { retain: i % 2 === 0, qos: 0 });
+    }
+    const failures: string[] = [];
+    for (const width of WIDTHS) {
+      const context = await w.browser.newContext({ viewport: { width, height: 844 } });
+      const page = await context.newPage();
+      page.on('pageerror', (err) => { failures.push(`page error at ${width}: ${err.message}`); });
+      await w.signIn(page);
+      for (const route of UI_ROUTES) {
+        await page.goto(`${w.base}${route.path}`);
+        await page.locator(route.tag).waitFor();
+        // Lists load over the API; give them a moment to render (a bound, not a timing claim).
+        await page.waitForLoadState('networkidle');
+        const found = await overflowing(page);
+        const name = route.path === '/' ? 'dashboard' : route.path.slice(1);
+        await w.screenshot(page, `size-${name}-${width}`);
+        if (found.scrollWidth > found.viewport || found.offenders.length) {
+          failures.push(`${route.label} at ${width} px: scrollWidth ${found.scrollWidth} > ${found.viewport}; ${found.offenders.join('; ')}`);
+        }
+      }
+      await context.close();
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  it('folds the navigation into a menu at 390 px: links hidden until Menu is pressed, folded again after a choice', async (t) => {
+    const w = await startUiWorld(t);
+    if (!w) return;
+    const context = await w.browser.newContext({ viewport: { width: 390, height: 844 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    await w.signIn(page);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    const menu = nav.getByRole('button', { name: /^Menu/ });
+    assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+    assert.equal(await nav.getByRole('link', { name: 'Topics', exact: true }).isVisible(), false, 'folded: no links');
+    await menu.click();
+    assert.equal(await menu.getAttribute('aria-expanded'), 'true');
+    await nav.getByRole('link', { name: 'Topics', exact: true }).click();
+    await page.locator('mcm-topics').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/topics');
+    assert.equal(await menu.getAttribute('aria-expanded'), 'false', 'folded again after a choice');
+    assert.match(await menu.innerText(), /Topics/, 'the button names the page');
+    // At a desktop width there is no menu button: the links are always there.
+    await page.setViewportSize({ width: 1440, height: 900 });
+    assert.equal(await menu.isVisible(), false);
+    assert.equal(await nav.getByRole('link', { name: 'Topics', exact: true }).isVisible(), true);
+  });
+});
