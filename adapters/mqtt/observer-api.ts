@@ -9,7 +9,7 @@ import type { LogSourceKind } from './log-sources.ts';
 import type { Observer } from './observer.ts';
 
 export type ObserverApi = Readonly<{
-  observer: Pick<Observer, 'status' | 'connected' | 'stats' | 'publish'>;
+  observer: Pick<Observer, 'status' | 'connected' | 'stats' | 'statsHistory' | 'publish'>;
   clients: Pick<ClientsTable, 'list' | 'recent' | 'size' | 'overflow'>;
   topics: Pick<TopicTree, 'list' | 'get' | 'search' | 'stats'>;
   /** Where connection lines come from (log-sources.ts). */

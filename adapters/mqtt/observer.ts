@@ -23,7 +23,7 @@ import type { LiveBus } from '../live/live-bus.ts';
 import type { MessageProcessor, ObservedMessage } from '../live/observed-message.ts';
 import type { Logger } from '../logging/logger.ts';
 import { quickPreview } from './payload-preview.ts';
-import { createSysStats, type SysStatsSnapshot } from './sys-stats.ts';
+import { createSysStats, type SysHistorySample, type SysStatsSnapshot } from './sys-stats.ts';
 
 export const OBSERVER_CLIENT_PREFIX = 'mcm-observer-';
 const MCM_TOPICS = '$mcm/';
@@ -57,6 +57,8 @@ export type Observer = {
   status(): ObserverStatus;
   connected(): boolean;
   stats(): SysStatsSnapshot;
+  /** The rates history of the last `sinceMs` (at most 15 minutes), oldest first (sys-stats.ts). */
+  statsHistory(sinceMs?: number): SysHistorySample[];
   /**
    * Publishes as the service account on the observer's connection; resolves when the broker has
    * acknowledged it (PUBACK / PUBCOMP for QoS 1 / 2, written to the socket for QoS 0).
@@ -303,6 +305,7 @@ export const createObserver = (deps: ObserverDeps): Observer => {
     },
     connected: () => state === 'up' && client !== null && client.connected,
     stats: () => stats.snapshot(),
+    statsHistory: (sinceMs) => stats.history(sinceMs),
     publish(topic, payload, options) {
       const c = client;
       if (state !== 'up' || c === null || !c.connected) {

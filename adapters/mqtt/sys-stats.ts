@@ -36,7 +36,21 @@ export type SysStatsSnapshot = Readonly<{
   updated_at: string | null;
 }>;
 
+/** One point of the rates history: the counters the dashboard's charts are drawn from. */
+export type SysHistorySample = Readonly<{ at: string; values: Readonly<Record<string, number>>; figures: SysFigures }>;
+
+/**
+ * How long the rates history reaches back (issue 16: the dashboard's charts are filled on load,
+ * not empty for the first samples), and the `$SYS` counters it keeps (cumulative, so a rate is
+ * the difference of two samples). At Mosquitto's 10 s sys_interval that is about 90–180 samples.
+ */
+export const HISTORY_MS = 15 * 60_000;
+export const HISTORY_KEYS = ['bytes/received', 'bytes/sent', 'messages/received', 'messages/sent'] as const;
+const HISTORY_MAX = 2000;
+
 export type SysStats = {
+  /** The samples of the last HISTORY_MS (or `sinceMs`), oldest first, as pushed to the bus. */
+  history(sinceMs?: number): SysHistorySample[];
   /**
    * Feed one `$SYS/broker/…` message. Log topics (`$SYS/broker/log/…`) are not stats and are ignored.
    * `ownPublishes`: PUBLISH packets MCM's observer had received before this one (all topics, `$SYS`
@@ -87,6 +101,7 @@ export const createSysStats = (deps: SysStatsDeps): SysStats => {
   let sentBase: number | null = null;
   let lastSentCounter = 0;
   let publishSent: number | null = null;
+  const history: SysHistorySample[] = [];
 
   const num = (key: string): number | null => (typeof values[key] === 'number' ? values[key] : null);
   const figures = (): SysFigures => {
@@ -129,7 +144,15 @@ export const createSysStats = (deps: SysStatsDeps): SysStats => {
     if (!dirty) return;
     dirty = false;
     lastPublished = now();
-    deps.bus.publish({ type: 'broker_stats', stats: { ...values }, figures: figures(), at: new Date(lastPublished).toISOString() });
+    const at = new Date(lastPublished).toISOString();
+    deps.bus.publish({ type: 'broker_stats', stats: { ...values }, figures: figures(), at });
+    const kept: Record<string, number> = {};
+    for (const k of HISTORY_KEYS) if (typeof values[k] === 'number') kept[k] = values[k];
+    history.push({ at, values: kept, figures: figures() });
+    const oldest = lastPublished - HISTORY_MS;
+    let drop = 0;
+    while (drop < history.length && (history.length - drop > HISTORY_MAX || Date.parse(history[drop]?.at ?? '') < oldest)) drop++;
+    if (drop) history.splice(0, drop);
   };
 
   const schedule = (): void => {
@@ -145,6 +168,10 @@ export const createSysStats = (deps: SysStatsDeps): SysStats => {
   };
 
   return {
+    history(sinceMs = HISTORY_MS) {
+      const from = now() - Math.min(sinceMs, HISTORY_MS);
+      return history.filter((h) => Date.parse(h.at) >= from);
+    },
     handle(topic, payload, ownPublishes) {
       if (!topic.startsWith(SYS_PREFIX)) return;
       const key = topic.slice(SYS_PREFIX.length);
@@ -164,6 +191,8 @@ export const createSysStats = (deps: SysStatsDeps): SysStats => {
     },
     snapshot,
     reset() {
+      // A different broker answered: its counters are not comparable with the old ones.
+      history.length = 0;
       values = {};
       updatedAt = null;
       sentBase = null;

@@ -155,6 +155,7 @@ export const startFuzzApp = async (cleanups: Cleanups): Promise<FuzzApp> => {
   };
   const since = clock.now();
   const observer: ObserverApi['observer'] = {
+    statsHistory: () => [],
     status: () => ({
       state: 'up', connected: true, since, reason: null, client_id: 'mcm-observer-fuzz', broker: 'mqtt://stand-in',
       reconnects: 0, messages: observed, bytes: 0, processor_failures: {},

@@ -67,6 +67,26 @@ describe('observer HTTP routes (real mosquitto)', () => {
     assert.equal(res.body.observer.state, 'up');
     assert.equal(res.body.clients.log_source, 'broker-log');
     assert.equal(res.body.apply.state, 'pending');
+    assert.equal(res.body.stats.history, undefined, 'the history only on request: the 5 s refresh stays small');
+  });
+
+  it('GET /status?history_s: the counters of the last minutes, oldest first (issue 16); a bad value is a 400', async (t) => {
+    const bin = requireMosquitto(t);
+    if (!bin) return;
+    const w = await world(t, bin);
+    await waitFor(() => w.obs.observer.statsHistory().some((h) => typeof h.values['bytes/received'] === 'number'), 'a $SYS push with the byte counters');
+    const res = await w.h.request('GET', '/api/v1/status?history_s=900', { token: w.viewer });
+    assert.equal(res.status, 200, res.text);
+    const history = res.body.stats.history as { at: string; values: Record<string, number>; figures: Record<string, unknown> }[];
+    assert.ok(history.length >= 1);
+    assert.ok(history.some((h) => typeof h.values['bytes/received'] === 'number'));
+    const times = history.map((h) => Date.parse(h.at));
+    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'oldest first');
+    for (const bad of ['0', '901', 'x', '1&history_s=2']) {
+      const r = await w.h.request('GET', `/api/v1/status?history_s=${bad}`, { token: w.viewer });
+      assert.equal(r.status, 400, `history_s=${bad}: ${r.text}`);
+      assert.equal(r.body.error.code, 'MCM_ERR_VALIDATION');
+    }
   });
 
   it('GET /clients: a client that connects appears with its details, and disappears with a reason when it leaves', async (t) => {

@@ -87,6 +87,7 @@ const fakeObserver = createObserverApi({
   observer: {
     connected: () => true,
     publish: async () => {},
+    statsHistory: () => [],
     stats: () => ({ version: 'mosquitto version 2.0.11', uptime_s: 1, values: {}, figures: { publish_received: null, publish_sent: null, clients_connected: null }, updated_at: null }),
     status: () => ({ state: 'up', connected: true, since: null, reason: null, client_id: 'mcm-observer-test', broker: 'mqtt://127.0.0.1:1', reconnects: 0, messages: 0, bytes: 0, processor_failures: {} }),
   },

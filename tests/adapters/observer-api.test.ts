@@ -17,6 +17,7 @@ describe('observerSnapshot', () => {
       observer: {
         connected: () => true,
         publish: async () => {},
+        statsHistory: () => [],
         stats: () => ({ version: 'mosquitto version 2.0.11', uptime_s: 42, values: { uptime: 42, 'clients/connected': 2 }, figures: { publish_received: null, publish_sent: null, clients_connected: 1 }, updated_at: '2026-01-01T00:00:00.000Z' }),
         status: () => ({ state: 'up', connected: true, since: '2026-01-01T00:00:00.000Z', reason: null, client_id: 'mcm-observer-x', broker: 'mqtt://127.0.0.1:1883', reconnects: 0, messages: 0, bytes: 0, processor_failures: {} }),
       },

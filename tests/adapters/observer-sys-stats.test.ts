@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLiveBus, type LiveMessage } from '../../adapters/live/live-bus.ts';
-import { createSysStats, parseStatValue } from '../../adapters/mqtt/sys-stats.ts';
+import { createSysStats, HISTORY_MS, parseStatValue } from '../../adapters/mqtt/sys-stats.ts';
 
 const b = (s: string): Buffer => Buffer.from(s);
 
@@ -34,6 +34,29 @@ describe('createSysStats', () => {
     assert.equal(s.version, 'mosquitto version 2.0.11');
     assert.equal(s.uptime_s, 12);
     assert.deepEqual(s.values, { version: 'mosquitto version 2.0.11', uptime: 12, 'retained messages/count': 4 });
+    stats.stop();
+  });
+
+  it('keeps the counters of every push for 15 minutes, oldest first, and forgets them for another broker (issue 16)', (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let now = 1_000_000;
+    // One push per $SYS burst here (flush); a long throttle keeps the two keys in one push.
+    const stats = createSysStats({ bus: createLiveBus(), now: () => now, throttleMs: 60_000 });
+    for (let i = 1; i <= 100; i++) {
+      stats.handle('$SYS/broker/bytes/received', b(String(i * 100)));
+      stats.handle('$SYS/broker/clients/connected', b(String(i))); // not a rate counter: not kept
+      stats.flush();
+      now += 10_000; // Mosquitto's sys_interval
+    }
+    const all = stats.history();
+    // 100 pushes over 1,000 s: those of the last 900 s are kept.
+    assert.equal(all.length, HISTORY_MS / 10_000);
+    assert.deepEqual(all.map((h) => h.values['bytes/received']), Array.from({ length: 90 }, (_, i) => (i + 11) * 100), 'oldest first, the oldest dropped');
+    assert.deepEqual(Object.keys(all[0]?.values ?? {}), ['bytes/received']);
+    assert.ok(all.every((h) => typeof h.at === 'string' && 'publish_received' in h.figures));
+    assert.equal(stats.history(60_000).length, 6, 'the last minute only');
+    stats.reset();
+    assert.deepEqual(stats.history(), []);
     stats.stop();
   });
 

@@ -94,4 +94,63 @@ describe('web UI at every size (issue 16)', () => {
     assert.equal(await menu.isVisible(), false);
     assert.equal(await nav.getByRole('link', { name: 'Topics', exact: true }).isVisible(), true);
   });
+
+  it('says so when a field cuts what was typed or pasted to its maximum length', async (t) => {
+    const w = await startUiWorld(t);
+    if (!w) return;
+    const page = await w.newPage();
+    await w.signIn(page);
+    await page.goto(`${w.base}/users`);
+    const form = page.locator('mcm-mqtt-users form.create');
+    const description = form.getByLabel('Description');
+    await description.fill('d'.repeat(1100)); // pasted: the field keeps 1,024
+    assert.equal((await description.inputValue()).length, 1024);
+    const label = form.locator('label:has(input[name="description"])');
+    assert.match(await label.getAttribute('data-limit') ?? '', /1,024 characters, the most allowed: anything longer is cut/);
+    await description.press('Backspace');
+    assert.equal(await label.getAttribute('data-limit'), null, 'below the limit: no note');
+  });
+
+  it('wraps a long topic in the search results only between its levels, at 390 px', async (t) => {
+    const w = await startUiWorld(t);
+    if (!w) return;
+    assert.equal((await w.api('POST', '/mqtt-users', { username: 'publisher', password: UI_PASSWORD })).status, 201);
+    const rule = await w.api('POST', '/acls', { principal: 'user:publisher', topic: '#', access: 'readwrite' });
+    await w.waitApplied(Number(JSON.parse(rule.etag ?? '"0"')));
+    const topic = `factory/${'assembly-hall-north/'.repeat(6)}temperature-sensor-12`;
+    const pub = await connectAs(t, w.server.port, 'publisher', UI_PASSWORD);
+    await pub.publishAsync(topic, '21.5', { retain: true, qos: 1 });
+    const context = await w.browser.newContext({ viewport: { width: 390, height: 844 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    await w.signIn(page);
+    await page.goto(`${w.base}/topics`);
+    const search = page.locator('mcm-topics input[name="q"]');
+    await search.fill('temperature-sensor');
+    await search.press('Enter');
+    const result = page.locator('mcm-topics button.topic').first();
+    await result.waitFor();
+    // The character before each line break of the rendered name (Range rects per character).
+    const before = await page.evaluate(`(() => {
+      const button = document.querySelector('mcm-app').shadowRoot.querySelector('mcm-topics').shadowRoot.querySelector('button.topic');
+      const chars = [];
+      const walker = document.createTreeWalker(button, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) for (let i = 0; i < n.data.length; i++) chars.push([n, i]);
+      const out = [];
+      let top = null;
+      let prev = '';
+      for (const [n, i] of chars) {
+        const r = document.createRange();
+        r.setStart(n, i);
+        r.setEnd(n, i + 1);
+        const rect = r.getClientRects()[0];
+        if (rect && top !== null && rect.top > top + 2) out.push(prev);
+        if (rect) top = rect.top;
+        prev = n.data[i];
+      }
+      return out;
+    })()`) as string[];
+    assert.ok(before.length >= 1, 'the name needs several lines at 390 px');
+    assert.deepEqual([...new Set(before)], ['/'], `every line ends after a "/" (breaks after: ${JSON.stringify(before)})`);
+  });
 });

@@ -44,7 +44,11 @@ export const EMPTY_BROKER_VIEW: BrokerView = {
 /** `GET /status` (docs/openapi.yaml BrokerStatus). */
 export type StatusResponse = Readonly<{
   broker: Readonly<{ mode: string; up: boolean | null; version: string | null; uptime_s: number | null }>;
-  stats: Readonly<{ values: Readonly<Record<string, number | string>>; figures?: SysFigures; updated_at: string | null }> | null;
+  stats: Readonly<{
+    values: Readonly<Record<string, number | string>>; figures?: SysFigures; updated_at: string | null;
+    /** With `?history_s`: the counters of the last minutes, oldest first (issue 16: charts filled on load). */
+    history?: readonly Readonly<{ at: string; values: Readonly<Record<string, number>>; figures: SysFigures }>[];
+  }> | null;
   observer: Readonly<{ state: string; connected: boolean; since: string | null; reason: string | null }> | null;
   clients: Readonly<{ connected: number; overflow: number; log_source: string }> | null;
   topics: TopicTreeStats | null;

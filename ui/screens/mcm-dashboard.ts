@@ -28,19 +28,46 @@ type SecurityEvent = { id?: number; at: string; category: string; severity: 'inf
 
 const SECURITY_LIMIT = 8;
 const STATUS_REFRESH_MS = 5000;
+/** The chart history asked of the server on load (GET /status?history_s; the server keeps 15 minutes). */
+const HISTORY_S = 900;
 
 /** The chart history, kept per live client (one per signed-in page) across dashboard visits. */
-type Rates = { messages: RateSeries; bytes: RateSeries; feed(t: number, values: Readonly<Record<string, unknown>>): void };
+type Counters = Readonly<Record<string, unknown>>;
+type Rates = {
+  messages: RateSeries;
+  bytes: RateSeries;
+  feed(t: number, values: Counters): void;
+  /**
+   * The server's history (GET /status?history_s, oldest first), while the charts have no point
+   * yet: the series start again from it, then take the newest live sample again (a live sample
+   * can arrive before the history, and a series only moves forward in time).
+   */
+  seed(samples: readonly { t: number; values: Counters }[]): void;
+};
 const ratesByLive = new WeakMap<LiveClient, Rates>();
 const ratesFor = (live: LiveClient): Rates => {
   const known = ratesByLive.get(live);
   if (known) return known;
+  let lastLive: { t: number; values: Counters } | null = null;
   const r: Rates = {
     messages: createRateSeries(MESSAGE_COUNTERS),
     bytes: createRateSeries(BYTE_COUNTERS),
     feed: (t, values) => {
+      lastLive = { t, values };
       r.messages.sample(t, values);
       r.bytes.sample(t, values);
+    },
+    seed: (samples) => {
+      if (r.messages.size() > 0 || r.bytes.size() > 0) return;
+      r.messages = createRateSeries(MESSAGE_COUNTERS);
+      r.bytes = createRateSeries(BYTE_COUNTERS);
+      const until = lastLive?.t ?? Infinity;
+      for (const s of samples) {
+        if (s.t >= until) break;
+        r.messages.sample(s.t, s.values);
+        r.bytes.sample(s.t, s.values);
+      }
+      if (lastLive) r.feed(lastLive.t, lastLive.values);
     },
   };
   live.on('broker_stats', (m) => {
@@ -139,9 +166,13 @@ export class McmDashboard extends McmScreen {
     this.error = '';
     this.clients.beginLoad();
     this.statusAt = this.services.now();
-    const status = api.get<StatusResponse>('/status').then((s) => {
+    // The server keeps the last 15 minutes of the broker's counters: a page opened now shows
+    // them at once instead of waiting two $SYS intervals for its first point (issue 16).
+    const status = api.get<StatusResponse>('/status', { history_s: HISTORY_S }).then((s) => {
       this.view = fromStatus(s);
-      if (s.stats?.updated_at) this.rates?.feed(Date.parse(s.stats.updated_at), rateCounters(s.stats.values, s.stats.figures));
+      const r = this.rates;
+      r?.seed((s.stats?.history ?? []).map((h) => ({ t: Date.parse(h.at), values: rateCounters(h.values, h.figures) })));
+      if (s.stats?.updated_at) r?.feed(Date.parse(s.stats.updated_at), rateCounters(s.stats.values, s.stats.figures));
     });
     const clients = api.get<{ items: ClientRow[]; total?: number; recent_disconnects: RecentDisconnect[] }>('/clients', { limit: 1000 }).then((c) => {
       this.clients.finishLoad(c.items, c.recent_disconnects);

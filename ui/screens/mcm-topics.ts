@@ -11,6 +11,7 @@
  */
 import { css, html, nothing, unsafeCSS } from 'lit';
 import { McmScreen } from '../app/mcm-screen.ts';
+import { topicText } from '../app/topic-text.ts';
 import '../components/topic-detail.ts';
 import '../components/topic-publish.ts';
 import type { TopicDetail } from '../components/topic-detail.ts';
@@ -58,7 +59,7 @@ export class McmTopics extends McmScreen {
     .name-cell { display: flex; align-items: center; gap: .25rem; }
     .toggle { width: 1.7rem; height: 1.7rem; padding: 0; line-height: 1; flex: none; }
     .toggle-space { width: 1.7rem; flex: none; }
-    button.topic { border: none; background: none; padding: .1rem .2rem; color: var(--accent); text-align: left; overflow-wrap: anywhere; font: inherit; }
+    button.topic { border: none; background: none; padding: .1rem .2rem; color: var(--accent); text-align: left; overflow-wrap: break-word; font: inherit; }
     button.branch { border: none; background: none; padding: .1rem .2rem; color: var(--fg); text-align: left; overflow-wrap: anywhere; font: inherit; }
     tr.selected { background: var(--bg-hover); }
     tr.live td:first-child { box-shadow: inset 3px 0 0 var(--accent); }
@@ -315,7 +316,7 @@ export class McmTopics extends McmScreen {
       <caption class="sr-only">Matching topics</caption>
       <thead><tr><th scope="col">Topic</th><th scope="col" class="num">Messages</th><th scope="col" class="num">Rate</th><th scope="col" class="num">Bytes</th><th scope="col">Last seen</th><th scope="col">Last payload</th></tr></thead>
       <tbody>${rows.map((r) => html`<tr class="${r.topic === this.selected ? 'selected' : ''} ${r.live ? 'live' : ''}" data-path=${r.topic}>
-        <td class="name"><button type="button" class="topic" aria-current=${r.topic === this.selected ? 'true' : 'false'} @click=${() => this.select(r.topic)}>${r.topic}</button>${r.retained ? html` <span class="badge">retained</span>` : nothing}</td>
+        <td class="name"><button type="button" class="topic" aria-current=${r.topic === this.selected ? 'true' : 'false'} @click=${() => this.select(r.topic)}>${topicText(r.topic)}</button>${r.retained ? html` <span class="badge">retained</span>` : nothing}</td>
         <td class="num">${formatCount(r.messages)}</td>
         <td class="num">${formatRate(r.rate)}</td>
         <td class="num">${formatBytes(r.bytes)}</td>

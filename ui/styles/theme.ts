@@ -43,6 +43,8 @@ export const shared = css`
   input[aria-invalid='true'], textarea[aria-invalid='true'] { border-color: var(--danger); }
   label { display: flex; flex-direction: column; gap: .2rem; font-weight: 500; }
   label.inline { flex-direction: row; align-items: center; gap: .4rem; font-weight: 400; }
+  /* ui/app/mcm-screen.ts: a field at its maxlength says that more is cut. */
+  label[data-limit]::after { content: attr(data-limit); color: var(--warn); font-size: .85em; font-weight: 400; }
   /* A fieldset is as wide as its widest content by default (min-width: min-content). */
   fieldset { min-width: 0; }
   form.row, .row { display: flex; flex-wrap: wrap; gap: .6rem; align-items: flex-end; }
