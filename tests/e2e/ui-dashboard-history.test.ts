@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startUiWorld } from '../helpers/browser.ts';
 
-describe('dashboard charts on load (issue 16)', () => {
+describe('dashboard charts and figures on load (issue 16)', () => {
   it('shows rates at once when the server has a history, before any live $SYS update', async (t) => {
     const w = await startUiWorld(t);
     if (!w) return;
@@ -33,5 +33,13 @@ describe('dashboard charts on load (issue 16)', () => {
       const charts = d ? [...d.shadowRoot.querySelectorAll('dashboard-rate-chart')] : [];
       return charts.length === 2 && charts.every((c) => !/no data yet/.test(c.getAttribute('summary') || 'no data yet'));
     })()`, undefined, { timeout: 3000 });
+    // The broker's own figures, each from $SYS with its meaning on hover: the observer's
+    // subscriptions ($SYS/#, #) count, so there is at least one.
+    const subs = page.locator('mcm-dashboard dd[data-sys="subscriptions/count"]');
+    assert.match(await subs.innerText(), /^\d[\d,]*$/);
+    assert.match(await subs.getAttribute('title') ?? '', /^\$SYS\/broker\/subscriptions\/count: /);
+    for (const key of ['clients/connected', 'retained messages/count', 'store/messages/count', 'publish/messages/dropped']) {
+      assert.equal(await page.locator(`mcm-dashboard dd[data-sys="${key}"]`).count(), 1, key);
+    }
   });
 });

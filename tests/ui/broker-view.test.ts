@@ -1,7 +1,7 @@
 /** ui/data/broker-view.ts: the dashboard's broker picture from GET /status and the live stream. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { brokerVersion, EMPTY_BROKER_VIEW, fromStatus, statNumber, withApplyStatus, withBrokerStats, withBrokerStatus, withSnapshot, type StatusResponse } from '../../ui/data/broker-view.ts';
+import { brokerVersion, EMPTY_BROKER_VIEW, fromStatus, statNumber, sysFigure, SYS_FIGURE_ROWS, withApplyStatus, withBrokerStats, withBrokerStatus, withSnapshot, type StatusResponse } from '../../ui/data/broker-view.ts';
 
 const APPLY = { desired_seq: 3, applied_seq: 3, state: 'applied', last: { seq: 3, result: 'applied', latency_ms: 12, at: '2026-01-01T00:00:00.000Z' }, broker: { mode: 'supervised', up: true } } as const;
 const STATUS: StatusResponse = {
@@ -48,3 +48,16 @@ describe('ui/data broker-view', () => {
     assert.equal(brokerVersion(EMPTY_BROKER_VIEW), null);
   });
 });
+
+describe('the broker figures on the dashboard (issue 16)', () => {
+  it('reads each from $SYS, connected clients without MCM\'s own, null before the broker said', () => {
+    const v = { ...EMPTY_BROKER_VIEW, stats: { 'clients/connected': 5, 'subscriptions/count': 12, 'retained messages/count': 3 }, figures: { publish_received: null, publish_sent: null, clients_connected: 3 } };
+    assert.equal(sysFigure(v, 'clients/connected'), 3, "MCM's own connections left out");
+    assert.equal(sysFigure(v, 'subscriptions/count'), 12);
+    assert.equal(sysFigure(v, 'retained messages/count'), 3);
+    assert.equal(sysFigure(v, 'publish/messages/dropped'), null);
+    assert.equal(sysFigure({ ...v, figures: { ...v.figures, clients_connected: null } }, 'clients/connected'), 5);
+    for (const row of SYS_FIGURE_ROWS) assert.match(row.meaning, new RegExp(`^\\$SYS/broker/${row.key.replace('/', '\\/')}: .{20,}`), row.label);
+  });
+});
+

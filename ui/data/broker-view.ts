@@ -140,3 +140,20 @@ export const versionLabel = (raw: string | null | undefined): string | null => {
 
 /** A stat as a number, or null (absent, or text). */
 export const statNumber = (v: BrokerView, key: string): number | null => numOrNull(v.stats[key]);
+
+/**
+ * The broker's own figures on the dashboard (issue 16), each from `$SYS/broker/<key>` (reference
+ * §5) with what it means, shown on hover. Connected clients come from `figures` (MCM's own
+ * connections left out, adapters/mqtt/sys-stats.ts).
+ */
+export const SYS_FIGURE_ROWS: readonly Readonly<{ label: string; key: string; meaning: string }>[] = [
+  { label: 'Connected clients', key: 'clients/connected', meaning: "$SYS/broker/clients/connected: clients connected to the broker now, MCM's own observer and probes left out." },
+  { label: 'Subscriptions', key: 'subscriptions/count', meaning: '$SYS/broker/subscriptions/count: active subscriptions over all clients (a client subscribed to three filters counts three).' },
+  { label: 'Retained messages', key: 'retained messages/count', meaning: '$SYS/broker/retained messages/count: topics holding a retained message, handed to every new subscriber.' },
+  { label: 'Stored messages', key: 'store/messages/count', meaning: '$SYS/broker/store/messages/count: messages the broker holds in memory (retained ones and those queued for clients).' },
+  { label: 'Dropped messages', key: 'publish/messages/dropped', meaning: '$SYS/broker/publish/messages/dropped: PUBLISH messages dropped since start because a client\'s queue was full (max_queued_messages) or it was offline with QoS 0.' },
+];
+
+/** A figure of SYS_FIGURE_ROWS, or null before the broker published it. */
+export const sysFigure = (v: BrokerView, key: string): number | null =>
+  key === 'clients/connected' ? v.figures.clients_connected ?? statNumber(v, key) : statNumber(v, key);

@@ -16,7 +16,7 @@ import '../components/dashboard-rate-chart.ts';
 import type { ChartSeries } from '../components/dashboard-rate-chart.ts';
 import { LiveController } from '../controllers/live-controller.ts';
 import {
-  brokerVersion, EMPTY_BROKER_VIEW, fromStatus, withApplyStatus, withBrokerStats, withBrokerStatus, withSnapshot,
+  brokerVersion, EMPTY_BROKER_VIEW, fromStatus, sysFigure, SYS_FIGURE_ROWS, withApplyStatus, withBrokerStats, withBrokerStatus, withSnapshot,
   type ApplyStatus, type BrokerView, type StatusResponse,
 } from '../data/broker-view.ts';
 import { formatAgo, formatBytes, formatCount, formatDuration, formatLatency, formatRate, formatTime } from '../data/format.ts';
@@ -250,6 +250,10 @@ export class McmDashboard extends McmScreen {
         <dt>Uptime</dt><dd>${formatDuration(v.uptimeS)}</dd>
         <dt>Mode</dt><dd>${v.mode ?? v.apply?.broker.mode ?? '—'}</dd>
         <dt>${v.up === false ? 'Down since' : 'Up since'}</dt><dd>${v.since ? html`<time datetime=${v.since} title=${formatTime(v.since)}>${formatAgo(v.since, this.services.now())}</time>` : '—'}</dd>
+        ${SYS_FIGURE_ROWS.map((f) => {
+          const n = sysFigure(v, f.key);
+          return html`<dt title=${f.meaning}>${f.label}</dt><dd title=${f.meaning} data-sys=${f.key}>${n === null ? '—' : formatCount(n)}</dd>`;
+        })}
       </dl>
     </section>`;
   }
