@@ -80,6 +80,9 @@ describe('web UI: MQTT users, access and schemas', () => {
     assert.equal(await page.locator('users-one-time-password mcm-copy-button').count(), 1);
     await page.getByRole('cell', { name: 'line-7', exact: true }).waitFor();
     await waitAppliedInUi(page);
+    // One notice per action (issue 16): the apply status names the creation; no toast besides.
+    assert.equal(await page.locator('mcm-app .notice').count(), 0, 'no toast on top of the apply status');
+    assert.match(await page.locator('mcm-mqtt-users access-apply-status .banner').innerText(), /line-7/);
     await w.screenshot(page, 'mqtt-user-created');
     // The device can log in with it (no rule yet: it may publish nothing).
     const device = await connectAs(t, w.server.port, 'line-7', password);

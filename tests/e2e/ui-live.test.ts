@@ -188,7 +188,11 @@ describe('web UI live screens', () => {
       const got = receives(sensor, 'plant/line1/cmd', 'start', 15_000);
       await op.getByRole('button', { name: 'Publish', exact: true }).click();
       assert.equal(await got, true, 'the subscriber received the operator publish');
-      await op.getByRole('status').filter({ hasText: /Published 5 B to plant\/line1\/cmd/ }).waitFor(WAIT);
+      const published = op.getByRole('status').filter({ hasText: /Published 5 B to plant\/line1\/cmd/ });
+      await published.waitFor(WAIT);
+      // Issue 16: a notice never covers controls: it is in the page's flow, not floating over it.
+      const position = await published.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { position: string } }).getComputedStyle(el).position);
+      assert.equal(position, 'static');
 
       // A retained publish, then "Delete retained" on its detail.
       await topic.fill('plant/line1/setpoint');

@@ -9,7 +9,7 @@ import { roleNameProblem as coreRoleNameProblem } from '../../core/names.ts';
 import { createApiClient } from '../../ui/data/api-client.ts';
 import {
   buildPrincipal, concreteTopicProblem, explainSummary, fetchAll, literalSubstitutionHint, matchesQuery, parseRoleList, principalLabel, roleNameProblem,
-  ruleRowProblems, ruleTopicProblem, rowsFromRules, rowsValid, sourceLabel, splitPrincipal, type AclRule, type ExplainResult, type Page, type WhoResult,
+  ruleRowProblems, ruleTopicProblem, rowsFromRules, rowsProblem, rowsValid, sourceLabel, splitPrincipal, type AclRule, type ExplainResult, type Page, type WhoResult,
 } from '../../ui/data/access-model.ts';
 import { createTestApp } from '../helpers/http.ts';
 
@@ -116,3 +116,14 @@ describe('ui/data access-model', () => {
     assert.equal(who.anonymous, false);
   });
 });
+
+describe('rowsProblem: why a role cannot be saved (issue 16)', () => {
+  it('names the first row in the way, an empty one as such; null when every row is fine', () => {
+    assert.equal(rowsProblem([{ topic: 'a/b', access: 'read' }]), null);
+    assert.equal(rowsProblem([]), null);
+    assert.equal(rowsProblem([{ topic: 'a/b', access: 'read' }, { topic: '', access: 'read' }]), 'Rule 2 has no topic filter yet: fill it in or remove the row.');
+    assert.match(rowsProblem([{ topic: 'a/#/b', access: 'read' }]) ?? '', /^Rule 1: .+\.$/);
+    assert.equal(rowsProblem([{ topic: 'a', access: 'read' }, { topic: 'a', access: 'read' }]), 'Rule 2: the same rule appears twice.');
+  });
+});
+

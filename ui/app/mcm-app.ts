@@ -31,7 +31,8 @@ export class McmApp extends LitElement {
     .dot { width: .6rem; height: .6rem; border-radius: 50%; display: inline-block; background: var(--fg-muted); }
     .dot.open { background: var(--ok); }
     .dot.connecting { background: var(--warn); }
-    .notice { position: fixed; right: 1rem; bottom: 1rem; max-width: 26rem; z-index: 10; }
+    /* Issue 16: a notice never covers controls: it sits in the page's flow, above the screen. */
+    .notice { margin: 0 0 .75rem; }
     .menu-toggle { display: none; }
     /* Narrow screens (issue 16): the navigation folds into a menu button above the page. */
     @media (max-width: 760px) {
@@ -162,9 +163,8 @@ export class McmApp extends LitElement {
             ${UI_ROUTES.filter((r) => roleAtLeast(user.role, r.minRole)).map((r) => html`<li><a href=${r.path} aria-current=${r.path === current ? 'page' : 'false'}>${r.label}</a></li>`)}
           </ul>
         </nav>
-        <main id="main"><mcm-adoption-banner .services=${this.services} .path=${current ?? this.path}></mcm-adoption-banner>${this.renderScreen()}</main>
-      </div>
-      ${n}`;
+        <main id="main">${n}<mcm-adoption-banner .services=${this.services} .path=${current ?? this.path}></mcm-adoption-banner>${this.renderScreen()}</main>
+      </div>`;
   }
 }
 customElements.define('mcm-app', McmApp);

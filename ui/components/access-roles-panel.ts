@@ -7,7 +7,7 @@
 import { css, html, nothing } from 'lit';
 import { McmScreen } from '../app/mcm-screen.ts';
 import { seqFromEtag } from '../data/access-apply.ts';
-import { roleNameProblem, rowsFromRules, rowsValid, type Role, type RoleDetail, type RuleRow } from '../data/access-model.ts';
+import { roleNameProblem, rowsFromRules, rowsProblem, rowsValid, type Role, type RoleDetail, type RuleRow } from '../data/access-model.ts';
 import type { AccessChange } from './access-rules-panel.ts';
 import { confirmDialog } from './mcm-confirm.ts';
 import './access-rule-rows.ts';
@@ -117,6 +117,12 @@ export class AccessRolesPanel extends McmScreen {
     await this.write('DELETE', `/roles/${encodeURIComponent(r.name)}`, `role "${r.name}" deleted`);
   }
 
+  /** A submit button that, when disabled, says why next to it (issue 16), tied by aria-describedby. */
+  private submitButton(label: string, whyId: string, why: string | null) {
+    return html`<div class="submit-row"><button class="primary" type="submit" ?disabled=${why !== null} aria-describedby=${why ? whyId : nothing}>${label}</button>
+      ${why ? html`<span class="small muted" id=${whyId}>${why}</span>` : nothing}</div>`;
+  }
+
   private renderCreate() {
     if (!this.services.can('operator')) {
       return html`<p class="muted small" data-testid="readonly-reason">Creating and changing roles ${this.services.whyNot('operator')}.</p>`;
@@ -135,7 +141,7 @@ export class AccessRolesPanel extends McmScreen {
         </div>
         ${nameProblem ? html`<p class="problem" id="role-name-problem">${nameProblem}</p>` : ''}
         <access-rule-rows .rows=${this.rows} label="Rules of the new role" @rows-changed=${(e: CustomEvent<RuleRow[]>) => { this.rows = e.detail; }}></access-rule-rows>
-        <div><button class="primary" type="submit" ?disabled=${this.busy || this.name.trim() === '' || nameProblem !== null || !rowsValid(this.rows)}>Create role</button></div>
+        ${this.submitButton('Create role', 'create-why', this.busy ? 'Saving…' : this.name.trim() === '' ? 'Give the role a name first.' : nameProblem !== null ? 'Fix the role name first.' : rowsProblem(this.rows))}
       </form>
     </details>`;
   }
@@ -153,7 +159,7 @@ export class AccessRolesPanel extends McmScreen {
       <form class="create" aria-label="Edit role ${r.name}" @submit=${(e: SubmitEvent) => this.saveOpen(e)}>
         <label>Description of ${r.name} <input .value=${o.description} maxlength="1024" @input=${(e: Event) => { this.open = { ...o, description: (e.target as HTMLInputElement).value }; }}></label>
         <access-rule-rows .rows=${o.rows} label="Rules of role ${r.name}" @rows-changed=${(e: CustomEvent<RuleRow[]>) => { this.open = { ...o, rows: e.detail }; }}></access-rule-rows>
-        <div class="actions"><button class="primary" type="submit" ?disabled=${this.busy || !rowsValid(o.rows)}>Save role</button>
+        <div class="actions">${this.submitButton('Save role', `save-why-${r.name}`, this.busy ? 'Saving…' : rowsProblem(o.rows))}
           <button type="button" @click=${() => { this.open = null; }}>Cancel</button></div>
       </form>
     </td></tr>`;

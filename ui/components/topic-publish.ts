@@ -90,6 +90,9 @@ export class TopicPublish extends LitElement {
     const why = this.services.whyNot('operator');
     if (why) return html`<p class="muted">Publishing ${why}.</p>`;
     const problem = this.touched ? this.problem() : null;
+    // A disabled Publish says why (issue 16): a wildcard topic can't be published to.
+    const now = this.problem();
+    const blocked = this.busy ? 'Publishing…' : now === null ? null : `Publish needs a valid topic: ${now}.`;
     return html`<form @submit=${(e: Event) => this.submit(e)} novalidate>
       <label>Topic
         <input name="topic" .value=${this.topic} autocomplete="off" spellcheck="false" aria-invalid=${problem ? 'true' : 'false'} aria-describedby="topic-problem"
@@ -109,7 +112,8 @@ export class TopicPublish extends LitElement {
         </label>
         <label class="inline"><input type="checkbox" name="retain" .checked=${this.retain} @change=${(e: Event) => { this.retain = (e.target as HTMLInputElement).checked; }}> Retain</label>
         <span class="spacer"></span>
-        <button type="submit" class="primary" ?disabled=${this.busy}>${this.busy ? 'Publishing…' : 'Publish'}</button>
+        ${blocked ? html`<span class="small muted" id="publish-why">${blocked}</span>` : nothing}
+        <button type="submit" class="primary" ?disabled=${blocked !== null} aria-describedby=${blocked ? 'publish-why' : nothing}>${this.busy ? 'Publishing…' : 'Publish'}</button>
       </div>
       ${this.error ? html`<p class="banner error" role="alert">${this.error}</p>` : nothing}
       <p class="small muted">Published as MCM's service account; recorded in the audit log (the payload's size and SHA-256, never the payload).</p>

@@ -119,6 +119,15 @@ export const ruleRowProblems = (rows: readonly RuleRow[]): (string | null)[] => 
 
 export const rowsValid = (rows: readonly RuleRow[]): boolean => ruleRowProblems(rows).every((p) => p === null);
 
+/** Why rule rows can't be saved, for the disabled button's note (issue 16); null when they can. */
+export const rowsProblem = (rows: readonly RuleRow[]): string | null => {
+  const problems = ruleRowProblems(rows);
+  const first = problems.findIndex((p) => p !== null);
+  if (first < 0) return null;
+  if (rows[first]?.topic === '') return `Rule ${first + 1} has no topic filter yet: fill it in or remove the row.`;
+  return `Rule ${first + 1}: ${problems[first]}.`;
+};
+
 /** A role's rules as editor rows (order kept: by id). */
 export const rowsFromRules = (rules: readonly { topic: string; access: string }[]): RuleRow[] => rules.map((r) => ({ topic: r.topic, access: r.access }));
 

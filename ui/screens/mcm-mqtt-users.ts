@@ -134,8 +134,9 @@ export class McmMqttUsers extends McmScreen {
     if (!created) return;
     form.reset();
     this.createRoles = [];
+    // One notice per action (issue 16): the apply status below names the creation and says when
+    // the broker enforces it; a generated password has its own panel. No toast on top.
     this.secret = created.password ? { username, password: created.password, action: 'created' } : null;
-    this.services.notify({ kind: 'ok', text: `MQTT user ${username} created.` });
   }
 
   private async resetPassword(u: MqttUser): Promise<void> {

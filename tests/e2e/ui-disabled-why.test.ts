@@ -1,0 +1,48 @@
+/**
+ * Issue 16, "every disabled control says why": a disabled button carries its reason next to it,
+ * tied with aria-describedby, so a screen reader reads it with the button. The two examples the
+ * issue names: "Create role" with an empty rule row, and "Publish" with a wildcard topic.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
+import { startUiWorld } from '../helpers/browser.ts';
+
+/** The text of the element a button's aria-describedby names (in the button's shadow root). */
+const why = async (page: Page, button: Locator): Promise<string> => {
+  const id = await button.getAttribute('aria-describedby');
+  assert.ok(id, 'the disabled button names its reason');
+  return page.locator(`[id="${id}"]`).innerText();
+};
+
+describe('disabled controls say why (issue 16)', () => {
+  it('"Create role" with an empty rule row, and "Publish" with a wildcard topic', async (t) => {
+    const w = await startUiWorld(t);
+    if (!w) return;
+    const page = await w.newPage();
+    await w.signIn(page);
+
+    await page.goto(`${w.base}/access`);
+    const create = page.locator('access-roles-panel form[aria-label="Create a role"]');
+    await page.locator('access-roles-panel summary', { hasText: 'Create a role' }).click();
+    const createButton = create.getByRole('button', { name: 'Create role' });
+    assert.equal(await createButton.isDisabled(), true);
+    assert.match(await why(page, createButton), /Give the role a name first/);
+    await create.getByLabel('Role name').fill('line-operators');
+    if (await create.getByLabel('Topic filter of rule 1').count() === 0) await create.getByRole('button', { name: '+ Add a rule' }).click();
+    assert.equal(await createButton.isDisabled(), true, 'an empty rule row is not a rule');
+    assert.match(await why(page, createButton), /Rule 1 has no topic filter yet/);
+    await create.getByLabel('Topic filter of rule 1').fill('plant/line1/#');
+    assert.equal(await createButton.isDisabled(), false);
+    assert.equal(await createButton.getAttribute('aria-describedby'), null, 'nothing to explain once it works');
+
+    await page.goto(`${w.base}/topics`);
+    const form = page.locator('topic-publish form');
+    const publish = form.getByRole('button', { name: 'Publish' });
+    await form.getByLabel('Topic').fill('plant/#');
+    assert.equal(await publish.isDisabled(), true, 'no publishing to a wildcard');
+    assert.match(await why(page, publish), /Publish needs a valid topic/);
+    await form.getByLabel('Topic').fill('plant/line1/cmd');
+    assert.equal(await publish.isDisabled(), false);
+  });
+});
