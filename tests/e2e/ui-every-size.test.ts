@@ -153,4 +153,27 @@ describe('web UI at every size (issue 16)', () => {
     assert.ok(before.length >= 1, 'the name needs several lines at 390 px');
     assert.deepEqual([...new Set(before)], ['/'], `every line ends after a "/" (breaks after: ${JSON.stringify(before)})`);
   });
+
+  it('shows a topic\'s recent messages as a compact list that scrolls in its own box', async (t) => {
+    const w = await startUiWorld(t);
+    if (!w) return;
+    assert.equal((await w.api('POST', '/mqtt-users', { username: 'publisher', password: UI_PASSWORD })).status, 201);
+    const rule = await w.api('POST', '/acls', { principal: 'user:publisher', topic: '#', access: 'readwrite' });
+    await w.waitApplied(Number(JSON.parse(rule.etag ?? '"0"')));
+    const pub = await connectAs(t, w.server.port, 'publisher', UI_PASSWORD);
+    for (let i = 0; i < 20; i++) await pub.publishAsync('plant/line1/temperature', JSON.stringify({ value: 20 + i / 10, unit: 'C', sensor: 'pt100-north-wall' }), { qos: 1 });
+    const page = await w.newPage();
+    await w.signIn(page);
+    await page.goto(`${w.base}/topics/${encodeURIComponent('plant/line1/temperature')}`);
+    const list = page.locator('topic-detail ol.history');
+    await list.waitFor();
+    // The detail follows the topic live: wait (bounded) until all 20 are listed.
+    await list.locator('li').nth(19).waitFor({ timeout: 15_000 });
+    const box = await list.evaluate((el) => ({ count: el.children.length, client: el.clientHeight, scroll: el.scrollHeight }));
+    assert.equal(box.count, 20, 'the 20 messages the observer keeps (history_depth)');
+    assert.ok(box.client <= 16 * 14 + 4, `at most 16rem tall (${box.client} px)`);
+    assert.ok(box.scroll > box.client, 'the rest scrolls inside the list');
+    const row = await list.locator('li').first().evaluate((el) => el.clientHeight);
+    assert.ok(row <= 40, `one line per message (${row} px)`);
+  });
 });

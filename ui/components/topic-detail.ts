@@ -43,6 +43,12 @@ export class TopicDetail extends LitElement {
     dd { margin: 0; }
     pre.payload { white-space: pre-wrap; overflow-wrap: anywhere; }
     td.preview { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .85em; overflow-wrap: anywhere; }
+    /* Issue 16: the history is a compact list that scrolls in its own box, one line per message. */
+    ol.history { list-style: none; margin: .3rem 0; padding: 0; max-height: 16rem; overflow-y: auto; border: 1px solid var(--border); border-radius: 6px; }
+    ol.history li { display: grid; grid-template-columns: auto auto minmax(0, 1fr); gap: .6rem; align-items: baseline; padding: .2rem .5rem; border-bottom: 1px solid var(--border); font-size: .9em; }
+    ol.history li:last-child { border-bottom: none; }
+    ol.history .meta { color: var(--fg-muted); white-space: nowrap; }
+    ol.history .preview { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
     .errors { margin: .3rem 0 0; padding-left: 1.2rem; }
   `];
 
@@ -256,13 +262,12 @@ export class TopicDetail extends LitElement {
         ${this.renderViolations()}
         ${this.renderSparkplug()}
         <h3>Recent messages</h3>
-        ${d.history.length === 0 ? html`<p class="muted">No history kept (observer.history_depth is 0).</p>` : html`<div class="table-wrap"><table>
-          <thead><tr><th scope="col">When</th><th scope="col">Size</th><th scope="col">QoS</th><th scope="col">Retain</th><th scope="col">Payload</th></tr></thead>
-          <tbody>${[...d.history].reverse().map((h) => html`<tr>
-            <td><time datetime=${h.at} title=${formatTime(h.at)}>${formatTime(h.at).slice(11)}</time></td>
-            <td>${formatBytes(h.bytes)}</td><td>${h.qos}</td><td>${h.retain ? 'yes' : 'no'}</td>
-            <td class="preview">${truncate(h.preview.replace(/\s+/g, ' '), 160)}</td>
-          </tr>`)}</tbody></table></div>`}
+        ${d.history.length === 0 ? html`<p class="muted">No history kept (observer.history_depth is 0).</p>` : html`
+          <ol class="history" tabindex="0" aria-label="Recent messages on ${d.topic}, newest first">${[...d.history].reverse().map((h) => html`<li>
+            <time datetime=${h.at} title=${formatTime(h.at)}>${formatTime(h.at).slice(11)}</time>
+            <span class="meta">${formatBytes(h.bytes)} · QoS ${h.qos}${h.retain ? html` · <span class="badge">retained</span>` : nothing}</span>
+            <code class="preview" title=${truncate(h.preview, 500)}>${truncate(h.preview.replace(/\s+/g, ' '), 160)}</code>
+          </li>`)}</ol>`}
       ` : this.notFound ? this.renderSparkplug() : this.error ? nothing : html`<p class="muted">Loading…</p>`}
     `;
   }
