@@ -4,6 +4,7 @@
  * is bounded by config.observer.max_topics: a read costs O(topics), the ingest path stays O(1).
  */
 import { topicMatches } from '../../core/topic-match.ts';
+import { quickPreview, type PreviewKind } from '../mqtt/payload-preview.ts';
 import { rateOf, summaryOf, type TopicNode, type TopicSummary } from './topic-node.ts';
 
 export type { TopicSummary };
@@ -31,7 +32,18 @@ export type BrowseItem = Readonly<{
   bytes: number;
   rate: number;
   last_seen: string;
+  /**
+   * For an item that is a topic itself (issue 16): whether the broker holds a retained message
+   * for it, and its last payload (at most PREVIEW_BYTES), so a retained topic that has not
+   * changed since the page opened shows its value, as MQTT Explorer does.
+   */
+  retained?: boolean;
+  preview?: string;
+  preview_kind?: PreviewKind;
 }>;
+
+/** The last payload's bytes shown in a tree row. */
+export const PREVIEW_BYTES = 256;
 
 export type BrowseResult = Readonly<{
   prefix: string;
@@ -45,7 +57,7 @@ export type BrowseResult = Readonly<{
 
 export type SearchOptions = Readonly<{ q?: string; filter?: string; limit?: number }>;
 
-type Agg = { path: string; name: string; isTopic: boolean; hasChildren: boolean; topics: number; messages: number; bytes: number; rate: number; lastSeen: number };
+type Agg = { path: string; name: string; isTopic: boolean; hasChildren: boolean; topics: number; messages: number; bytes: number; rate: number; lastSeen: number; node: TopicNode | null };
 
 const round = (x: number): number => Math.round(x * 1000) / 1000;
 
@@ -79,11 +91,13 @@ export const browseTopics = (nodes: Iterable<TopicNode>, options: BrowseOptions,
     const path = cut === -1 ? t : t.slice(0, cut);
     let g = groups.get(path);
     if (!g) {
-      g = { path, name: path.slice(below.length), isTopic: false, hasChildren: false, topics: 0, messages: 0, bytes: 0, rate: 0, lastSeen: 0 };
+      g = { path, name: path.slice(below.length), isTopic: false, hasChildren: false, topics: 0, messages: 0, bytes: 0, rate: 0, lastSeen: 0, node: null };
       groups.set(path, g);
     }
-    if (cut === -1) g.isTopic = true;
-    else g.hasChildren = true;
+    if (cut === -1) {
+      g.isTopic = true;
+      g.node = n;
+    } else g.hasChildren = true;
     g.topics++;
     g.messages += n.messages;
     g.bytes += n.bytes;
@@ -95,10 +109,16 @@ export const browseTopics = (nodes: Iterable<TopicNode>, options: BrowseOptions,
     prefix,
     depth,
     self,
-    items: sorted.slice(0, limit).map((g) => ({
-      path: g.path, name: g.name, is_topic: g.isTopic, has_children: g.hasChildren,
-      topics: g.topics, messages: g.messages, bytes: g.bytes, rate: round(g.rate), last_seen: new Date(g.lastSeen).toISOString(),
-    })),
+    items: sorted.slice(0, limit).map((g) => {
+      const item = {
+        path: g.path, name: g.name, is_topic: g.isTopic, has_children: g.hasChildren,
+        topics: g.topics, messages: g.messages, bytes: g.bytes, rate: round(g.rate), last_seen: new Date(g.lastSeen).toISOString(),
+      };
+      if (!g.node) return item;
+      // As the live pushes preview it (observer.ts), so a row reads the same before and after an update.
+      const p = quickPreview(g.node.lastHead, PREVIEW_BYTES);
+      return { ...item, retained: g.node.retained, preview: p.text, preview_kind: p.kind };
+    }),
     total: sorted.length,
     truncated: sorted.length > limit,
   };

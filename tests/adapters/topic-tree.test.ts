@@ -122,6 +122,17 @@ describe('topic tree: browse and search', () => {
     ]);
   });
 
+  it('gives a topic item its retained flag and last payload, a branch neither (issue 16: the tree shows them on load)', () => {
+    const tree = createTopicTree({ maxTopics: 100, historyDepth: 0 });
+    tree.record(msg('plant/setpoint', '{"value":21.5}', { retain: true }));
+    tree.record(msg('plant/line1/temp', '20'));
+    const items = tree.list({ prefix: 'plant' }, T0).items;
+    const setpoint = items.find((i) => i.path === 'plant/setpoint');
+    assert.deepEqual([setpoint?.retained, setpoint?.preview, setpoint?.preview_kind], [true, '{"value":21.5}', 'json']);
+    const branch = items.find((i) => i.path === 'plant/line1');
+    assert.deepEqual([branch?.retained, branch?.preview], [undefined, undefined], 'a branch has no payload of its own');
+  });
+
   it('lists below a prefix, with the prefix topic itself as `self`, and deeper with depth', () => {
     const tree = build();
     const r = tree.list({ prefix: 'plant' }, T0);

@@ -176,4 +176,28 @@ describe('web UI at every size (issue 16)', () => {
     const row = await list.locator('li').first().evaluate((el) => el.clientHeight);
     assert.ok(row <= 40, `one line per message (${row} px)`);
   });
+
+  it('shows a retained topic\'s value and marker in the tree on load, with no message since', async (t) => {
+    const w = await startUiWorld(t);
+    if (!w) return;
+    assert.equal((await w.api('POST', '/mqtt-users', { username: 'publisher', password: UI_PASSWORD })).status, 201);
+    const rule = await w.api('POST', '/acls', { principal: 'user:publisher', topic: '#', access: 'readwrite' });
+    await w.waitApplied(Number(JSON.parse(rule.etag ?? '"0"')));
+    const pub = await connectAs(t, w.server.port, 'publisher', UI_PASSWORD);
+    await pub.publishAsync('plant/setpoint', '21.5', { retain: true, qos: 1 });
+    // Observed by the server before the page opens (bounded wait).
+    const deadline = Date.now() + 10_000;
+    while ((await w.api('GET', '/topics?prefix=plant')).body['items']?.length !== 1) {
+      if (Date.now() > deadline) throw new Error('the observer did not see plant/setpoint');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const page = await w.newPage();
+    await w.signIn(page);
+    await page.goto(`${w.base}/topics`);
+    await page.locator('mcm-topics button.toggle[aria-label="Expand plant"]').click();
+    const row = page.locator('mcm-topics tr[data-path="plant/setpoint"]');
+    await row.waitFor();
+    assert.equal((await row.locator('td.preview').innerText()).trim(), '21.5');
+    assert.equal(await row.locator('.badge', { hasText: 'retained' }).count(), 1);
+  });
 });

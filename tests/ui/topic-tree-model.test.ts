@@ -114,3 +114,18 @@ describe('ui/data topic-tree-model', () => {
     assert.equal(q.matches('other'), false);
   });
 });
+
+describe('the tree shows listed payloads (issue 16)', () => {
+  it('takes a topic\'s last payload and retained flag from the listing, unless a live message is newer', () => {
+    const m = createTopicTreeModel();
+    m.setLevel(null, [item('plant', 'plant', { is_topic: true, has_children: false, retained: true, preview: '21.5', preview_kind: 'text' })]);
+    const node = () => m.rows().find((r) => r.node.path === 'plant')?.node;
+    assert.deepEqual([node()?.preview, node()?.retained], ['21.5', true], 'a retained topic unchanged since the page opened is not blank');
+    m.apply(msg('plant', '22.0'));
+    assert.deepEqual([node()?.preview, node()?.retained], ['22.0', true], 'a plain publish leaves the retained message as it was');
+    // A listing older than the live message keeps the live preview.
+    m.setLevel(null, [item('plant', 'plant', { is_topic: true, has_children: false, retained: true, preview: '21.5', preview_kind: 'text' })]);
+    assert.equal(node()?.preview, '22.0');
+  });
+});
+

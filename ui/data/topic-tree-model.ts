@@ -37,6 +37,10 @@ export type BrowseItem = Readonly<{
   bytes: number;
   rate: number;
   last_seen: string;
+  /** For an item that is a topic itself: its retained flag and last payload (issue 16). */
+  retained?: boolean;
+  preview?: string;
+  preview_kind?: PreviewKind;
 }>;
 
 /** One topic (`GET /topics?q=` items, and the summary part of `GET /topics/{topic}`). */
@@ -60,9 +64,14 @@ export type TreeNode = {
   bytes: number;
   rate: number;
   lastSeen: string;
-  /** The last live preview of the topic with exactly this name (null: none seen here yet). */
+  /**
+   * The last payload of the topic with exactly this name: from the listing (so a retained topic
+   * that has not changed since the page opened shows its value), then from live messages.
+   */
   preview: string | null;
   previewKind: PreviewKind | null;
+  /** The broker holds a retained message for the topic with exactly this name. */
+  retained: boolean;
   /** Changed by a live message since the last load (for a brief highlight). */
   live: boolean;
 };
@@ -109,8 +118,10 @@ const fromItem = (i: BrowseItem, old: TreeNode | undefined): TreeNode => ({
   bytes: i.bytes,
   rate: i.rate,
   lastSeen: i.last_seen,
-  preview: old?.preview ?? null,
-  previewKind: old?.previewKind ?? null,
+  // A live message newer than the listing keeps its preview; otherwise the listing's.
+  ...(old && old.preview !== null && old.lastSeen > i.last_seen
+    ? { preview: old.preview, previewKind: old.previewKind, retained: old.retained }
+    : { preview: i.preview ?? old?.preview ?? null, previewKind: i.preview_kind ?? old?.previewKind ?? null, retained: i.retained ?? old?.retained ?? false }),
   live: false,
 });
 
@@ -167,7 +178,7 @@ export const createTopicTreeModel = (): TopicTreeModel => {
         if (!node) {
           node = {
             path, name: parts[i] ?? '', isTopic: false, hasChildren: false, topics: 0, messages: 0, bytes: 0, rate: 0,
-            lastSeen: m.at, preview: null, previewKind: null, live: true,
+            lastSeen: m.at, preview: null, previewKind: null, retained: false, live: true,
           };
           children.set(path, node);
           // A new item on a loaded level: no topic existed below it, so this topic is new.
@@ -181,6 +192,8 @@ export const createTopicTreeModel = (): TopicTreeModel => {
           node.isTopic = true;
           node.preview = m.preview;
           node.previewKind = m.preview_kind;
+          // A retained publish sets or (empty) clears it; a plain one leaves the broker's as it was.
+          if (m.retain) node.retained = m.bytes > 0;
         } else node.hasChildren = true;
         visited.push(node);
         changed = true;

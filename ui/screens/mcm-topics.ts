@@ -291,6 +291,7 @@ export class McmTopics extends McmScreen {
             ${n.isTopic
               ? html`<button type="button" class="topic" aria-current=${n.path === this.selected ? 'true' : 'false'} title="Show ${n.path}" @click=${() => this.select(n.path)}>${label}</button>`
               : html`<button type="button" class="branch" tabindex="-1" ?disabled=${!canExpand} @click=${() => this.expand(n.path)}>${label}</button>`}
+            ${n.isTopic && n.retained ? html`<span class="badge" title="The broker holds a retained message for ${n.path}: new subscribers get it at once">retained</span>` : nothing}
             ${loading ? html`<span class="small muted">loading…</span>` : nothing}
           </div></td>
           <td class="num">${formatCount(n.topics)}</td>
