@@ -7,7 +7,8 @@
  * screenshot of each (tests/e2e/screenshots/size-<screen>-<width>.png).
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
+import type { MqttClient } from 'mqtt';
 import type { Page } from 'playwright-core';
 import { UI_ROUTES } from '../../ui/app/routes.ts';
 import { startUiWorld, UI_PASSWORD, type UiWorld } from '../helpers/browser.ts';
@@ -36,6 +37,14 @@ const seed = async (w: UiWorld): Promise<void> => {
   const rule = await w.api('POST', '/acls', { principal: 'user:publisher', topic: '#', access: 'readwrite' });
   assert.equal(rule.status, 201);
   await w.waitApplied(Number(JSON.parse(rule.etag ?? '"0"')));
+};
+
+/** A device allowed to publish anywhere, connected once its rule is enforced. */
+const publisher = async (t: TestContext, w: UiWorld): Promise<MqttClient> => {
+  assert.equal((await w.api('POST', '/mqtt-users', { username: 'publisher', password: UI_PASSWORD })).status, 201);
+  const rule = await w.api('POST', '/acls', { principal: 'user:publisher', topic: '#', access: 'readwrite' });
+  await w.waitApplied(Number(JSON.parse(rule.etag ?? '"0"')));
+  return connectAs(t, w.server.port, 'publisher', UI_PASSWORD);
 };
 
 describe('web UI at every size (issue 16)', () => {
@@ -114,11 +123,8 @@ describe('web UI at every size (issue 16)', () => {
   it('wraps a long topic in the search results only between its levels, at 390 px', async (t) => {
     const w = await startUiWorld(t);
     if (!w) return;
-    assert.equal((await w.api('POST', '/mqtt-users', { username: 'publisher', password: UI_PASSWORD })).status, 201);
-    const rule = await w.api('POST', '/acls', { principal: 'user:publisher', topic: '#', access: 'readwrite' });
-    await w.waitApplied(Number(JSON.parse(rule.etag ?? '"0"')));
+    const pub = await publisher(t, w);
     const topic = `factory/${'assembly-hall-north/'.repeat(6)}temperature-sensor-12`;
-    const pub = await connectAs(t, w.server.port, 'publisher', UI_PASSWORD);
     await pub.publishAsync(topic, '21.5', { retain: true, qos: 1 });
     const context = await w.browser.newContext({ viewport: { width: 390, height: 844 } });
     t.after(() => context.close());
@@ -157,10 +163,7 @@ describe('web UI at every size (issue 16)', () => {
   it('shows a topic\'s recent messages as a compact list that scrolls in its own box', async (t) => {
     const w = await startUiWorld(t);
     if (!w) return;
-    assert.equal((await w.api('POST', '/mqtt-users', { username: 'publisher', password: UI_PASSWORD })).status, 201);
-    const rule = await w.api('POST', '/acls', { principal: 'user:publisher', topic: '#', access: 'readwrite' });
-    await w.waitApplied(Number(JSON.parse(rule.etag ?? '"0"')));
-    const pub = await connectAs(t, w.server.port, 'publisher', UI_PASSWORD);
+    const pub = await publisher(t, w);
     for (let i = 0; i < 20; i++) await pub.publishAsync('plant/line1/temperature', JSON.stringify({ value: 20 + i / 10, unit: 'C', sensor: 'pt100-north-wall' }), { qos: 1 });
     const page = await w.newPage();
     await w.signIn(page);
@@ -180,10 +183,7 @@ describe('web UI at every size (issue 16)', () => {
   it('shows a retained topic\'s value and marker in the tree on load, with no message since', async (t) => {
     const w = await startUiWorld(t);
     if (!w) return;
-    assert.equal((await w.api('POST', '/mqtt-users', { username: 'publisher', password: UI_PASSWORD })).status, 201);
-    const rule = await w.api('POST', '/acls', { principal: 'user:publisher', topic: '#', access: 'readwrite' });
-    await w.waitApplied(Number(JSON.parse(rule.etag ?? '"0"')));
-    const pub = await connectAs(t, w.server.port, 'publisher', UI_PASSWORD);
+    const pub = await publisher(t, w);
     await pub.publishAsync('plant/setpoint', '21.5', { retain: true, qos: 1 });
     // Observed by the server before the page opens (bounded wait).
     const deadline = Date.now() + 10_000;
