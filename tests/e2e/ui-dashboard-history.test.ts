@@ -33,6 +33,9 @@ describe('dashboard charts and figures on load (issue 16)', () => {
       const charts = d ? [...d.shadowRoot.querySelectorAll('dashboard-rate-chart')] : [];
       return charts.length === 2 && charts.every((c) => !/no data yet/.test(c.getAttribute('summary') || 'no data yet'));
     })()`, undefined, { timeout: 3000 });
+    // One legend per chart: the card's line of current values, not uPlot's table as well.
+    assert.equal(await page.locator('mcm-dashboard .u-legend').count(), 0);
+    assert.equal(await page.locator('mcm-dashboard p.latest').count(), 2);
     // The broker's own figures, each from $SYS with its meaning on hover: the observer's
     // subscriptions ($SYS/#, #) count, so there is at least one.
     const subs = page.locator('mcm-dashboard dd[data-sys="subscriptions/count"]');

@@ -15,7 +15,8 @@ import { startUiWorld, UI_PASSWORD, type UiWorld } from '../helpers/browser.ts';
 import { connectAs } from '../helpers/mqtt-client.ts';
 import { LAYOUT_PROBE, type LayoutProblems } from '../helpers/layout-probe.ts';
 
-const WIDTHS = [390, 1440] as const;
+/** The issue's two widths, and the ends of the range it names (360 to 1920 px). */
+const WIDTHS = [360, 390, 1440, 1920] as const;
 const LONG = 'x'.repeat(1024);
 
 /** Elements sticking out past the right edge of the viewport, described for the failure message. */
@@ -48,7 +49,7 @@ const publisher = async (t: TestContext, w: UiWorld): Promise<MqttClient> => {
 };
 
 describe('web UI at every size (issue 16)', () => {
-  it('no screen scrolls sideways or sticks out at 390 and 1440 px, with long and many data', async (t) => {
+  it('no screen scrolls sideways or sticks out at 360, 390, 1440 and 1920 px, with long and many data', async (t) => {
     const w = await startUiWorld(t);
     if (!w) return;
     await seed(w);

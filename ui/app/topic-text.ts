@@ -1,11 +1,13 @@
 /**
  * A topic name that wraps only between its levels (issue 16: search results never break a topic
- * name mid-word): a break opportunity (<wbr>) after each "/". A single level wider than its box
- * still breaks inside, as a last resort, rather than widening the page.
+ * name mid-word). Each level (with its "/") is one unbreakable piece — a hyphen inside a level
+ * is no break opportunity — and a <wbr> between pieces is. A single level wider than its box is
+ * cut with an ellipsis (`.topic-level` in ui/styles/theme.ts) rather than widen the page; the
+ * caller puts the whole name in a title.
  */
-import { html, nothing, type TemplateResult } from 'lit';
+import { html, type TemplateResult } from 'lit';
 
 export const topicText = (topic: string): TemplateResult => {
   const levels = topic.split('/');
-  return html`${levels.map((level, i) => html`${level}${i < levels.length - 1 ? html`/<wbr>` : nothing}`)}`;
+  return html`${levels.map((level, i) => html`<span class="topic-level">${level}${i < levels.length - 1 ? '/' : ''}</span>${i < levels.length - 1 ? html`<wbr>` : ''}`)}`;
 };

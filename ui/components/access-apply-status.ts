@@ -7,7 +7,7 @@
  */
 import { css, html, LitElement } from 'lit';
 import type { Services } from '../app/services.ts';
-import { applyProgress, parseApplyStatus, type ApplyStatus } from '../data/access-apply.ts';
+import { APPLY_NEWS_MS, applyProgress, parseApplyStatus, type ApplyStatus } from '../data/access-apply.ts';
 import { shared } from '../styles/theme.ts';
 
 const POLL_MS = 2000;
@@ -25,6 +25,7 @@ export class AccessApplyStatus extends LitElement {
     sawPending: { state: true },
     error: { state: true },
     busy: { state: true },
+    stale: { state: true },
   };
   declare services: Services;
   declare seq: number | null;
@@ -33,8 +34,11 @@ export class AccessApplyStatus extends LitElement {
   declare sawPending: boolean;
   declare error: string;
   declare busy: boolean;
+  /** The success was shown for APPLY_NEWS_MS: nothing to say any more. */
+  declare stale: boolean;
   private off: (() => void) | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private newsTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor() {
     super();
@@ -44,6 +48,7 @@ export class AccessApplyStatus extends LitElement {
     this.sawPending = false;
     this.error = '';
     this.busy = false;
+    this.stale = false;
   }
 
   override connectedCallback(): void {
@@ -60,6 +65,7 @@ export class AccessApplyStatus extends LitElement {
     this.off?.();
     this.off = null;
     this.stopPolling();
+    this.clearNews();
   }
 
   override willUpdate(changed: Map<string, unknown>): void {
@@ -67,6 +73,8 @@ export class AccessApplyStatus extends LitElement {
       this.status = null;
       this.sawPending = false;
       this.error = '';
+      this.stale = false;
+      this.clearNews();
       if (this.isConnected) void this.refresh();
     }
   }
@@ -82,6 +90,14 @@ export class AccessApplyStatus extends LitElement {
     } else {
       this.stopPolling();
     }
+    if ((phase === 'applied' || phase === 'written' || phase === 'unchanged') && this.newsTimer === null && !this.stale) {
+      this.newsTimer = setTimeout(() => { this.newsTimer = null; this.stale = true; }, APPLY_NEWS_MS);
+    }
+  }
+
+  private clearNews(): void {
+    if (this.newsTimer !== null) clearTimeout(this.newsTimer);
+    this.newsTimer = null;
   }
 
   private schedulePoll(): void {
@@ -121,7 +137,7 @@ export class AccessApplyStatus extends LitElement {
   }
 
   override render() {
-    if (this.seq === null) return '';
+    if (this.seq === null || this.stale) return '';
     const p = applyProgress(this.seq, this.status);
     const what = this.what ? html`<strong>${this.what}</strong>: ` : '';
     const steps = p.phase === 'applied' || p.phase === 'written'

@@ -47,8 +47,6 @@ export class DashboardRateChart extends LitElement {
     .wrap { position: relative; min-height: 190px; }
     .empty { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center; text-align: center; padding: 1rem; pointer-events: none; }
     .uplot { font-family: inherit; }
-    .u-legend { font-size: .85em; color: var(--fg); }
-    .u-legend th, .u-legend td { text-transform: none; letter-spacing: normal; font-size: inherit; color: inherit; border-bottom: none; padding: .1rem .3rem; font-weight: 500; }
   `];
 
   static override properties = {
@@ -166,7 +164,9 @@ export class DashboardRateChart extends LitElement {
         { stroke: fg, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 84, values: (_u, vals) => vals.map((v) => fmt(v)) },
       ],
       cursor: { drag: { x: false, y: false } },
-      legend: { live: true },
+      // One legend per chart (issue 16): the dashboard's own line of current values with swatches
+      // (readable text, also for screen readers) — not uPlot's table beside it.
+      legend: { show: false },
     };
     this.chart = new uPlot(opts, this.data, wrap);
   }

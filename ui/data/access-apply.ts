@@ -125,3 +125,9 @@ export const applySettled = (p: ApplyProgress): boolean => p.phase !== 'pending'
 /** The files waiting for an import, or null when MCM owns the broker's files (any other state). */
 export const adoptionRequired = (status: ApplyStatus | null): ForeignFile[] | null =>
   (status?.state === 'adoption_required' ? status.adoption?.files ?? [] : null);
+
+/**
+ * How long the apply banner shows a success (issue 16: it clears when it is no longer news). A
+ * failure stays until the next change or a retry: it needs someone to act.
+ */
+export const APPLY_NEWS_MS = 15_000;

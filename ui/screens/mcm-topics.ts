@@ -317,7 +317,7 @@ export class McmTopics extends McmScreen {
       <caption class="sr-only">Matching topics</caption>
       <thead><tr><th scope="col">Topic</th><th scope="col" class="num">Messages</th><th scope="col" class="num">Rate</th><th scope="col" class="num">Bytes</th><th scope="col">Last seen</th><th scope="col">Last payload</th></tr></thead>
       <tbody>${rows.map((r) => html`<tr class="${r.topic === this.selected ? 'selected' : ''} ${r.live ? 'live' : ''}" data-path=${r.topic}>
-        <td class="name"><button type="button" class="topic" aria-current=${r.topic === this.selected ? 'true' : 'false'} @click=${() => this.select(r.topic)}>${topicText(r.topic)}</button>${r.retained ? html` <span class="badge">retained</span>` : nothing}</td>
+        <td class="name"><button type="button" class="topic" aria-current=${r.topic === this.selected ? 'true' : 'false'} title=${r.topic} @click=${() => this.select(r.topic)}>${topicText(r.topic)}</button>${r.retained ? html` <span class="badge">retained</span>` : nothing}</td>
         <td class="num">${formatCount(r.messages)}</td>
         <td class="num">${formatRate(r.rate)}</td>
         <td class="num">${formatBytes(r.bytes)}</td>

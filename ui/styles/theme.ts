@@ -63,6 +63,8 @@ export const shared = css`
   .banner.warn { background: var(--warn-bg); border-color: var(--warn); color: var(--fg); }
   /* A long name in a badge (a 200-character username) wraps inside it instead of widening the page. */
   .badge { display: inline-block; border-radius: 999px; padding: .05rem .5rem; font-size: .8em; border: 1px solid var(--border-strong); max-width: 100%; overflow-wrap: anywhere; }
+  /* ui/app/topic-text.ts: one level of a topic name never breaks inside; an overlong one ends in "…". */
+  .topic-level { display: inline-block; max-width: 100%; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; vertical-align: bottom; }
   /* ui/app/long-text.ts: two lines at most; all of it on hover or keyboard focus. */
   .clamp { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; overflow-wrap: anywhere; }
   .clamp:hover, .clamp:focus { -webkit-line-clamp: unset; }
@@ -92,6 +94,11 @@ export const shared = css`
     }
     table:has(> thead):not(.keep-table) > tbody > tr > td:not([data-label]), table:has(> thead):not(.keep-table) > tbody > tr > td[data-label=''] { padding-left: 0; }
     table:has(> thead):not(.keep-table) > tbody > tr > td[data-label='']::before { content: none; }
+  }
+  /* The narrowest phones: each cell's name above its value, so a field keeps the full width. */
+  @media (max-width: 480px) {
+    table:has(> thead):not(.keep-table) > tbody > tr > td, table.stacking td { padding-left: 0; }
+    table:has(> thead):not(.keep-table) > tbody > tr > td::before, table.stacking td::before { position: static; display: block; width: auto; }
   }
   .actions { display: flex; gap: .35rem; flex-wrap: wrap; }
   .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
