@@ -28,14 +28,8 @@ export const brokerStyles = css`
   .badge.changed { border-color: var(--warn); color: var(--warn); }
   .badge.restart { border-color: var(--warn); color: var(--warn); }
   .badge.reload { border-color: var(--ok); color: var(--ok); }
+  /* Narrow screens stack these tables like every other (ui/styles/theme.ts); a row's problems join the row above. */
   @media (max-width: 700px) {
-    table.stacking thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-    table.stacking, table.stacking tbody, table.stacking tr, table.stacking td { display: block; width: 100%; }
-    table.stacking tr { border: 1px solid var(--border); border-radius: 8px; margin: 0 0 .6rem; padding: .3rem .5rem; }
     table.stacking tr.row-problem { border: none; margin-top: -.6rem; }
-    table.stacking td { border: none; padding: .2rem 0 .2rem 8rem; position: relative; min-height: 1.6rem; overflow-wrap: anywhere; }
-    table.stacking td::before { content: attr(data-label); position: absolute; left: 0; top: .25rem; width: 7.5rem; color: var(--fg-muted); font-size: .85em; }
-    table.stacking td[data-label=''] { padding-left: 0; }
-    table.stacking td[data-label='']::before { content: none; }
   }
 `;

@@ -97,8 +97,8 @@ export const shared = css`
   }
   /* The narrowest phones: each cell's name above its value, so a field keeps the full width. */
   @media (max-width: 480px) {
-    table:has(> thead):not(.keep-table) > tbody > tr > td, table.stacking td { padding-left: 0; }
-    table:has(> thead):not(.keep-table) > tbody > tr > td::before, table.stacking td::before { position: static; display: block; width: auto; }
+    table:has(> thead):not(.keep-table) > tbody > tr > td { padding-left: 0; }
+    table:has(> thead):not(.keep-table) > tbody > tr > td::before { position: static; display: block; width: auto; }
   }
   .actions { display: flex; gap: .35rem; flex-wrap: wrap; }
   .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
