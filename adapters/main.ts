@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
 import type { Clock, PasswordHasher } from '../core/ports.ts';
+import { emptyBrokerConfig } from '../core/broker-config/model.ts';
 import { createApplyLoop, type ApplyLoop } from './apply/apply-loop.ts';
 import { createCertificateExpiryCheck } from './certs/expiry-check.ts';
 import type { ApplyStatus } from './apply/apply-status.ts';
@@ -54,6 +55,10 @@ import { createObservation, type Observation } from './mqtt/observation.ts';
 import { createSchemaValidator, type SchemaValidator } from './observer/schema-validator.ts';
 import { createSparkplugTracker, type SparkplugTracker } from './observer/sparkplug-tracker.ts';
 import { createWebhookDispatcher } from './webhooks/dispatcher.ts';
+import { createDynsecControl } from './dynsec/dynsec-control.ts';
+import { createDynsecWorker } from './dynsec/dynsec-worker.ts';
+import { createPasswordCourier } from './dynsec/password-courier.ts';
+import { findDynsecPlugin } from './dynsec/plugin-path.ts';
 import { publishEventAppended } from './ws/event-appended.ts';
 import { relaySecurityEvents } from './ws/security-event-relay.ts';
 import { createApplyResults, GOOD_FILES_KEY_NAME, signUnsignedGoodFiles, type ApplyResults } from './sqlite/apply-results.ts';
@@ -196,7 +201,11 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       }),
     });
     issueCliToken(secrets); // new at every start (DESIGN §8)
-    const mqttHasher = createMosquittoHasher();
+    const dynsec = config.mosquitto.backend === 'dynsec';
+    // Issue 15: 2.0's plugin takes plaintext passwords only; the courier keeps each one MCM hashes
+    // in memory until the apply that hands it to the plugin (never written anywhere).
+    const courier = dynsec ? createPasswordCourier(createMosquittoHasher(), { ttlMs: 15 * 60_000 }) : null;
+    const mqttHasher = courier ? courier.hasher : createMosquittoHasher();
     const serviceAccount = await loadServiceAccount({ secrets, hasher: mqttHasher, username: config.mqtt.service_account.username });
 
     const placed = supervised ? placeBrokerDir(dataDir, account, opts.testing?.brokerFallbackRoot) : { dir: join(dataDir, 'mosquitto'), moved: null };
@@ -244,9 +253,12 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     const bridgePasswords = createBridgePasswords(secrets);
     // Supervised: the broker reads both files through one symlink, switched as one (issue 12).
     const pairSwitch = supervised ? createPairSwitch(join(paths.brokerDir, 'live')) : null;
+    const dynsecFiles = dynsec
+      ? { plugin: findDynsecPlugin(config.mosquitto.dynsec.plugin, config.mosquitto.binary), configFile: join(paths.persistenceDir, 'dynamic-security.json') }
+      : null;
     const { conf, externalConf, tlsDir } = confFileOptions({
       config, paths, spec, pair: pairSwitch ? { passwordPath: pairSwitch.passwordPath, aclPath: pairSwitch.aclPath } : null,
-      binaryVersion, certs: certStore, bridgePasswords,
+      binaryVersion, certs: certStore, bridgePasswords, dynsec: dynsecFiles,
     });
     if (supervised) prepareTlsDir(tlsDir, account);
     else if (externalConf) prepareTlsDir(tlsDir, brokerReader);
@@ -267,7 +279,29 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     // External with a fragment: the broker runs what is on disk now (none yet: the empty fragment).
     let startedConf: string | null = externalConf ? readTextOrNull(externalConf) ?? '' : null;
     if (sup) sup.onStarted(() => { startedConf = readTextOrNull(paths.confPath); });
+    const probeOnce = (p: { generation: number; allowAnonymous: boolean }) => probeBroker(probeTarget, { ...p, timeoutMs: config.mosquitto.probe.timeout_ms });
+    const dynsecControl = dynsec ? createDynsecControl({ target: probeTarget, timeoutMs: config.mosquitto.probe.timeout_ms }) : null;
+    if (dynsecControl) cleanups.push(() => dynsecControl.close());
+    const worker = dynsecControl && dynsecFiles && courier && sup && conf ? createDynsecWorker({
+      store, results: applyResults, security: securityLog, clock, logger,
+      control: dynsecControl, probe: probeOnce, courier, drift: config.mosquitto.drift,
+      serviceAccount: { username: serviceAccount.username, password: serviceAccount.password, hash: serviceAccount.passwordHash },
+      appliedPasswordsPath: join(dataDir, 'dynsec-passwords.json'),
+      brokerRunning: () => sup.isUp(),
+      supervised: {
+        jsonPath: dynsecFiles.configFile,
+        // The plugin rewrites its file after every change (reference §6.1): the broker's account owns it.
+        jsonOwner: account ? { uid: account.uid, gid: account.gid } : {},
+        confPath: paths.confPath,
+        confOwnership: () => conf.spec.ownership(),
+        renderConf: (allowAnonymous, state) => files.renderConf(allowAnonymous, state.brokerConfig ?? emptyBrokerConfig()),
+        startedConf: () => startedConf,
+        restart: (beforeStart) => sup.restart(beforeStart),
+        reload: () => sup.reload(),
+      },
+    }) : null;
     const applyLoop = createApplyLoop({
+      worker,
       store,
       results: applyResults,
       security: securityLog,
@@ -393,7 +427,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
 
     try {
       // Rendered in small turns, so the API keeps answering while a large state renders.
-      await warmUp(files, () => store.state());
+      if (!dynsec) await warmUp(files, () => store.state());
       if (sup) {
         applyLoop.prepare();
         cleanups.push(() => sup.stop());
@@ -412,7 +446,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       await observation.start();
 
       const watcher: FileWatch = watchFiles({
-        paths: files.specs.map((s) => s.path),
+        // The dynamic-security backend writes no password or ACL file.
+        paths: files.specs.filter((s) => !dynsec || s.name === 'mosquitto_conf').map((s) => s.path),
         onChange: (p) => { void applyLoop.fileChanged(p).catch((e: Error) => logger.error({ err: e.message }, 'drift handling failed')); },
         onError: (e) => logger.warn({ err: e.message }, 'file watcher error'),
         ...(opts.testing?.driftSettleMs !== undefined ? { settleMs: opts.testing.driftSettleMs } : {}),

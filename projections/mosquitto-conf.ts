@@ -41,6 +41,11 @@ export type MosquittoConfOptions = Readonly<{
    */
   pluginDir?: string | null;
   /**
+   * The dynamic-security backend (issue 15, reference §6.1): the plugin and its JSON file replace
+   * the password and ACL files. Null or absent: the files backend.
+   */
+  dynsec?: Readonly<{ plugin: string; configFile: string }> | null;
+  /**
    * The operator's listeners, options, bridges and passthrough (issue "Broker configuration as
    * events"), with where TLS files are and how to get bridge passwords. Absent: MCM's defaults.
    */
@@ -73,6 +78,10 @@ const checkPort = (what: string, port: number): number => {
 };
 
 const securityLines = (opts: MosquittoConfOptions): string[] => {
+  if (opts.dynsec) {
+    // The plugin stays inactive, with only a warning, when plugin_opt_config_file is missing (reference §6.1).
+    return [`plugin ${checkValue('dynsec plugin', opts.dynsec.plugin, true)}`, `plugin_opt_config_file ${checkValue('dynsec config file', opts.dynsec.configFile, true)}`];
+  }
   const passwordFile = checkValue('password_file', opts.passwordFile, true);
   const aclFile = checkValue('acl_file', opts.aclFile, true);
   if (opts.pluginDir === undefined || opts.pluginDir === null) return [`password_file ${passwordFile}`, `acl_file ${aclFile}`];

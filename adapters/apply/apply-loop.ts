@@ -16,7 +16,7 @@ import type { ApplyResults } from '../sqlite/apply-results.ts';
 import type { SecurityEventInput } from '../sqlite/security-events.ts';
 import { buildApplyStatus, type ApplyOutcome, type ApplyStatus } from './apply-status.ts';
 import type { BrokerFiles } from './broker-files.ts';
-import { createApplyWorker, type Logger } from './apply-worker.ts';
+import { createApplyWorker, type ApplyWorker, type Logger } from './apply-worker.ts';
 import type { PairSwitch } from './pair-switch.ts';
 import type { BrokerConfigModel } from '../../core/broker-config/model.ts';
 import type { WriteIntent } from './write-intent.ts';
@@ -65,6 +65,8 @@ export type ApplyLoopDeps = Readonly<{
   probeListeners?: ((config: BrokerConfigModel) => Promise<string | null>) | null;
   /** Supervised: the broker reads the pair through one symlink, switched as one (pair-switch.ts). */
   pairSwitch?: PairSwitch | null;
+  /** Another backend's hands (the dynamic-security plugin, issue 15); default: the files worker. */
+  worker?: ApplyWorker | null;
 }>;
 
 export type ApplyLoop = {
@@ -100,7 +102,7 @@ export const QUIET_MS = 2;
 export const ERROR_RETRY = { initialMs: 1000, maxMs: 30_000 } as const;
 
 export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
-  const worker = createApplyWorker(deps);
+  const worker = deps.worker ?? createApplyWorker(deps);
   const outcomeListeners = new Set<(o: ApplyOutcome) => void>();
   let chain: Promise<unknown> = Promise.resolve();
   let queuedApply: Promise<ApplyOutcome | null> | null = null;

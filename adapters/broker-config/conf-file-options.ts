@@ -30,6 +30,8 @@ export const confFileOptions = (o: Readonly<{
   binaryVersion: string | null;
   certs: CertStore;
   bridgePasswords: BridgePasswords;
+  /** Supervised with the dynamic-security backend (issue 15): the plugin replaces the files. */
+  dynsec?: { plugin: string; configFile: string } | null;
 }>): ConfFileChoice => {
   const { config, paths, spec } = o;
   const supervised = config.mosquitto.mode === 'supervised';
@@ -53,6 +55,7 @@ export const confFileOptions = (o: Readonly<{
           persistenceDir: paths.persistenceDir,
           // A 2.1 binary gets the plugin form (reference §8).
           pluginDir: brokerLineOf(o.binaryVersion) === '2.1' ? (config.mosquitto.plugin_dir ?? defaultPluginDir(config.mosquitto.binary)) : null,
+          dynsec: o.dynsec ?? null,
         },
         ...common,
       },

@@ -30,6 +30,14 @@ export type Config = {
   };
   mosquitto: {
     mode: 'supervised' | 'external';
+    /**
+     * Where users, roles and rules are enforced (issue 15): `files` renders password_file and
+     * acl_file and reloads; `dynsec` reconciles the dynamic-security plugin over
+     * `$CONTROL/dynamic-security/v1` (reference §6), no reload. Supervised mode only for now.
+     */
+    backend: 'files' | 'dynsec';
+    /** The dynamic-security plugin: its shared object (null: the Debian package's path, found beside the binary). */
+    dynsec: { plugin: string | null };
     /** Binary for supervised mode. */
     binary: string;
     /**

@@ -84,6 +84,8 @@ export const defaultConfig = (options: DefaultConfigOptions = {}): Config => {
     mosquitto: {
       mode: supervised ? 'supervised' : 'external',
       binary: binary ?? 'mosquitto',
+      backend: 'files',
+      dynsec: { plugin: null },
       plugin_dir: null,
       password_file: null,
       acl_file: null,

@@ -98,6 +98,7 @@ const resolvePaths = (c: Config, cwd: string): void => {
   if (c.mosquitto.binary.includes('/') && !isAbsolute(c.mosquitto.binary)) c.mosquitto.binary = abs(c.mosquitto.binary);
   c.mosquitto.password_file = absOrNull(c.mosquitto.password_file);
   c.mosquitto.plugin_dir = absOrNull(c.mosquitto.plugin_dir);
+  c.mosquitto.dynsec.plugin = absOrNull(c.mosquitto.dynsec.plugin);
   c.mosquitto.acl_file = absOrNull(c.mosquitto.acl_file);
   c.mosquitto.reload.pid_file = absOrNull(c.mosquitto.reload.pid_file);
   c.mosquitto.reload.docker.socket = abs(c.mosquitto.reload.docker.socket);
@@ -113,6 +114,9 @@ const crossFieldProblems = (c: Config): string[] => {
   }
   if (mode === 'external' && reload.strategy === 'supervised') {
     problems.push('/mosquitto/reload/strategy: "supervised" needs mosquitto.mode "supervised"; for an external broker use signal, command, docker or none');
+  }
+  if (c.mosquitto.backend === 'dynsec' && mode !== 'supervised') {
+    problems.push('/mosquitto/backend: "dynsec" needs mosquitto.mode "supervised" in this version (an external broker\'s plugin is not managed yet); use backend "files" for an external broker');
   }
   if (reload.strategy === 'signal' && reload.pid_file === null) problems.push('/mosquitto/reload/pid_file: required when reload.strategy is "signal"');
   if (reload.strategy === 'command' && reload.command.length === 0) problems.push('/mosquitto/reload/command: required (an argv list) when reload.strategy is "command"');

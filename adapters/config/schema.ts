@@ -51,6 +51,8 @@ export const configFileSchema = {
     mosquitto: obj({
       mode: { enum: ['supervised', 'external'] },
       binary: str,
+      backend: { enum: ['files', 'dynsec'] },
+      dynsec: obj({ plugin: nullableStr }),
       plugin_dir: nullableStr,
       password_file: nullableStr,
       acl_file: nullableStr,

@@ -49,8 +49,9 @@ export type Supervisor = {
    * reload cannot apply (listeners, bridges, several limits; reference §3.2). Rejects with the
    * broker's own words when it does not come up (e.g. a value it refuses at start, exit 3); no
    * automatic restart follows then: the caller puts the last good files back and restarts again.
+   * `beforeStart` runs once the old process is gone and before the new one is spawned.
    */
-  restart(): Promise<void>;
+  restart(beforeStart?: () => void | Promise<void>): Promise<void>;
   isUp(): boolean;
   pid(): number | null;
   restarts(): number;
@@ -261,7 +262,7 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
       if (child.pid === undefined || !isAlive(child.pid)) throw new Error('the supervised mosquitto is not running (it has just exited)');
       child.kill('SIGHUP');
     },
-    async restart() {
+    async restart(beforeStart) {
       if (restartTimer) { clearTimeout(restartTimer); restartTimer = null; }
       stopping = true;
       const c = child;
@@ -272,6 +273,8 @@ export const createSupervisor = (opts: SupervisorOptions): Supervisor => {
         clearTimeout(killer);
       }
       stopping = false;
+      // While no broker runs: a file only read at start (the dynsec plugin's JSON) is written here.
+      if (beforeStart) await beforeStart();
       restartCount++;
       await spawnOnce();
       logger.info({ restarts: restartCount, broker_pid: child?.pid }, 'supervised mosquitto restarted for a configuration change');

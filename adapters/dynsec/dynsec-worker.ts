@@ -1,0 +1,304 @@
+/**
+ * The apply loop's worker for the dynamic-security backend (issue 15): the same loop (coalescing,
+ * one apply at a time, retries, apply results, status) with other hands. An apply reads the
+ * plugin's state back over `$CONTROL/dynamic-security/v1`, sends what differs from the desired
+ * model (projections/dynsec-plan.ts), and proves it with the same probe as the files backend:
+ * the service account may publish `$mcm/probe/<generation>` only once the plugin holds this
+ * generation's `mcm:probe` role, a canary must be dropped, and logins that must fail do.
+ * No reload: the plugin applies each command at once (reference §6.3).
+ *
+ * Drift: a change made past MCM (`mosquitto_ctrl`) is found by comparing the plugin's state with
+ * the model of the last applied generation, at every apply and every periodic check; it is
+ * reported as a security event and, with `drift: restore`, undone.
+ *
+ * Passwords: 2.0's plugin takes plaintext only. A password MCM just hashed is in the courier; one
+ * it no longer has (set while MCM was stopped, or before a restart) is given to the supervised
+ * broker through the plugin's JSON file and a restart (the file carries hashes, reference §6.2).
+ */
+import { createHash } from 'node:crypto';
+import { chownSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import type { Clock, EventStore } from '../../core/ports.ts';
+import { buildDynsecModel, type DynsecClient, type DynsecModel } from '../../projections/dynsec-model.ts';
+import { renderDynsecJson } from '../../projections/dynsec-json.ts';
+import { parseDynsecActual, planDynsec, type DynsecActual, type DynsecCommand, type PasswordAnswer } from '../../projections/dynsec-plan.ts';
+import { confNeedsRestart } from '../../projections/conf-restart-key.ts';
+import { writeFileAtomicSync } from '../files/atomic-write-sync.ts';
+import { readTextOrNull, writeRenderedFile } from '../files/write-rendered-file.ts';
+import type { FileOwnership } from '../mosquitto/permissions.ts';
+import type { ProbeResult } from '../mosquitto/probe.ts';
+import type { ApplyResults } from '../sqlite/apply-results.ts';
+import type { SecurityEventInput } from '../sqlite/security-events.ts';
+import type { ApplyOutcome } from '../apply/apply-status.ts';
+import type { ApplyWorker, Logger } from '../apply/apply-worker.ts';
+import { createSecurityReport } from '../apply/security-report.ts';
+import type { DynsecControl, DynsecResponse } from './dynsec-control.ts';
+import type { PasswordCourier } from './password-courier.ts';
+
+/** Reads the plugin's whole state in one request (verbose lists carry roles, ACLs and members). */
+export const READ_COMMANDS: readonly DynsecCommand[] = [
+  { command: 'listClients', verbose: true, count: -1 },
+  { command: 'listRoles', verbose: true, count: -1 },
+  { command: 'listGroups', verbose: true, count: -1 },
+  { command: 'getDefaultACLAccess' },
+  { command: 'getAnonymousGroup' },
+];
+
+export type DynsecWorkerDeps = Readonly<{
+  store: EventStore;
+  results: ApplyResults;
+  security: { record(input: SecurityEventInput): unknown };
+  clock: Clock;
+  logger?: Logger;
+  control: DynsecControl;
+  probe: (opts: { generation: number; allowAnonymous: boolean }) => Promise<ProbeResult>;
+  serviceAccount: Readonly<{ username: string; password: string; hash: string }>;
+  courier: PasswordCourier;
+  drift: 'restore' | 'report';
+  /** Where the applied password fingerprints are kept (sha256 of each client's hash; no secret). */
+  appliedPasswordsPath: string;
+  brokerRunning: () => boolean;
+  /** The supervised broker: its plugin JSON, its mosquitto.conf and how to restart it. */
+  supervised: Readonly<{
+    jsonPath: string;
+    jsonOwner: Readonly<{ uid?: number; gid?: number }>;
+    confPath: string;
+    confOwnership: () => FileOwnership;
+    renderConf: (allowAnonymous: boolean, state: ReturnType<EventStore['state']>) => string | null;
+    startedConf: () => string | null;
+    restart: (beforeStart?: () => void) => Promise<void>;
+    reload: () => void;
+  }>;
+}>;
+
+const sha = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+const errorsOf = (commands: readonly DynsecCommand[], responses: readonly DynsecResponse[]): string[] => {
+  const out: string[] = [];
+  commands.forEach((c, i) => {
+    const r = responses[i];
+    if (!r) out.push(`${c.command}: no response`);
+    else if (typeof r.error === 'string') out.push(`${c.command}${typeof c.username === 'string' ? ` ${c.username}` : typeof c.rolename === 'string' ? ` ${c.rolename}` : ''}: ${r.error}`);
+  });
+  return out;
+};
+
+export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
+  const counters = { applies: 0, writes: 0, reloads: 0 };
+  const security = createSecurityReport(deps);
+  const sup = deps.supervised;
+  let reachable = true;
+  /** The model the plugin was last proven to hold (drift is measured against it). */
+  let lastApplied: DynsecModel | null = null;
+  let lastAppliedGeneration = 0;
+  let lastAppliedAnonymous = false;
+  /** Drift already reported (one event per distinct drift). */
+  let reportedDrift = '';
+
+  /** username → sha256 of the `$7$` hash the plugin holds for it (set by MCM, or from MCM's JSON). */
+  const appliedPasswords = new Map<string, string>(Object.entries((() => {
+    try { return JSON.parse(readTextOrNull(deps.appliedPasswordsPath) ?? '{}') as Record<string, string>; } catch { return {}; }
+  })()));
+  const saveAppliedPasswords = (): void => {
+    writeFileAtomicSync(deps.appliedPasswordsPath, `${JSON.stringify(Object.fromEntries([...appliedPasswords].sort()))}\n`, 0o600);
+  };
+
+  const modelOf = (generation: number): DynsecModel => buildDynsecModel(deps.store.state(), {
+    serviceAccount: deps.serviceAccount.username, serviceAccountHash: deps.serviceAccount.hash, generation,
+  });
+
+  const readActual = async (): Promise<DynsecActual> => {
+    const r = await deps.control.send(READ_COMMANDS);
+    const errors = errorsOf(READ_COMMANDS, r);
+    if (errors.length) throw new Error(`reading the plugin's state failed: ${errors.join('; ')}`);
+    return parseDynsecActual({ clients: r[0]?.data, roles: r[1]?.data, groups: r[2]?.data, defaultACLAccess: r[3]?.data, anonymousGroup: r[4]?.data });
+  };
+
+  /** Plaintext to set, 'keep', or null when the plugin must get a password MCM no longer has. */
+  const passwordOf = (c: DynsecClient, exists: boolean): PasswordAnswer => {
+    if (c.passwordHash === '') return 'keep';
+    if (exists && appliedPasswords.get(c.username) === sha(c.passwordHash)) return 'keep';
+    if (c.username === deps.serviceAccount.username) return deps.serviceAccount.password;
+    return deps.courier.plaintextFor(c.passwordHash);
+  };
+
+  /** Writes the plugin file for `model` while the broker is stopped (the plugin reads it only at start). */
+  const writeJson = (model: DynsecModel): readonly string[] => {
+    const json = renderDynsecJson(model);
+    writeFileAtomicSync(sup.jsonPath, json.text, 0o600, sup.jsonOwner);
+    try { if (sup.jsonOwner.uid !== undefined) chownSync(sup.jsonPath, sup.jsonOwner.uid, sup.jsonOwner.gid ?? -1); } catch { /* owner set by the write */ }
+    counters.writes++;
+    appliedPasswords.clear();
+    for (const c of model.clients) if (!json.withoutPassword.includes(c.username)) appliedPasswords.set(c.username, sha(c.passwordHash));
+    saveAppliedPasswords();
+    return json.withoutPassword;
+  };
+
+  /** mosquitto.conf: written when it differs; a change restarts the broker (rare: listeners, anonymous access). */
+  const confStep = async (state: ReturnType<EventStore['state']>): Promise<boolean> => {
+    const want = sup.renderConf(state.settings.allowAnonymous, state);
+    if (want === null || readTextOrNull(sup.confPath) === want) return false;
+    writeRenderedFile(sup.confPath, want, sup.confOwnership());
+    counters.writes++;
+    const started = sup.startedConf();
+    if (started !== null && !confNeedsRestart(started, want)) {
+      sup.reload();
+      counters.reloads++;
+      return false;
+    }
+    await sup.restart();
+    return true;
+  };
+
+  const failed = (generation: number, reason: string, since: number, extra: Partial<ApplyOutcome> = {}): ApplyOutcome => {
+    const latencyMs = performance.now() - since;
+    deps.results.record({ generation, result: 'failed', reason, latencyMs, at: deps.clock.now() });
+    security('apply.failed', 'warning', `apply of generation ${generation} failed: ${reason}`, { generation });
+    return { generation, result: 'failed', reason, latencyMs, wrote: false, reloaded: false, ...extra };
+  };
+
+  const reportDrift = (differences: readonly string[], when: string): void => {
+    const key = differences.join('\n');
+    if (key === reportedDrift) return;
+    reportedDrift = key;
+    security('dynsec.drift', 'warning', `the dynamic-security plugin was changed outside MCM (${when}; drift: ${deps.drift}): ${differences.slice(0, 10).join('; ')}${differences.length > 10 ? `; … ${differences.length - 10} more` : ''}`, {
+      differences: differences.slice(0, 50),
+    });
+  };
+
+  const applyOnce = async (since: number): Promise<ApplyOutcome> => {
+    const state = deps.store.state();
+    const generation = state.generation;
+    const phases: Record<string, number> = {};
+    let t = since;
+    const mark = (name: string): void => { const n = performance.now(); phases[name] = n - t; t = n; };
+    const desired = modelOf(generation);
+    if (desired.unsupported.length > 0) {
+      return failed(generation, `the dynamic-security plugin cannot express ${desired.unsupported.length === 1 ? 'a rule' : `${desired.unsupported.length} rules`}: ${desired.unsupported.slice(0, 3).map((u) => u.reason).join('; ')}`, since);
+    }
+    mark('render');
+    const restarted = await confStep(state);
+    let actual: DynsecActual;
+    try {
+      actual = await readActual();
+    } catch (e) {
+      reachable = false;
+      return failed(generation, `cannot reach the dynamic-security plugin: ${(e as Error).message}`, since, { retryable: true });
+    }
+    reachable = true;
+    mark('read');
+    if (lastApplied) {
+      const drift = planDynsec(actual, lastApplied, () => 'keep');
+      if (drift.differences.length > 0) reportDrift(drift.differences, 'found at apply');
+    }
+    let plan = planDynsec(actual, desired, passwordOf);
+    mark('compare');
+    let wroteJson = false;
+    if (plan.missingPasswords.length > 0) {
+      // Only the plugin file can carry a hash: restart the broker on a file written from the model.
+      let without: readonly string[] = [];
+      await sup.restart(() => { without = writeJson(desired); });
+      wroteJson = true;
+      if (without.length > 0) deps.logger?.warn({ clients: without.slice(0, 20) }, 'clients without a $7$ hash have no password in the plugin: they cannot log in until their password is set through MCM');
+      actual = await readActual();
+      plan = planDynsec(actual, desired, passwordOf);
+    }
+    if (plan.commands.length > 0) {
+      const responses = await deps.control.send(plan.commands);
+      const errors = errorsOf(plan.commands, responses);
+      if (errors.length > 0) return failed(generation, `the plugin refused ${errors.length} command(s): ${errors.slice(0, 5).join('; ')}`, since);
+      counters.writes++;
+      for (const c of plan.commands) {
+        if (c.command === 'deleteClient') appliedPasswords.delete(c.username as string);
+        if ((c.command === 'createClient' || c.command === 'setClientPassword') && typeof c.password === 'string') {
+          const client = desired.clients.find((d) => d.username === c.username);
+          if (client) {
+            appliedPasswords.set(client.username, sha(client.passwordHash));
+            deps.courier.delivered(client.passwordHash);
+          }
+        }
+      }
+      saveAppliedPasswords();
+    }
+    mark('send');
+    const probe = await deps.probe({ generation, allowAnonymous: state.settings.allowAnonymous });
+    mark('confirm');
+    if (!probe.ok) {
+      security(probe.failOpen ? 'apply.fail_open' : 'apply.probe_failed', probe.failOpen ? 'critical' : 'warning', `generation ${generation} was sent to the dynamic-security plugin but the probe failed: ${probe.reason}`, { generation });
+      return failed(generation, `probe failed: ${probe.reason}`, since, { failOpen: probe.failOpen, wrote: plan.commands.length > 0 || wroteJson, ...(probe.unreachable ? { retryable: true } : {}) });
+    }
+    lastApplied = desired;
+    lastAppliedGeneration = generation;
+    lastAppliedAnonymous = state.settings.allowAnonymous;
+    reportedDrift = '';
+    const latencyMs = performance.now() - since;
+    deps.results.record({
+      generation, result: 'applied', latencyMs, at: deps.clock.now(),
+      reason: plan.commands.length === 0 && !wroteJson ? 'the plugin already held this state; confirmed' : null,
+    });
+    return {
+      generation, result: 'applied', latencyMs, wrote: plan.commands.length > 0 || wroteJson, reloaded: false,
+      ...(restarted || wroteJson ? { restarted: true } : {}), phases,
+    };
+  };
+
+  const checkEnforcement = async (reason: string): Promise<ProbeResult | null> => {
+    if (!lastApplied) return null;
+    let actual: DynsecActual;
+    try {
+      actual = await readActual();
+    } catch (e) {
+      if (reachable) security('broker.unreachable', 'warning', `broker unreachable (${reason}): ${(e as Error).message}`);
+      reachable = false;
+      return { ok: false, reason: (e as Error).message, failOpen: false, unreachable: true };
+    }
+    reachable = true;
+    const plan = planDynsec(actual, lastApplied, () => 'keep');
+    if (plan.differences.length > 0) {
+      reportDrift(plan.differences, reason);
+      if (deps.drift === 'restore') {
+        const responses = await deps.control.send(plan.commands);
+        const errors = errorsOf(plan.commands, responses);
+        if (errors.length > 0) security('apply.restore_failed', 'critical', `undoing the plugin drift failed: ${errors.slice(0, 5).join('; ')}`);
+        else deps.logger?.info({ commands: plan.commands.length }, 'plugin drift undone');
+        counters.writes++;
+      }
+    }
+    const probe = await deps.probe({ generation: lastAppliedGeneration, allowAnonymous: lastAppliedAnonymous });
+    if (!probe.ok && !probe.unreachable) {
+      security(probe.failOpen ? 'apply.fail_open' : 'apply.probe_failed', probe.failOpen ? 'critical' : 'warning', `enforcement check (${reason}) failed: ${probe.reason}`);
+    }
+    return probe;
+  };
+
+  return {
+    expected: new Map<string, string>(),
+    stats: () => ({ ...counters }),
+    brokerUp: () => deps.brokerRunning(),
+    async apply(args) {
+      counters.applies++;
+      const since = args.since ?? performance.now();
+      try {
+        return await applyOnce(since);
+      } catch (e) {
+        const o = failed(deps.store.state().generation, `apply error: ${(e as Error).message}`, since);
+        return { ...o, errored: true };
+      }
+    },
+    reportStartupDrift: () => undefined,
+    checkEnforcement,
+    fileChanged: () => Promise.resolve(false),
+    brokerExited: () => undefined,
+    quarantine: () => null,
+    adoption: () => null,
+    foreignNow: () => [],
+    prepare() {
+      // The broker starts on MCM's plugin file and mosquitto.conf: every user with its hash.
+      const state = deps.store.state();
+      const conf = sup.renderConf(state.settings.allowAnonymous, state);
+      if (conf !== null) writeRenderedFile(sup.confPath, conf, sup.confOwnership());
+      const without = writeJson(modelOf(state.generation));
+      if (without.length > 0) deps.logger?.warn({ clients: without.slice(0, 20) }, 'clients without a $7$ hash have no password in the plugin: they cannot log in until their password is set through MCM');
+    },
+  };
+};
