@@ -463,7 +463,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
 
       if (config.gitops.watch_dir) {
         const gitops = watchGitopsDir({
-          dir: resolve(config.gitops.watch_dir), store, clock, serviceAccount: serviceAccount.username,
+          dir: resolve(config.gitops.watch_dir), store, clock, serviceAccount: serviceAccount.username, backend: config.mosquitto.backend,
           broker: brokerContextOf(config, brokerLineOf(brokerVersion())), brokerManaged: brokerConfigManaged(config),
           bridgePasswordExists: (ref) => bridgePasswords.read(ref) !== null,
           logger: logger.child({ component: 'gitops' }),

@@ -36,13 +36,35 @@ export type DecideContext = Readonly<{
   serviceAccount?: string;
   /** MCM's own listener ports and the broker's version: what the broker configuration is checked against. */
   broker?: BrokerConfigContext;
+  /**
+   * The enforcement backend (config mosquitto.backend, issue 15). With `dynsec`, rules the
+   * dynamic-security plugin cannot express are refused on every path (HTTP, CLI, GitOps, import).
+   */
+  backend?: 'files' | 'dynsec';
 }>;
 
 /** The context handleCommand/handleBatch pass on: only what the adapter gave. */
-export const decideContext = (deps: Readonly<{ serviceAccount?: string; broker?: BrokerConfigContext }>): DecideContext => ({
+export const decideContext = (deps: Readonly<{ serviceAccount?: string; broker?: BrokerConfigContext; backend?: 'files' | 'dynsec' }>): DecideContext => ({
   ...(deps.serviceAccount === undefined ? {} : { serviceAccount: deps.serviceAccount }),
   ...(deps.broker === undefined ? {} : { broker: deps.broker }),
+  ...(deps.backend === undefined ? {} : { backend: deps.backend }),
 });
+
+/**
+ * The dynamic-security plugin of Mosquitto 2.0 substitutes no %c/%u (issue 15): a `pattern` rule
+ * would be silently unenforced, so it is refused while that backend is chosen.
+ */
+const assertBackendExpresses = (events: DomainEvent[], ctx: DecideContext): DomainEvent[] => {
+  if (ctx.backend !== 'dynsec') return events;
+  for (const e of events) {
+    if (e.type === 'AclRuleAdded' && e.data.principal === 'pattern') {
+      throw new DomainError(ERROR_CODES.BACKEND_UNSUPPORTED, `pattern rules (${e.data.topic}) cannot be enforced by the dynamic-security plugin (mosquitto.backend dynsec): Mosquitto 2.0's plugin has no %c/%u substitution; use a user or role rule`, [
+        { field: 'principal', value: 'pattern', backend: 'dynsec' },
+      ]);
+    }
+  }
+  return events;
+};
 
 /** The MQTT username a command would create or change, if any. */
 const targetUsername = (command: Command): string | null => {
@@ -57,7 +79,10 @@ const targetUsername = (command: Command): string | null => {
   }
 };
 
-export const decide = (command: Command, state: BrokerConfig, ctx: DecideContext = {}): DomainEvent[] => {
+export const decide = (command: Command, state: BrokerConfig, ctx: DecideContext = {}): DomainEvent[] =>
+  assertBackendExpresses(decideAny(command, state, ctx), ctx);
+
+const decideAny = (command: Command, state: BrokerConfig, ctx: DecideContext): DomainEvent[] => {
   // Types guarantee this; a hand-built command (CLI, GitOps, tests) gets a DomainError, not a TypeError.
   if (command === null || typeof command !== 'object' || command.data === null || typeof command.data !== 'object') {
     throw new DomainError(ERROR_CODES.VALIDATION, 'a command must be an object with a data object', [{ field: 'data' }]);

@@ -82,7 +82,7 @@ export type BatchResult = CommandResult & Readonly<{ counts: readonly number[] }
  * synchronously (STYLE principle 3). An empty result appends nothing.
  */
 export const handleBatch = (
-  deps: Readonly<{ store: EventStore; clock: Clock; serviceAccount?: string; broker?: BrokerConfigContext }>,
+  deps: Readonly<{ store: EventStore; clock: Clock; serviceAccount?: string; broker?: BrokerConfigContext; backend?: 'files' | 'dynsec' }>,
   commands: readonly Command[],
   ctx: BatchContext,
 ): BatchResult => {

@@ -15,7 +15,7 @@ import { targetStream } from './streams.ts';
 export type CommandContext = Readonly<{ actor: Actor; expectedSeq?: number }>;
 export type CommandResult = Readonly<{ seq: number; events: readonly EventEnvelope[] }>;
 
-type Deps = Readonly<{ store: EventStore; clock: Clock; serviceAccount?: string; broker?: BrokerConfigContext }>;
+type Deps = Readonly<{ store: EventStore; clock: Clock; serviceAccount?: string; broker?: BrokerConfigContext; backend?: 'files' | 'dynsec' }>;
 
 /**
  * A command as one item of the store's write transaction: the stale check and decide, run on

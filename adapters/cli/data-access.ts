@@ -103,6 +103,7 @@ export const withBackend = async <T>(
       store,
       dataDir,
       serviceAccount: config.mqtt.service_account.username,
+      backend: config.mosquitto.backend,
       actor: { kind: 'cli', id: user },
     });
     const result = await fn(backend);

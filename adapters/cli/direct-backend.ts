@@ -35,6 +35,8 @@ export type DirectBackendDeps = Readonly<{
   dataDir: string;
   /** config.mqtt.service_account.username: MCM renders it itself, so no MQTT user may take it. */
   serviceAccount: string;
+  /** The enforcement backend (config mosquitto.backend): decide refuses what it cannot express. */
+  backend?: 'files' | 'dynsec';
   actor: Actor;
   clock?: Clock;
 }>;
@@ -51,7 +53,7 @@ export const createDirectBackend = (deps: DirectBackendDeps): Backend => {
   const run = (command: Command): CommandResult => {
     // The lock said no server a moment ago; one starting since then would be a second writer.
     assertNoServer(dataDir);
-    const result = handleCommand({ store, clock, serviceAccount }, command, { actor });
+    const result = handleCommand({ store, clock, serviceAccount, ...(deps.backend ? { backend: deps.backend } : {}) }, command, { actor });
     if (result.events.length > 0) wrote = true;
     return result;
   };

@@ -27,6 +27,8 @@ export type GitopsDeps = Readonly<{
    * and never applied. Absent: managed.
    */
   brokerManaged?: boolean;
+  /** The enforcement backend: what it cannot express is refused (core/decide.ts). */
+  backend?: 'files' | 'dynsec';
 }>;
 
 /** A plan that changes the broker configuration of a broker MCM does not configure: refused, whole. */

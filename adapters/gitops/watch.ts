@@ -26,6 +26,7 @@ export type GitopsWatchOptions = Readonly<{
   clock: Clock;
   /** config.mqtt.service_account.username: never managed as an MQTT user. */
   serviceAccount: string;
+  backend?: 'files' | 'dynsec';
   /** As GitopsDeps (adapters/gitops/apply-bundle.ts): what broker.yaml is checked against. */
   broker?: BrokerConfigContext;
   bridgePasswordExists?: (ref: string) => boolean;
@@ -83,9 +84,9 @@ export const watchGitopsDir = (opts: GitopsWatchOptions): GitopsWatch => {
       const read = readGitopsDir(dir, { serviceAccount: opts.serviceAccount });
       if (!read.ok) return refuse(read.problems);
       // Synchronous from reading the state to the single append (STYLE principle 3).
-      const { store, clock, serviceAccount, broker, bridgePasswordExists, brokerManaged } = opts;
+      const { store, clock, serviceAccount, broker, bridgePasswordExists, brokerManaged, backend } = opts;
       const deps = {
-        store, clock, serviceAccount, ...(broker === undefined ? {} : { broker }),
+        store, clock, serviceAccount, ...(broker === undefined ? {} : { broker }), ...(backend === undefined ? {} : { backend }),
         ...(bridgePasswordExists === undefined ? {} : { bridgePasswordExists }), ...(brokerManaged === undefined ? {} : { brokerManaged }),
       };
       const out = applyGitops(deps, read.bundle, { actor });

@@ -59,6 +59,8 @@ export type HttpDeps = {
   secrets: SecretStore;
   /** MQTT service account username: refused as an MQTT username (MCM_ERR_USERNAME_RESERVED). */
   serviceAccount: string;
+  /** The enforcement backend (config mosquitto.backend): decide refuses what it cannot express. */
+  backend?: 'files' | 'dynsec';
   /** Supervised mode: renders and checks mosquitto.conf for /broker/config (issue 13); absent in external mode. */
   brokerConfig?: BrokerConfigPort | null;
   /** null when no apply loop runs (tests). */

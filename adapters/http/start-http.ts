@@ -28,6 +28,7 @@ export const buildHttpDeps = (deps: ServerDeps): HttpDeps => {
     securityLog: deps.securityLog,
     secrets: deps.secrets,
     serviceAccount: deps.serviceAccount.username,
+    backend: deps.config.mosquitto.backend,
     apply: deps.apply,
     readiness: deps.readiness,
     db: deps.db,
