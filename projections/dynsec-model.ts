@@ -117,49 +117,73 @@ export const probeRoleAcls = (generation: number): DynsecAcl[] => [{ acltype: 'p
 
 export type DynsecModelOptions = Readonly<{ serviceAccount: string; serviceAccountHash: string; generation: number }>;
 
+/** The rules of a principal, in id order. */
+export type DynsecRulesOf = (principal: string) => readonly AclRule[];
+
+/** A user's client and its own role (null without direct rules); null for the service account or a user that is gone. */
+export const userEntries = (state: BrokerConfig, name: string, rulesOf: DynsecRulesOf, serviceAccount: string): { client: DynsecClient; ownRole: DynsecRole | null } | null => {
+  if (name === serviceAccount || !Object.hasOwn(state.users, name)) return null;
+  const user = state.users[name]!;
+  const direct = rulesOf(`user:${name}`);
+  const refs: DynsecRoleRef[] = [];
+  let ownRole: DynsecRole | null = null;
+  if (direct.length > 0) {
+    ownRole = { rolename: userRoleName(name), textdescription: '', acls: roleAcls(direct) };
+    refs.push({ rolename: userRoleName(name), priority: DIRECT_RULES_PRIORITY });
+  }
+  for (const r of [...user.roles].sort(compareText)) refs.push({ rolename: r, priority: ROLE_PRIORITY });
+  return { client: { username: name, textdescription: user.description, disabled: user.disabled, roles: refs, passwordHash: user.passwordHash }, ownRole };
+};
+
+/** An MCM role as a dynsec role, or null when it is gone. */
+export const roleEntry = (state: BrokerConfig, name: string, rulesOf: DynsecRulesOf): DynsecRole | null =>
+  Object.hasOwn(state.roles, name) ? { rolename: name, textdescription: state.roles[name]!.description, acls: roleAcls(rulesOf(`role:${name}`)) } : null;
+
+export const anonymousRole = (rulesOf: DynsecRulesOf): DynsecRole => ({ rolename: ANONYMOUS_ROLE, textdescription: 'MCM anonymous rules', acls: roleAcls(rulesOf('anonymous')) });
+
+// The anonymous group always exists, holding the anonymous rules' role (empty without rules):
+// the plugin has no command that unsets the anonymous group, so it is never left to point at an
+// operator's group (anonymous clients fall to the default access, which denies).
+export const ANONYMOUS_GROUPS: readonly DynsecGroup[] = [{ groupname: ANONYMOUS_GROUP, roles: [{ rolename: ANONYMOUS_ROLE, priority: 0 }], clients: [] }];
+
+export const serviceClient = (opts: Pick<DynsecModelOptions, 'serviceAccount' | 'serviceAccountHash'>): DynsecClient => ({
+  username: opts.serviceAccount, textdescription: 'MCM service account', disabled: false,
+  roles: [{ rolename: PROBE_ROLE, priority: 1 }, { rolename: SERVICE_ROLE, priority: 0 }], passwordHash: opts.serviceAccountHash,
+});
+export const serviceRole = (): DynsecRole => ({ rolename: SERVICE_ROLE, textdescription: 'MCM service account', acls: serviceRoleAcls() });
+export const probeRole = (generation: number): DynsecRole => ({ rolename: PROBE_ROLE, textdescription: 'MCM apply proof', acls: probeRoleAcls(generation) });
+
+export const patternRulesUnsupported = (rules: readonly AclRule[]): { rule: number; reason: string }[] =>
+  [...rules].sort((a, b) => a.id - b.id).map((r) => ({ rule: r.id, reason: `rule ${r.id} (pattern ${r.topic}): the dynamic-security plugin of Mosquitto 2.0 has no %c/%u patterns` }));
+
+/** The whole model from its parts, sorted. */
+export const assembleDynsecModel = (parts: Readonly<{
+  clients: Iterable<DynsecClient>; roles: Iterable<DynsecRole>; unsupported: readonly { rule: number; reason: string }[];
+}>): DynsecModel => ({
+  defaultACLAccess: DEFAULT_ACL_ACCESS,
+  clients: [...parts.clients].sort((a, b) => compareText(a.username, b.username)),
+  roles: [...parts.roles].sort((a, b) => compareText(a.rolename, b.rolename)),
+  groups: ANONYMOUS_GROUPS,
+  anonymousGroup: ANONYMOUS_GROUP,
+  unsupported: parts.unsupported,
+});
+
 export const buildDynsecModel = (state: BrokerConfig, opts: DynsecModelOptions): DynsecModel => {
   const byPrincipal = new Map<string, AclRule[]>();
-  const unsupported: { rule: number; reason: string }[] = [];
   for (const r of Object.values(state.rules).sort((a, b) => a.id - b.id)) {
-    if (r.principal === 'pattern') {
-      unsupported.push({ rule: r.id, reason: `rule ${r.id} (pattern ${r.topic}): the dynamic-security plugin of Mosquitto 2.0 has no %c/%u patterns` });
-      continue;
-    }
     const list = byPrincipal.get(r.principal);
     if (list) list.push(r);
     else byPrincipal.set(r.principal, [r]);
   }
-  const roles: DynsecRole[] = [];
-  const clients: DynsecClient[] = [];
-  for (const name of Object.keys(state.roles).sort(compareText)) {
-    const role = state.roles[name]!;
-    roles.push({ rolename: name, textdescription: role.description, acls: roleAcls(byPrincipal.get(`role:${name}`) ?? []) });
+  const rulesOf: DynsecRulesOf = (p) => byPrincipal.get(p) ?? [];
+  const roles: DynsecRole[] = [serviceRole(), probeRole(opts.generation), anonymousRole(rulesOf)];
+  const clients: DynsecClient[] = [serviceClient(opts)];
+  for (const name of Object.keys(state.roles)) roles.push(roleEntry(state, name, rulesOf)!);
+  for (const name of Object.keys(state.users)) {
+    const e = userEntries(state, name, rulesOf, opts.serviceAccount);
+    if (!e) continue;
+    clients.push(e.client);
+    if (e.ownRole) roles.push(e.ownRole);
   }
-  for (const name of Object.keys(state.users).sort(compareText)) {
-    if (name === opts.serviceAccount) continue;
-    const user = state.users[name]!;
-    const direct = byPrincipal.get(`user:${name}`) ?? [];
-    const refs: DynsecRoleRef[] = [];
-    if (direct.length > 0) {
-      roles.push({ rolename: userRoleName(name), textdescription: '', acls: roleAcls(direct) });
-      refs.push({ rolename: userRoleName(name), priority: DIRECT_RULES_PRIORITY });
-    }
-    for (const r of [...user.roles].sort(compareText)) refs.push({ rolename: r, priority: ROLE_PRIORITY });
-    clients.push({ username: name, textdescription: user.description, disabled: user.disabled, roles: refs, passwordHash: user.passwordHash });
-  }
-  clients.push({
-    username: opts.serviceAccount, textdescription: 'MCM service account', disabled: false,
-    roles: [{ rolename: PROBE_ROLE, priority: 1 }, { rolename: SERVICE_ROLE, priority: 0 }], passwordHash: opts.serviceAccountHash,
-  });
-  roles.push({ rolename: SERVICE_ROLE, textdescription: 'MCM service account', acls: serviceRoleAcls() });
-  roles.push({ rolename: PROBE_ROLE, textdescription: 'MCM apply proof', acls: probeRoleAcls(opts.generation) });
-  // The anonymous group always exists, holding the anonymous rules' role (empty without rules):
-  // the plugin has no command that unsets the anonymous group, so it is never left to point at
-  // an operator's group (anonymous clients fall to the default access, which denies).
-  roles.push({ rolename: ANONYMOUS_ROLE, textdescription: 'MCM anonymous rules', acls: roleAcls(byPrincipal.get('anonymous') ?? []) });
-  const groups: DynsecGroup[] = [{ groupname: ANONYMOUS_GROUP, roles: [{ rolename: ANONYMOUS_ROLE, priority: 0 }], clients: [] }];
-  const anonymousGroup = ANONYMOUS_GROUP;
-  clients.sort((a, b) => compareText(a.username, b.username));
-  roles.sort((a, b) => compareText(a.rolename, b.rolename));
-  return { defaultACLAccess: DEFAULT_ACL_ACCESS, clients, roles, groups, anonymousGroup, unsupported };
+  return assembleDynsecModel({ clients, roles, unsupported: patternRulesUnsupported(rulesOf('pattern')) });
 };

@@ -19,9 +19,11 @@ import { createHash } from 'node:crypto';
 import { chownSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Clock, EventStore } from '../../core/ports.ts';
-import { buildDynsecModel, type DynsecClient, type DynsecModel } from '../../projections/dynsec-model.ts';
+import { assembleDynsecModel, type DynsecClient, type DynsecModel, type DynsecRole } from '../../projections/dynsec-model.ts';
+import { createDynsecModeler } from '../../projections/dynsec-incremental.ts';
 import { renderDynsecJson } from '../../projections/dynsec-json.ts';
 import { parseDynsecActual, planDynsec, type DynsecActual, type DynsecCommand, type PasswordAnswer } from '../../projections/dynsec-plan.ts';
+import type { DynsecChange } from '../../projections/dynsec-incremental.ts';
 import { confNeedsRestart } from '../../projections/conf-restart-key.ts';
 import { writeFileAtomicSync } from '../files/atomic-write-sync.ts';
 import { readTextOrNull, writeRenderedFile } from '../files/write-rendered-file.ts';
@@ -89,9 +91,13 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
   const sup = deps.supervised;
   let reachable = true;
   /** The model the plugin was last proven to hold (drift is measured against it). */
-  let lastApplied: DynsecModel | null = null;
-  let lastAppliedGeneration = 0;
-  let lastAppliedAnonymous = false;
+  /**
+   * What the plugin was last given and proven to hold, by name: an apply plans only the entries
+   * the events touched against these (issue 14's incremental applies); null until a full apply.
+   */
+  let given: { clients: Map<string, DynsecClient>; roles: Map<string, DynsecRole>; generation: number; allowAnonymous: boolean } | null = null;
+  const givenModel = (): DynsecModel | null => (given ? assembleDynsecModel({ clients: given.clients.values(), roles: given.roles.values(), unsupported: [] }) : null);
+  const modeler = createDynsecModeler({ serviceAccount: deps.serviceAccount.username, serviceAccountHash: deps.serviceAccount.hash });
   /** Drift already reported (one event per distinct drift). */
   let reportedDrift = '';
 
@@ -103,9 +109,6 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
     writeFileAtomicSync(deps.appliedPasswordsPath, `${JSON.stringify(Object.fromEntries([...appliedPasswords].sort()))}\n`, 0o600);
   };
 
-  const modelOf = (generation: number): DynsecModel => buildDynsecModel(deps.store.state(), {
-    serviceAccount: deps.serviceAccount.username, serviceAccountHash: deps.serviceAccount.hash, generation,
-  });
 
   const readActual = async (): Promise<DynsecActual> => {
     const r = await deps.control.send(READ_COMMANDS);
@@ -166,84 +169,144 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
     });
   };
 
+  /** The plugin's state as MCM left it, limited to `names` (the entries an incremental apply plans). */
+  const actualSubset = (clients: Iterable<string>, roles: Iterable<string>, of: DynsecModel): DynsecActual => ({
+    defaultACLAccess: of.defaultACLAccess, groups: of.groups, anonymousGroup: of.anonymousGroup,
+    clients: [...clients].flatMap((n) => {
+      const c = given?.clients.get(n);
+      return c ? [{ username: c.username, textdescription: c.textdescription, disabled: c.disabled, roles: c.roles, groups: [] }] : [];
+    }),
+    roles: [...roles].flatMap((n) => { const r = given?.roles.get(n); return r ? [r] : []; }),
+  });
+
+  /** The model limited to `names`. */
+  const desiredSubset = (clients: Iterable<string>, roles: Iterable<string>): DynsecModel => assembleDynsecModel({
+    clients: [...clients].flatMap((n) => { const c = modeler.client(n); return c ? [c] : []; }),
+    roles: [...roles].flatMap((n) => { const r = modeler.role(n); return r ? [r] : []; }),
+    unsupported: [],
+  });
+
+  /** Sends a plan; the failures, or [] (then `given` holds what was sent). */
+  const send = async (commands: readonly DynsecCommand[], desired: DynsecModel): Promise<string[]> => {
+    if (commands.length === 0) return [];
+    const responses = await deps.control.send(commands);
+    const errors = errorsOf(commands, responses);
+    counters.writes++;
+    for (const c of commands) {
+      if (c.command === 'deleteClient') appliedPasswords.delete(c.username as string);
+      if ((c.command === 'createClient' || c.command === 'setClientPassword') && typeof c.password === 'string') {
+        const client = desired.clients.find((d) => d.username === c.username);
+        if (client) {
+          appliedPasswords.set(client.username, sha(client.passwordHash));
+          deps.courier.delivered(client.passwordHash);
+        }
+      }
+    }
+    saveAppliedPasswords();
+    return errors;
+  };
+
+  /** Reads the plugin back and moves all of it to the model; reports drift from what it was given. */
+  const fullApply = async (): Promise<{ wrote: boolean; restarted: boolean; error: string | null; retryable?: boolean }> => {
+    let actual: DynsecActual;
+    try {
+      actual = await readActual();
+    } catch (e) {
+      reachable = false;
+      return { wrote: false, restarted: false, error: `cannot reach the dynamic-security plugin: ${(e as Error).message}`, retryable: true };
+    }
+    reachable = true;
+    const before = givenModel();
+    if (before) {
+      const drift = planDynsec(actual, before, () => 'keep');
+      if (drift.differences.length > 0) reportDrift(drift.differences, 'found at apply');
+    }
+    const desired = modeler.model();
+    let plan = planDynsec(actual, desired, passwordOf);
+    let restarted = false;
+    if (plan.missingPasswords.length > 0) {
+      // Only the plugin file can carry a hash: restart the broker on a file written from the model.
+      let without: readonly string[] = [];
+      await sup.restart(() => { without = writeJson(desired); });
+      restarted = true;
+      if (without.length > 0) deps.logger?.warn({ clients: without.slice(0, 20) }, 'clients without a $7$ hash have no password in the plugin: they cannot log in until their password is set through MCM');
+      actual = await readActual();
+      plan = planDynsec(actual, desired, passwordOf);
+    }
+    const errors = await send(plan.commands, desired);
+    if (errors.length > 0) {
+      given = null;
+      return { wrote: true, restarted, error: `the plugin refused ${errors.length} command(s): ${errors.slice(0, 5).join('; ')}` };
+    }
+    given = {
+      clients: new Map(desired.clients.map((c) => [c.username, c])), roles: new Map(desired.roles.map((r) => [r.rolename, r])),
+      generation: given?.generation ?? 0, allowAnonymous: given?.allowAnonymous ?? false,
+    };
+    return { wrote: plan.commands.length > 0 || restarted, restarted, error: null };
+  };
+
+  /** Plans and sends only what the events touched since the last apply. Null: fall back to a full apply. */
+  const incrementalApply = async (change: DynsecChange): Promise<{ wrote: boolean } | null> => {
+    const desired = desiredSubset(change.clients, change.roles);
+    const plan = planDynsec(actualSubset(change.clients, change.roles, desired), desired, passwordOf);
+    if (plan.missingPasswords.length > 0) return null;
+    const errors = await send(plan.commands, desired);
+    // A refused command means the plugin is not what MCM left it (drift): read it back and redo all.
+    if (errors.length > 0) {
+      deps.logger?.warn({ errors: errors.slice(0, 5) }, 'the plugin refused an incremental change; reading its state back');
+      return null;
+    }
+    for (const n of change.clients) { const c = modeler.client(n); if (c) given!.clients.set(n, c); else given!.clients.delete(n); }
+    for (const n of change.roles) { const r = modeler.role(n); if (r) given!.roles.set(n, r); else given!.roles.delete(n); }
+    return { wrote: plan.commands.length > 0 };
+  };
+
   const applyOnce = async (since: number): Promise<ApplyOutcome> => {
     const state = deps.store.state();
     const generation = state.generation;
     const phases: Record<string, number> = {};
     let t = since;
     const mark = (name: string): void => { const n = performance.now(); phases[name] = n - t; t = n; };
-    const desired = modelOf(generation);
-    if (desired.unsupported.length > 0) {
-      return failed(generation, `the dynamic-security plugin cannot express ${desired.unsupported.length === 1 ? 'a rule' : `${desired.unsupported.length} rules`}: ${desired.unsupported.slice(0, 3).map((u) => u.reason).join('; ')}`, since);
+    const change = modeler.update(state, generation);
+    const unsupported = modeler.unsupported();
+    if (unsupported.length > 0) {
+      given = null; // the next apply reads the plugin back
+      return failed(generation, `the dynamic-security plugin cannot express ${unsupported.length === 1 ? 'a rule' : `${unsupported.length} rules`}: ${unsupported.slice(0, 3).map((u) => u.reason).join('; ')}`, since);
     }
     mark('render');
-    const restarted = await confStep(state);
-    let actual: DynsecActual;
-    try {
-      actual = await readActual();
-    } catch (e) {
-      reachable = false;
-      return failed(generation, `cannot reach the dynamic-security plugin: ${(e as Error).message}`, since, { retryable: true });
-    }
-    reachable = true;
-    mark('read');
-    if (lastApplied) {
-      const drift = planDynsec(actual, lastApplied, () => 'keep');
-      if (drift.differences.length > 0) reportDrift(drift.differences, 'found at apply');
-    }
-    let plan = planDynsec(actual, desired, passwordOf);
-    mark('compare');
-    let wroteJson = false;
-    if (plan.missingPasswords.length > 0) {
-      // Only the plugin file can carry a hash: restart the broker on a file written from the model.
-      let without: readonly string[] = [];
-      await sup.restart(() => { without = writeJson(desired); });
-      wroteJson = true;
-      if (without.length > 0) deps.logger?.warn({ clients: without.slice(0, 20) }, 'clients without a $7$ hash have no password in the plugin: they cannot log in until their password is set through MCM');
-      actual = await readActual();
-      plan = planDynsec(actual, desired, passwordOf);
-    }
-    if (plan.commands.length > 0) {
-      const responses = await deps.control.send(plan.commands);
-      const errors = errorsOf(plan.commands, responses);
-      if (errors.length > 0) return failed(generation, `the plugin refused ${errors.length} command(s): ${errors.slice(0, 5).join('; ')}`, since);
-      counters.writes++;
-      for (const c of plan.commands) {
-        if (c.command === 'deleteClient') appliedPasswords.delete(c.username as string);
-        if ((c.command === 'createClient' || c.command === 'setClientPassword') && typeof c.password === 'string') {
-          const client = desired.clients.find((d) => d.username === c.username);
-          if (client) {
-            appliedPasswords.set(client.username, sha(client.passwordHash));
-            deps.courier.delivered(client.passwordHash);
-          }
-        }
-      }
-      saveAppliedPasswords();
+    let restarted = await confStep(state);
+    let wrote = false;
+    const inc = given !== null && !change.full && !restarted ? await incrementalApply(change) : null;
+    if (inc) {
+      wrote = inc.wrote;
+    } else {
+      const full = await fullApply();
+      if (full.error !== null) return failed(generation, full.error, since, { wrote: full.wrote, ...(full.retryable ? { retryable: true } : {}) });
+      wrote = full.wrote;
+      restarted ||= full.restarted;
     }
     mark('send');
     const probe = await deps.probe({ generation, allowAnonymous: state.settings.allowAnonymous });
     mark('confirm');
     if (!probe.ok) {
       security(probe.failOpen ? 'apply.fail_open' : 'apply.probe_failed', probe.failOpen ? 'critical' : 'warning', `generation ${generation} was sent to the dynamic-security plugin but the probe failed: ${probe.reason}`, { generation });
-      return failed(generation, `probe failed: ${probe.reason}`, since, { failOpen: probe.failOpen, wrote: plan.commands.length > 0 || wroteJson, ...(probe.unreachable ? { retryable: true } : {}) });
+      given = null;
+      return failed(generation, `probe failed: ${probe.reason}`, since, { failOpen: probe.failOpen, wrote, ...(probe.unreachable ? { retryable: true } : {}) });
     }
-    lastApplied = desired;
-    lastAppliedGeneration = generation;
-    lastAppliedAnonymous = state.settings.allowAnonymous;
+    given!.generation = generation;
+    given!.allowAnonymous = state.settings.allowAnonymous;
     reportedDrift = '';
     const latencyMs = performance.now() - since;
     deps.results.record({
       generation, result: 'applied', latencyMs, at: deps.clock.now(),
-      reason: plan.commands.length === 0 && !wroteJson ? 'the plugin already held this state; confirmed' : null,
+      reason: wrote ? null : 'the plugin already held this state; confirmed',
     });
-    return {
-      generation, result: 'applied', latencyMs, wrote: plan.commands.length > 0 || wroteJson, reloaded: false,
-      ...(restarted || wroteJson ? { restarted: true } : {}), phases,
-    };
+    return { generation, result: 'applied', latencyMs, wrote, reloaded: false, ...(restarted ? { restarted: true } : {}), phases };
   };
 
   const checkEnforcement = async (reason: string): Promise<ProbeResult | null> => {
-    if (!lastApplied) return null;
+    const before = givenModel();
+    if (!given || !before) return null;
     let actual: DynsecActual;
     try {
       actual = await readActual();
@@ -253,7 +316,7 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
       return { ok: false, reason: (e as Error).message, failOpen: false, unreachable: true };
     }
     reachable = true;
-    const plan = planDynsec(actual, lastApplied, () => 'keep');
+    const plan = planDynsec(actual, before, () => 'keep');
     if (plan.differences.length > 0) {
       reportDrift(plan.differences, reason);
       if (deps.drift === 'restore') {
@@ -264,7 +327,7 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
         counters.writes++;
       }
     }
-    const probe = await deps.probe({ generation: lastAppliedGeneration, allowAnonymous: lastAppliedAnonymous });
+    const probe = await deps.probe({ generation: given.generation, allowAnonymous: given.allowAnonymous });
     if (!probe.ok && !probe.unreachable) {
       security(probe.failOpen ? 'apply.fail_open' : 'apply.probe_failed', probe.failOpen ? 'critical' : 'warning', `enforcement check (${reason}) failed: ${probe.reason}`);
     }
@@ -297,7 +360,8 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
       const state = deps.store.state();
       const conf = sup.renderConf(state.settings.allowAnonymous, state);
       if (conf !== null) writeRenderedFile(sup.confPath, conf, sup.confOwnership());
-      const without = writeJson(modelOf(state.generation));
+      modeler.update(state, state.generation);
+      const without = writeJson(modeler.model());
       if (without.length > 0) deps.logger?.warn({ clients: without.slice(0, 20) }, 'clients without a $7$ hash have no password in the plugin: they cannot log in until their password is set through MCM');
     },
   };

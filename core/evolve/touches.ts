@@ -82,11 +82,12 @@ export const noteTouches = (state: BrokerConfig, event: DomainEvent & { seq: num
       t.roster = seq;
       touchUser(t, event.data.username);
       return;
-    case 'MqttUserPasswordChanged': case 'MqttUserDisabled': case 'MqttUserEnabled':
+    // A description is in no broker file, but the dynamic-security plugin holds it (issue 15).
+    case 'MqttUserPasswordChanged': case 'MqttUserDisabled': case 'MqttUserEnabled': case 'MqttUserDescribed':
     case 'RoleGranted': case 'RoleRevoked':
       touchUser(t, event.data.username);
       return;
-    case 'RoleDefined': case 'RoleDeleted':
+    case 'RoleDefined': case 'RoleDeleted': case 'RoleDescribed':
       touchRole(t, event.data.role, seq);
       return;
     case 'AclRuleAdded':

@@ -5,11 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Command } from '../../core/commands.ts';
-import { decide } from '../../core/decide.ts';
-import { DomainError } from '../../core/errors.ts';
 import type { DomainEvent } from '../../core/events.ts';
-import { evolve, fold } from '../../core/evolve.ts';
+import { fold } from '../../core/evolve.ts';
 import { initialState, type BrokerConfig } from '../../core/state.ts';
 import { JOURNAL_MAX, touchesOf } from '../../core/evolve/touches.ts';
 import { renderAclFileFromState } from '../../projections/acl-file.ts';
@@ -18,66 +15,15 @@ import { checkBlocks } from '../../projections/checked-blocks.ts';
 import { createIncrementalRenderer, type Block } from '../../projections/incremental-files.ts';
 import { renderPasswordFile } from '../../projections/password-file.ts';
 import { checkPasswordFile } from '../../projections/password-file-check.ts';
-import { AT, HASH_A, HASH_B, ev, record } from '../helpers/decider-spec.ts';
+import { HASH_A, ev, record } from '../helpers/decider-spec.ts';
+import { append, commandArb, PRELUDE, run, SA } from '../helpers/command-arb.ts';
 
-const SA = { username: 'mcm-service', passwordHash: HASH_A };
-const CTX = { serviceAccount: SA.username };
 
 const full = (state: BrokerConfig, generation: number) => ({
   password: renderPasswordFile(state, { serviceAccount: SA }),
   acl: renderAclFileFromState(state, { serviceAccount: SA.username, generation }),
 });
 
-/** Folds `events` into `state` in place, as the store does, from seq `state.seq + 1`. */
-const append = (state: BrokerConfig, events: readonly DomainEvent[]): void => {
-  for (const e of events) evolve(state, { ...e, seq: state.seq + 1, at: AT } as Parameters<typeof evolve>[1]);
-};
-
-const names = ['alice', 'bob', '__proto__', 'Émile'];
-const roles = ['r1', 'r2'];
-const principals = [...names.map((n) => `user:${n}`), ...roles.map((r) => `role:${r}`), 'anonymous', 'pattern'];
-const topics = ['a/#', 'a/b', 'a/+', '#', 'x/%u/#', 'x/%c', 'sensors/+/temp', 'b'];
-const accesses = ['read', 'write', 'readwrite', 'deny'];
-
-const nameArb = fc.constantFrom(...names);
-const roleArb = fc.constantFrom(...roles);
-const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  fc.record({ username: nameArb, hash: fc.constantFrom(HASH_A, HASH_B), disabled: fc.boolean(), roles: fc.subarray(roles) })
-    .map(({ username, hash, disabled, roles: r }) => ({ type: 'CreateMqttUser', data: { username, passwordHash: hash, disabled, roles: r } })),
-  fc.record({ username: nameArb, hash: fc.constantFrom(HASH_A, HASH_B) })
-    .map(({ username, hash }) => ({ type: 'ChangeMqttUserPassword', data: { username, passwordHash: hash } })),
-  fc.record({ username: nameArb, disabled: fc.boolean(), description: fc.constantFrom('', 'x') })
-    .map((d) => ({ type: 'UpdateMqttUser', data: d })),
-  fc.record({ username: nameArb, roles: fc.subarray(roles) }).map((d) => ({ type: 'UpdateMqttUser', data: d })),
-  nameArb.map((username) => ({ type: 'DeleteMqttUser', data: { username } })),
-  roleArb.map((name) => ({ type: 'DefineRole', data: { name } })),
-  roleArb.map((name) => ({ type: 'DeleteRole', data: { name } })),
-  fc.record({ username: nameArb, role: roleArb }).map((d) => ({ type: 'GrantRole', data: d })),
-  fc.record({ username: nameArb, role: roleArb }).map((d) => ({ type: 'RevokeRole', data: d })),
-  fc.record({ principal: fc.constantFrom(...principals), topic: fc.constantFrom(...topics), access: fc.constantFrom(...accesses) })
-    .map((d) => ({ type: 'AddAclRule', data: d })),
-  fc.record({ id: fc.integer({ min: 1, max: 30 }), topic: fc.constantFrom(...topics), access: fc.constantFrom(...accesses) })
-    .map((d) => ({ type: 'ChangeAclRule', data: d })),
-  fc.integer({ min: 1, max: 30 }).map((id) => ({ type: 'RemoveAclRule', data: { id } })),
-  fc.boolean().map((allowAnonymous) => ({ type: 'ChangeSettings', data: { allowAnonymous } })),
-) as fc.Arbitrary<Command>;
-
-const PRELUDE: Command[] = [
-  { type: 'DefineRole', data: { name: 'r1' } },
-  { type: 'DefineRole', data: { name: 'r2' } },
-  { type: 'CreateMqttUser', data: { username: 'alice', passwordHash: HASH_A, roles: ['r1'] } },
-  { type: 'CreateMqttUser', data: { username: 'bob', passwordHash: HASH_B, roles: ['r1', 'r2'] } },
-  { type: 'AddAclRule', data: { principal: 'role:r1', topic: 'a/b', access: 'read' } },
-];
-
-/** Runs `command` through decide; a refused command changes nothing (as on every path). */
-const run = (state: BrokerConfig, command: Command): void => {
-  try {
-    append(state, decide(command, state, CTX));
-  } catch (e) {
-    if (!(e instanceof DomainError)) throw e;
-  }
-};
 
 describe('incremental render of password_file and acl_file (issue 14)', () => {
   it('equals the full render byte for byte after any sequence of commands, rendering at random points', () => {
