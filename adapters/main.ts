@@ -59,6 +59,7 @@ import { createDynsecControl } from './dynsec/dynsec-control.ts';
 import { createDynsecWorker } from './dynsec/dynsec-worker.ts';
 import { createPasswordCourier } from './dynsec/password-courier.ts';
 import { findDynsecPlugin } from './dynsec/plugin-path.ts';
+import { probeUsername } from '../projections/dynsec-model.ts';
 import { publishEventAppended } from './ws/event-appended.ts';
 import { relaySecurityEvents } from './ws/security-event-relay.ts';
 import { createApplyResults, GOOD_FILES_KEY_NAME, signUnsignedGoodFiles, type ApplyResults } from './sqlite/apply-results.ts';
@@ -279,7 +280,9 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     // External with a fragment: the broker runs what is on disk now (none yet: the empty fragment).
     let startedConf: string | null = externalConf ? readTextOrNull(externalConf) ?? '' : null;
     if (sup) sup.onStarted(() => { startedConf = readTextOrNull(paths.confPath); });
-    const probeOnce = (p: { generation: number; allowAnonymous: boolean }) => probeBroker(probeTarget, { ...p, timeoutMs: config.mosquitto.probe.timeout_ms });
+    // dynsec: the probe connects as its own client (projections/dynsec-model.ts probeClient).
+    const dynsecProbeTarget: ProbeTarget = { ...probeTarget, username: probeUsername(serviceAccount.username) };
+    const probeOnce = (p: { generation: number; allowAnonymous: boolean }) => probeBroker(dynsecProbeTarget, { ...p, timeoutMs: config.mosquitto.probe.timeout_ms });
     const dynsecControl = dynsec ? createDynsecControl({ target: probeTarget, timeoutMs: config.mosquitto.probe.timeout_ms }) : null;
     if (dynsecControl) cleanups.push(() => dynsecControl.close());
     const worker = dynsecControl && dynsecFiles && courier && sup && conf ? createDynsecWorker({

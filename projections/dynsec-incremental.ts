@@ -14,15 +14,15 @@ import { touchesOf, type Touches } from '../core/evolve/touches.ts';
 import { rulesByPrincipal } from '../core/evolve/rule-index.ts';
 import type { BrokerConfig } from '../core/state.ts';
 import {
-  anonymousRole, ANONYMOUS_ROLE, assembleDynsecModel, patternRulesUnsupported, probeRole, PROBE_ROLE, roleEntry, serviceClient, serviceRole,
-  userEntries, userRoleName, type DynsecClient, type DynsecModel, type DynsecModelOptions, type DynsecRole, type DynsecRulesOf,
+  anonymousRole, ANONYMOUS_ROLE, assembleDynsecModel, patternRulesUnsupported, probeClient, probeRole, PROBE_ROLE, roleEntry, serviceClient, serviceRole,
+  userEntries, userRoleName, type DynsecClient, type DynsecModel, type DynsecModelOptions, type DynsecRole, type DynsecRulesOf, probeUsername,
 } from './dynsec-model.ts';
 
 /** What an update changed: `full` when everything was rebuilt (first use, another state object, a journal gap). */
 export type DynsecChange = Readonly<{ full: boolean; clients: ReadonlySet<string>; roles: ReadonlySet<string> }>;
 
 export type DynsecModeler = Readonly<{
-  update(state: BrokerConfig, generation: number): DynsecChange;
+  update(state: BrokerConfig): DynsecChange;
   client(username: string): DynsecClient | undefined;
   role(rolename: string): DynsecRole | undefined;
   unsupported(): readonly { rule: number; reason: string }[];
@@ -36,7 +36,6 @@ export const createDynsecModeler = (opts: Pick<DynsecModelOptions, 'serviceAccou
   let rolesAt = -1;
   let anonymousAt = -1;
   let patternsAt = -1;
-  let generationAt = -1;
   const clients = new Map<string, DynsecClient>();
   const roles = new Map<string, DynsecRole>();
   const roleSeq = new Map<string, number>();
@@ -46,7 +45,7 @@ export const createDynsecModeler = (opts: Pick<DynsecModelOptions, 'serviceAccou
     [...rulesByPrincipal(state.rules, principal).values()].sort((a: AclRule, b: AclRule) => a.id - b.id);
 
   const putUser = (state: BrokerConfig, name: string, of: DynsecRulesOf, changedClients: Set<string>, changedRoles: Set<string>): void => {
-    if (name === opts.serviceAccount) return;
+    if (name === opts.serviceAccount || name === probeUsername(opts.serviceAccount)) return;
     const e = userEntries(state, name, of, opts.serviceAccount);
     if (e) clients.set(name, e.client);
     else clients.delete(name);
@@ -63,7 +62,7 @@ export const createDynsecModeler = (opts: Pick<DynsecModelOptions, 'serviceAccou
     changedRoles.add(name);
   };
 
-  const rebuild = (state: BrokerConfig, t: Touches, generation: number): DynsecChange => {
+  const rebuild = (state: BrokerConfig, t: Touches): DynsecChange => {
     clients.clear();
     roles.clear();
     roleSeq.clear();
@@ -72,8 +71,10 @@ export const createDynsecModeler = (opts: Pick<DynsecModelOptions, 'serviceAccou
     for (const name of Object.keys(state.users)) putUser(state, name, of, none, none);
     for (const name of Object.keys(state.roles)) putRole(state, name, of, none);
     clients.set(opts.serviceAccount, serviceClient(opts));
+    const probe = probeClient(opts);
+    clients.set(probe.username, probe);
     roles.set(serviceRole().rolename, serviceRole());
-    roles.set(PROBE_ROLE, probeRole(generation));
+    roles.set(PROBE_ROLE, probeRole());
     roles.set(ANONYMOUS_ROLE, anonymousRole(of));
     unsupported = patternRulesUnsupported(of('pattern'));
     tracker = t;
@@ -82,14 +83,13 @@ export const createDynsecModeler = (opts: Pick<DynsecModelOptions, 'serviceAccou
     for (const [name, seq] of t.roles) roleSeq.set(name, seq);
     anonymousAt = t.anonymous;
     patternsAt = t.patterns;
-    generationAt = generation;
     return { full: true, clients: new Set(clients.keys()), roles: new Set(roles.keys()) };
   };
 
   return {
-    update(state, generation) {
+    update(state) {
       const t = touchesOf(state);
-      if (t !== tracker || journalAt < t.journalBase) return rebuild(state, t, generation);
+      if (t !== tracker || journalAt < t.journalBase) return rebuild(state, t);
       const of = rulesOf(state);
       const changedClients = new Set<string>();
       const changedRoles = new Set<string>();
@@ -118,11 +118,6 @@ export const createDynsecModeler = (opts: Pick<DynsecModelOptions, 'serviceAccou
       if (t.patterns > patternsAt) {
         unsupported = patternRulesUnsupported(of('pattern'));
         patternsAt = t.patterns;
-      }
-      if (generation !== generationAt) {
-        roles.set(PROBE_ROLE, probeRole(generation));
-        changedRoles.add(PROBE_ROLE);
-        generationAt = generation;
       }
       return { full: false, clients: changedClients, roles: changedRoles };
     },

@@ -10,8 +10,9 @@
  *   first, and the first matching ACL decides — reference §6.2);
  * - an MCM role → a dynsec role of the same name;
  * - `anonymous` rules → role `mcm:anonymous` in group `mcm:anonymous`, always the anonymous group;
- * - the service account → client with roles `mcm:service` (observe, publish, administer the
- *   plugin) and `mcm:probe` (publish `$mcm/probe/<generation>` only: the apply's proof).
+ * - the service account → client with role `mcm:service` (observe, publish, administer the
+ *   plugin); its probe → client `<service account>:probe` with role `mcm:probe` (publish
+ *   under `$mcm/probe/` only: the enforcement probe's account).
  * Each rule's access maps to ACLs: `read` → subscribePattern + publishClientReceive, `write` →
  * publishClientSend, `readwrite` → all three, `deny` → all three with `allow: false`. Within a
  * role a deny has priority 1 and an allow 0, so the role's denies are checked first, as an ACL
@@ -113,9 +114,27 @@ export const serviceRoleAcls = (): DynsecAcl[] => {
 };
 
 /** '#' never matches a '$' topic, so this is the only ACL that lets MCM publish under `$mcm`. */
-export const probeRoleAcls = (generation: number): DynsecAcl[] => [{ acltype: 'publishClientSend', topic: `$mcm/probe/${generation}`, priority: 0, allow: true }];
+/**
+ * The probe's rights never change: unlike the files backend, the generation is not proven through
+ * a probe topic, because every change to the plugin makes it rewrite its whole file (at 100,000
+ * clients that doubles a change's cost) and kicks the role's clients. The plugin answers each
+ * command in order once applied, and the apply reads the touched entries back (dynsec-worker.ts).
+ */
+export const probeRoleAcls = (): DynsecAcl[] => [
+  { acltype: 'publishClientReceive', topic: '$mcm/#', priority: 0, allow: true },
+  { acltype: 'publishClientSend', topic: '$mcm/probe/#', priority: 0, allow: true },
+  { acltype: 'subscribePattern', topic: '$mcm/#', priority: 0, allow: true },
+];
 
-export type DynsecModelOptions = Readonly<{ serviceAccount: string; serviceAccountHash: string; generation: number }>;
+/**
+ * The probe's own client: the plugin kicks every client of a role it modifies (reference §6.3),
+ * and `mcm:probe` changes at every apply, so only this client holds it — never the service
+ * account, whose observer and admin connections must stay up. Same password as the service
+ * account; ':' makes the name one no MCM user can have (core/names.ts).
+ */
+export const probeUsername = (serviceAccount: string): string => `${serviceAccount}:probe`;
+
+export type DynsecModelOptions = Readonly<{ serviceAccount: string; serviceAccountHash: string }>;
 
 /** The rules of a principal, in id order. */
 export type DynsecRulesOf = (principal: string) => readonly AclRule[];
@@ -148,10 +167,14 @@ export const ANONYMOUS_GROUPS: readonly DynsecGroup[] = [{ groupname: ANONYMOUS_
 
 export const serviceClient = (opts: Pick<DynsecModelOptions, 'serviceAccount' | 'serviceAccountHash'>): DynsecClient => ({
   username: opts.serviceAccount, textdescription: 'MCM service account', disabled: false,
-  roles: [{ rolename: PROBE_ROLE, priority: 1 }, { rolename: SERVICE_ROLE, priority: 0 }], passwordHash: opts.serviceAccountHash,
+  roles: [{ rolename: SERVICE_ROLE, priority: 0 }], passwordHash: opts.serviceAccountHash,
+});
+export const probeClient = (opts: Pick<DynsecModelOptions, 'serviceAccount' | 'serviceAccountHash'>): DynsecClient => ({
+  username: probeUsername(opts.serviceAccount), textdescription: 'MCM enforcement probe', disabled: false,
+  roles: [{ rolename: PROBE_ROLE, priority: 0 }], passwordHash: opts.serviceAccountHash,
 });
 export const serviceRole = (): DynsecRole => ({ rolename: SERVICE_ROLE, textdescription: 'MCM service account', acls: serviceRoleAcls() });
-export const probeRole = (generation: number): DynsecRole => ({ rolename: PROBE_ROLE, textdescription: 'MCM apply proof', acls: probeRoleAcls(generation) });
+export const probeRole = (): DynsecRole => ({ rolename: PROBE_ROLE, textdescription: 'MCM enforcement probe', acls: probeRoleAcls() });
 
 export const patternRulesUnsupported = (rules: readonly AclRule[]): { rule: number; reason: string }[] =>
   [...rules].sort((a, b) => a.id - b.id).map((r) => ({ rule: r.id, reason: `rule ${r.id} (pattern ${r.topic}): the dynamic-security plugin of Mosquitto 2.0 has no %c/%u patterns` }));
@@ -176,8 +199,8 @@ export const buildDynsecModel = (state: BrokerConfig, opts: DynsecModelOptions):
     else byPrincipal.set(r.principal, [r]);
   }
   const rulesOf: DynsecRulesOf = (p) => byPrincipal.get(p) ?? [];
-  const roles: DynsecRole[] = [serviceRole(), probeRole(opts.generation), anonymousRole(rulesOf)];
-  const clients: DynsecClient[] = [serviceClient(opts)];
+  const roles: DynsecRole[] = [serviceRole(), probeRole(), anonymousRole(rulesOf)];
+  const clients: DynsecClient[] = [serviceClient(opts), probeClient(opts)];
   for (const name of Object.keys(state.roles)) roles.push(roleEntry(state, name, rulesOf)!);
   for (const name of Object.keys(state.users)) {
     const e = userEntries(state, name, rulesOf, opts.serviceAccount);

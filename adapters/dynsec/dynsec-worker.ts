@@ -1,10 +1,12 @@
 /**
  * The apply loop's worker for the dynamic-security backend (issue 15): the same loop (coalescing,
- * one apply at a time, retries, apply results, status) with other hands. An apply reads the
- * plugin's state back over `$CONTROL/dynamic-security/v1`, sends what differs from the desired
- * model (projections/dynsec-plan.ts), and proves it with the same probe as the files backend:
- * the service account may publish `$mcm/probe/<generation>` only once the plugin holds this
- * generation's `mcm:probe` role, a canary must be dropped, and logins that must fail do.
+ * one apply at a time, retries, apply results, status) with other hands. An apply sends what
+ * differs from the desired model (projections/dynsec-plan.ts) over
+ * `$CONTROL/dynamic-security/v1` — only the entries the events touched, planned against what the
+ * plugin was last given; the whole state read back at the first apply and after any refusal —
+ * and proves it: every command answered without error, the touched entries read back equal to
+ * the model (reads do not make the plugin rewrite its file), and the enforcement probe (the probe
+ * client publishes under `$mcm/probe/`, a canary must be dropped, logins that must fail do).
  * No reload: the plugin applies each command at once (reference §6.3).
  *
  * Drift: a change made past MCM (`mosquitto_ctrl`) is found by comparing the plugin's state with
@@ -19,7 +21,7 @@ import { createHash } from 'node:crypto';
 import { chownSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Clock, EventStore } from '../../core/ports.ts';
-import { assembleDynsecModel, type DynsecClient, type DynsecModel, type DynsecRole } from '../../projections/dynsec-model.ts';
+import { assembleDynsecModel, probeUsername, type DynsecClient, type DynsecModel, type DynsecRole } from '../../projections/dynsec-model.ts';
 import { createDynsecModeler } from '../../projections/dynsec-incremental.ts';
 import { renderDynsecJson } from '../../projections/dynsec-json.ts';
 import { parseDynsecActual, planDynsec, type DynsecActual, type DynsecCommand, type PasswordAnswer } from '../../projections/dynsec-plan.ts';
@@ -121,7 +123,7 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
   const passwordOf = (c: DynsecClient, exists: boolean): PasswordAnswer => {
     if (c.passwordHash === '') return 'keep';
     if (exists && appliedPasswords.get(c.username) === sha(c.passwordHash)) return 'keep';
-    if (c.username === deps.serviceAccount.username) return deps.serviceAccount.password;
+    if (c.username === deps.serviceAccount.username || c.username === probeUsername(deps.serviceAccount.username)) return deps.serviceAccount.password;
     return deps.courier.plaintextFor(c.passwordHash);
   };
 
@@ -192,17 +194,20 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
     const responses = await deps.control.send(commands);
     const errors = errorsOf(commands, responses);
     counters.writes++;
+    let changed = false;
     for (const c of commands) {
-      if (c.command === 'deleteClient') appliedPasswords.delete(c.username as string);
+      if (c.command === 'deleteClient') changed = appliedPasswords.delete(c.username as string) || changed;
       if ((c.command === 'createClient' || c.command === 'setClientPassword') && typeof c.password === 'string') {
         const client = desired.clients.find((d) => d.username === c.username);
         if (client) {
           appliedPasswords.set(client.username, sha(client.passwordHash));
           deps.courier.delivered(client.passwordHash);
+          changed = true;
         }
       }
     }
-    saveAppliedPasswords();
+    // An fsync'd write only when a password changed: most applies change rules, not passwords.
+    if (changed) saveAppliedPasswords();
     return errors;
   };
 
@@ -238,11 +243,34 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
       given = null;
       return { wrote: true, restarted, error: `the plugin refused ${errors.length} command(s): ${errors.slice(0, 5).join('; ')}` };
     }
+    if (plan.commands.length > 0) {
+      const after = planDynsec(await readActual(), desired, () => 'keep').differences;
+      if (after.length > 0) {
+        given = null;
+        return { wrote: true, restarted, error: `the plugin does not hold what it acknowledged: ${after.slice(0, 5).join('; ')}` };
+      }
+    }
     given = {
       clients: new Map(desired.clients.map((c) => [c.username, c])), roles: new Map(desired.roles.map((r) => [r.rolename, r])),
       generation: given?.generation ?? 0, allowAnonymous: given?.allowAnonymous ?? false,
     };
     return { wrote: plan.commands.length > 0 || restarted, restarted, error: null };
+  };
+
+  /**
+   * The touched entries as the plugin reports them now (getClient/getRole), compared with the
+   * model: what differs, or [] when the plugin holds exactly what was sent.
+   */
+  const readBack = async (clients: readonly string[], roles: readonly string[], desired: DynsecModel): Promise<string[]> => {
+    const cmds: DynsecCommand[] = [...clients.map((username) => ({ command: 'getClient', username })), ...roles.map((rolename) => ({ command: 'getRole', rolename }))];
+    if (cmds.length === 0) return [];
+    const r = await deps.control.send(cmds);
+    // An entry that is gone answers with an error ("Client not found"): absent.
+    const found = (from: number, to: number, key: 'client' | 'role'): unknown[] =>
+      r.slice(from, to).flatMap((x) => (x.error === undefined && x.data ? [(x.data as Record<string, unknown>)[key]] : []));
+    const parsed = parseDynsecActual({ clients: { clients: found(0, clients.length, 'client') }, roles: { roles: found(clients.length, cmds.length, 'role') }, groups: null, defaultACLAccess: null, anonymousGroup: null });
+    const actual: DynsecActual = { ...parsed, defaultACLAccess: desired.defaultACLAccess, groups: desired.groups, anonymousGroup: desired.anonymousGroup };
+    return [...planDynsec(actual, desired, () => 'keep').differences];
   };
 
   /** Plans and sends only what the events touched since the last apply. Null: fall back to a full apply. */
@@ -256,6 +284,13 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
       deps.logger?.warn({ errors: errors.slice(0, 5) }, 'the plugin refused an incremental change; reading its state back');
       return null;
     }
+    if (plan.commands.length > 0) {
+      const differ = await readBack([...change.clients], [...change.roles], desired);
+      if (differ.length > 0) {
+        deps.logger?.warn({ differences: differ.slice(0, 5) }, 'the plugin does not hold what it acknowledged; reading its state back');
+        return null;
+      }
+    }
     for (const n of change.clients) { const c = modeler.client(n); if (c) given!.clients.set(n, c); else given!.clients.delete(n); }
     for (const n of change.roles) { const r = modeler.role(n); if (r) given!.roles.set(n, r); else given!.roles.delete(n); }
     return { wrote: plan.commands.length > 0 };
@@ -267,7 +302,7 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
     const phases: Record<string, number> = {};
     let t = since;
     const mark = (name: string): void => { const n = performance.now(); phases[name] = n - t; t = n; };
-    const change = modeler.update(state, generation);
+    const change = modeler.update(state);
     const unsupported = modeler.unsupported();
     if (unsupported.length > 0) {
       given = null; // the next apply reads the plugin back
@@ -360,7 +395,7 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
       const state = deps.store.state();
       const conf = sup.renderConf(state.settings.allowAnonymous, state);
       if (conf !== null) writeRenderedFile(sup.confPath, conf, sup.confOwnership());
-      modeler.update(state, state.generation);
+      modeler.update(state);
       const without = writeJson(modeler.model());
       if (without.length > 0) deps.logger?.warn({ clients: without.slice(0, 20) }, 'clients without a $7$ hash have no password in the plugin: they cannot log in until their password is set through MCM');
     },

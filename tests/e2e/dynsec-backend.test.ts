@@ -16,6 +16,7 @@ import { READ_COMMANDS } from '../../adapters/dynsec/dynsec-worker.ts';
 import { createDynsecControl } from '../../adapters/dynsec/dynsec-control.ts';
 import { parseDynsecActual, planDynsec } from '../../projections/dynsec-plan.ts';
 import { buildDynsecModel } from '../../projections/dynsec-model.ts';
+import { explainDynsec } from '../../projections/dynsec-explain.ts';
 
 /** The granted QoS, or 135 for a refused subscription (mqtt.js reports SUBACK 0x87 as "Not authorized"). */
 const subscribe = (c: MqttClient, filter: string): Promise<number> =>
@@ -81,6 +82,18 @@ test('dynsec backend: users, roles and rules are enforced by the plugin, without
   const bob2 = await connectAs(t, s.port, 'bob', 'bob-pw');
   assert.equal(await publish(bob2, 's/1/temp', '21'), 'denied');
 
+  // Explain answers as the plugin decides (its own order), and agrees with the broker.
+  const model = () => buildDynsecModel(s.store.state(), { serviceAccount: s.deps.serviceAccount.username, serviceAccountHash: s.deps.serviceAccount.passwordHash });
+  for (const [who, client] of [['alice', alice], ['bob', bob2]] as const) {
+    for (const topic of ['a/1', 'a/secret', 'a/secret/x', 'b/1', 's/1/temp', 's/x', '$SYS/x', '$mcm/probe/1']) {
+      const said = explainDynsec(model(), s.store.state(), { username: who, topic, action: 'write' }, { serviceAccount: s.deps.serviceAccount.username });
+      assert.equal(await publish(client, topic, 'x'), said.allowed ? 'accepted' : 'denied', `${who} write ${topic}: explain said ${said.reason}`);
+    }
+  }
+  const why = explainDynsec(model(), s.store.state(), { username: 'alice', topic: 'a/secret', action: 'write' }, { serviceAccount: s.deps.serviceAccount.username });
+  assert.equal(why.reason, 'denied by role "user:alice" (publishClientSend "a/secret", priority 1)');
+  assert.deepEqual(why.matched.map((m) => [m.principal, m.topic, m.access]), [['user:alice', 'a/secret', 'deny']]);
+
   // Password change, disable, delete.
   await s.apply({ type: 'ChangeMqttUserPassword', data: { username: 'alice', passwordHash: await courierHash(s, 'alice-pw-2') } });
   assert.equal((await login(t, s.port, 'alice', 'alice-pw')).ok, false);
@@ -93,10 +106,9 @@ test('dynsec backend: users, roles and rules are enforced by the plugin, without
   assert.equal((await login(t, s.port, 'alice', 'alice-pw-2')).ok, false, 'a deleted client is refused');
 
   const st = await pluginState(s);
-  assert.deepEqual(st.clients.map((c) => c.username).sort(), ['bob', s.deps.serviceAccount.username].sort());
+  assert.deepEqual(st.clients.map((c) => c.username).sort(), ['bob', s.deps.serviceAccount.username, `${s.deps.serviceAccount.username}:probe`].sort());
   // What the plugin reports back is exactly the model: no difference is left to send again.
-  const model = buildDynsecModel(s.store.state(), { serviceAccount: s.deps.serviceAccount.username, serviceAccountHash: s.deps.serviceAccount.passwordHash, generation: s.store.state().generation });
-  assert.deepEqual(planDynsec(st, model, () => 'keep').differences, []);
+  assert.deepEqual(planDynsec(st, model(), () => 'keep').differences, []);
   assert.ok(!st.roles.some((r) => r.rolename === 'user:alice'), 'a deleted user\'s own role goes with it');
   assert.equal(s.applyLoop.stats().reloads, 0, 'the dynsec backend never reloads the broker');
 });

@@ -28,14 +28,14 @@ test('the incremental model is the full model after every command, and its chang
     const state = fold([], initialState());
     for (const c of PRELUDE) run(state, c);
     const modeler = createDynsecModeler(OPTS);
-    assert.equal(modeler.update(state, state.generation).full, true);
-    let before = buildDynsecModel(state, { ...OPTS, generation: state.generation });
+    assert.equal(modeler.update(state).full, true);
+    let before = buildDynsecModel(state, OPTS);
     assert.deepEqual(modeler.model(), before);
     for (const burst of bursts) {
       for (const c of burst) run(state, c);
-      const change = modeler.update(state, state.generation);
+      const change = modeler.update(state);
       assert.equal(change.full, false);
-      const after = buildDynsecModel(state, { ...OPTS, generation: state.generation });
+      const after = buildDynsecModel(state, OPTS);
       assert.deepEqual(modeler.model(), after);
       // Planning only the changed entries finds the same commands as planning everything.
       const whole = planDynsec(actualOf(before), after, () => 'keep').commands;

@@ -17,7 +17,7 @@ const HASH = '$7$101$AAAAAAAAAAAAAAAA$' + Buffer.alloc(64, 1).toString('base64')
 
 const given = (events: readonly DomainEvent[]): BrokerConfig => structuredClone(spec(events).state);
 
-const model = (s: BrokerConfig): DynsecModel => buildDynsecModel(s, { serviceAccount: 'mcm-service', serviceAccountHash: HASH, generation: s.generation });
+const model = (s: BrokerConfig): DynsecModel => buildDynsecModel(s, { serviceAccount: 'mcm-service', serviceAccountHash: HASH });
 
 const base = (): DomainEvent[] => [
   ev.userCreated('alice', { passwordHash: HASH, description: 'd' }),
@@ -45,7 +45,9 @@ test('the model: a user\'s own rules are its own role, checked before its grante
   assert.deepEqual(m.roles.find((r) => r.rolename === 'sensors')?.acls, [{ acltype: 'publishClientSend', topic: 's/+', priority: 0, allow: true }]);
   assert.deepEqual(m.defaultACLAccess, DEFAULT_ACL_ACCESS);
   assert.equal(m.anonymousGroup, 'mcm:anonymous');
-  assert.deepEqual(m.roles.find((r) => r.rolename === 'mcm:probe')?.acls, [{ acltype: 'publishClientSend', topic: `$mcm/probe/${state.generation}`, priority: 0, allow: true }]);
+  // The probe's own client holds the probe role; the service account (observer, admin) does not, so no apply kicks it.
+  assert.deepEqual(m.clients.find((c) => c.username === 'mcm-service')?.roles, [{ rolename: 'mcm:service', priority: 0 }]);
+  assert.deepEqual(m.clients.find((c) => c.username === 'mcm-service:probe')?.roles, [{ rolename: 'mcm:probe', priority: 0 }]);
   assert.deepEqual(m.unsupported, []);
 });
 
@@ -77,7 +79,7 @@ test('the plan: from the plugin a fresh `mosquitto_ctrl dynsec init` leaves, rol
     'setDefaultACLAccess',
     'createRole mcm:anonymous', 'createRole mcm:probe', 'createRole mcm:service', 'createRole sensors', 'createRole user:alice',
     'createGroup mcm:anonymous', 'setAnonymousGroup mcm:anonymous',
-    'createClient alice', 'createClient mcm-service',
+    'createClient alice', 'createClient mcm-service', 'createClient mcm-service:probe',
     'deleteClient admin', 'deleteRole admin',
   ]);
   const alice = plan.commands.find((c) => c.command === 'createClient' && c.username === 'alice');

@@ -9,6 +9,8 @@ import type { CommandOf } from '../../../core/commands.ts';
 import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
 import { own } from '../../../core/evolve/records.ts';
 import { explain, whoCan } from '../../../core/explain.ts';
+import { explainDynsec, whoCanDynsec } from '../../../projections/dynsec-explain.ts';
+import { buildDynsecModel, type DynsecModel } from '../../../projections/dynsec-model.ts';
 import { handleCommand } from '../../../core/handle-command.ts';
 import type { AclRule } from '../../../core/acl-types.ts';
 import type { BrokerConfig } from '../../../core/state.ts';
@@ -85,6 +87,17 @@ export const registerAclRoutes = (router: Router, deps: HttpDeps): void => {
     return cached.model;
   };
 
+  // Issue 15: with the dynamic-security backend the plugin's own evaluation order answers.
+  let dynsecCached: { state: BrokerConfig; generation: number; model: DynsecModel } | null = null;
+  const dynsecModelOf = (state: BrokerConfig): DynsecModel => {
+    if (dynsecCached === null || dynsecCached.state !== state || dynsecCached.generation !== state.generation) {
+      // The service account's hash only tells the model that it has a password.
+      dynsecCached = { state, generation: state.generation, model: buildDynsecModel(state, { serviceAccount: deps.serviceAccount, serviceAccountHash: 'set' }) };
+    }
+    return dynsecCached.model;
+  };
+  const dynsec = deps.backend === 'dynsec';
+
   mountRoutes(router, routes, {
     [`GET ${BASE}`]: (ctx) => {
       const state = deps.store.state();
@@ -118,12 +131,8 @@ export const registerAclRoutes = (router: Router, deps: HttpDeps): void => {
     [`POST ${BASE}/explain`]: [validateBody('ExplainRequest'), (ctx) => {
       const body = bodyOf<ExplainBody>(ctx);
       const state = deps.store.state();
-      const result = explain(modelOf(state), state, {
-        username: body.username ?? null,
-        clientid: body.clientid ?? null,
-        topic: body.topic,
-        action: body.action,
-      }, opts);
+      const query = { username: body.username ?? null, clientid: body.clientid ?? null, topic: body.topic, action: body.action };
+      const result = dynsec ? explainDynsec(dynsecModelOf(state), state, query, opts) : explain(modelOf(state), state, query, opts);
       reply(ctx, 200, result, state.seq);
     }],
 
@@ -134,7 +143,8 @@ export const registerAclRoutes = (router: Router, deps: HttpDeps): void => {
         throw new DomainError(ERROR_CODES.VALIDATION, 'query parameter "action" must be "read" or "write"', [{ field: 'action', value: action.slice(0, 100) }]);
       }
       const state = deps.store.state();
-      reply(ctx, 200, { topic, action, ...whoCan(modelOf(state), state, topic, action, opts) }, state.seq);
+      const who = dynsec ? whoCanDynsec(dynsecModelOf(state), state, topic, action, opts) : whoCan(modelOf(state), state, topic, action, opts);
+      reply(ctx, 200, { topic, action, ...who }, state.seq);
     },
 
     [`GET ${BASE}/{id}`]: (ctx) => {
