@@ -171,6 +171,8 @@ describe('loadConfig: the YAML file', () => {
     const cases: [string, string][] = [
       ['mosquitto: { mode: supervised, reload: { strategy: signal, pid_file: /run/m.pid } }', '/mosquitto/reload/strategy: must be "supervised" when mosquitto.mode is "supervised"'],
       ['mosquitto: { mode: external, reload: { strategy: supervised } }', '/mosquitto/reload/strategy: "supervised" needs mosquitto.mode "supervised"'],
+      ['mosquitto: { mode: external, reload: { strategy: none }, backend: dynsec }', '/mosquitto/backend: "dynsec" needs mosquitto.mode "supervised"'],
+      ['mosquitto: { backend: plugin }', '/mosquitto/backend'],
       ['mosquitto: { mode: external, reload: { strategy: signal } }', '/mosquitto/reload/pid_file: required when reload.strategy is "signal"'],
       ['mosquitto: { mode: external, reload: { strategy: command } }', '/mosquitto/reload/command: required'],
       ['mosquitto: { mode: external, reload: { strategy: docker } }', '/mosquitto/reload/docker/container: required'],
