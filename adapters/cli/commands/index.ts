@@ -14,6 +14,7 @@ import { doctorCommand } from './doctor.ts';
 import { eventsCommand } from './events.ts';
 import { exportCommand } from './export.ts';
 import { importCommand } from './import.ts';
+import { migrateCommand } from './migrate.ts';
 import { planCommand } from './plan.ts';
 import { serverCommand } from './server.ts';
 import { statusCommand } from './status.ts';
@@ -32,6 +33,7 @@ export const COMMANDS: readonly CliCommand[] = [
   eventsCommand,
   exportCommand,
   importCommand,
+  migrateCommand,
   planCommand,
   serverCommand,
   statusCommand,
