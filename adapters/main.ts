@@ -305,6 +305,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     }) : null;
     const applyLoop = createApplyLoop({
       worker,
+      backend: worker ? 'dynsec' : 'files',
       store,
       results: applyResults,
       security: securityLog,

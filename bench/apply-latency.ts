@@ -28,7 +28,7 @@ import { createLogger } from '../adapters/logging/logger.ts';
 import { startServer } from '../adapters/main.ts';
 import { createMosquittoHasher } from '../adapters/mosquitto/password-hash.ts';
 import { freePort } from '../tests/helpers/ports.ts';
-import { connectV5, findDynsecPlugin, startDynsecBroker } from './dynsec-broker.ts';
+import { connectV5, findDynsecPlugin, startDynsecBroker, type DynsecSeed } from './dynsec-broker.ts';
 import { measureBareReload } from './bare-reload.ts';
 
 export type Stats = { n: number; failures: number; p50: number; p95: number; p99: number; mean: number; max: number };
@@ -169,11 +169,12 @@ const untilAllowed = async (subject: { current: MqttClient; reconnect(): Promise
 };
 
 /** dynsec: the same population (one role with one ACL per user), then `changes` addRoleACL grants. */
-export const measureDynsec = async (bin: string, users: number, changes: number) => {
+/** `aclsOf`: each user's ACLs (default: publishClientSend on its devices/<user>/#). */
+export const measureDynsec = async (bin: string, users: number, changes: number, aclsOf?: (username: string) => DynsecSeed['acls']) => {
   const dir = tempDir('mcm-bench-dynsec-');
   const population = [SUBJECT, ...Array.from({ length: users - 1 }, (_, i) => `user-${String(i).padStart(5, '0')}`)];
   const seed = population.map((username) => ({
-    username, password: 'bench-pw', acls: [{ acltype: 'publishClientSend', topic: `devices/${username}/#`, allow: true }],
+    username, password: 'bench-pw', acls: aclsOf ? aclsOf(username) : [{ acltype: 'publishClientSend', topic: `devices/${username}/#`, allow: true }],
   }));
   const broker = await startDynsecBroker({ bin, dir, port: await freePort(), seed });
   try {

@@ -26,6 +26,7 @@ import { createMosquittoHasher } from '../adapters/mosquitto/password-hash.ts';
 import { freePort } from '../tests/helpers/ports.ts';
 import { connectV5, findDynsecPlugin } from './dynsec-broker.ts';
 import { measureDynsec, measureMcm, stats, type Stats } from './apply-latency.ts';
+import { aclsForRule } from '../projections/dynsec-model.ts';
 
 const SUBJECT = 'bench-subject';
 const clock = { now: () => new Date().toISOString() };
@@ -131,7 +132,9 @@ const bench: Bench = {
       log(`dynsec-backend: ${users} users, ${changes} rule changes through MCM with the dynsec backend…`);
       const mcm = await measureMcmDynsec(bin, users, changes);
       log(`dynsec-backend: ${users} users, ${changes} raw $CONTROL addRoleACL requests…`);
-      const raw = (await measureDynsec(bin, users, changes)).stats;
+      // The same ACLs MCM puts in the plugin for each user's readwrite rule: the plugin rewrites its
+      // whole file after every change, so the population's size in the file is the cost.
+      const raw = (await measureDynsec(bin, users, changes, (u) => aclsForRule('readwrite', `devices/${u}/#`))).stats;
       let files: Stats | null = null;
       if (withFiles) {
         const fileChanges = users >= 100_000 ? Math.min(changes, 3) : changes;
@@ -148,7 +151,7 @@ const bench: Bench = {
     notes.push(
       'enforced: append acknowledged → the subject\'s QoS 1 publish to the newly allowed topic accepted (the plugin kicks a client whose role changes; the subject reconnects, as in raw).',
       'confirmed: append acknowledged → MCM\'s probe confirmed the generation (service account publishes $mcm/probe/<generation>, the canary is dropped, refused logins fail).',
-      'raw: publishing one addRoleACL request to $CONTROL/dynamic-security/v1 → the same publish accepted; no MCM (bench/dynsec-broker.ts).',
+      'raw: publishing one addRoleACL request to $CONTROL/dynamic-security/v1 → the same publish accepted; no MCM (bench/dynsec-broker.ts). Its broker holds the same population: one client and role per user with the three ACLs of a readwrite rule.',
       'files: append acknowledged → probe-confirmed with mosquitto.backend files (render, write, SIGHUP, probe), as in apply-latency.',
     );
     return {

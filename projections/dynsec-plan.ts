@@ -49,6 +49,12 @@ const aclsKey = (acls: readonly DynsecAcl[]): string =>
 const aclPayload = (acls: readonly DynsecAcl[]): DynsecAcl[] => acls.map((a) => ({ acltype: a.acltype, topic: a.topic, priority: a.priority, allow: a.allow }));
 const refsPayload = (refs: readonly DynsecRoleRef[]): DynsecRoleRef[] => refs.map((r) => ({ rolename: r.rolename, priority: r.priority }));
 
+/**
+ * A description only when there is one, or to change one: the plugin stores an empty string it is
+ * sent, and its file (rewritten whole after every change) is then larger for nothing.
+ */
+const described = (want: string, had = ''): { textdescription?: string } => (want !== '' || had !== '' ? { textdescription: want } : {});
+
 const DEFAULT_KEYS = ['publishClientSend', 'publishClientReceive', 'subscribe', 'unsubscribe'] as const;
 
 export const planDynsec = (actual: DynsecActual, desired: DynsecModel, passwordOf: PasswordOf): DynsecPlan => {
@@ -67,10 +73,10 @@ export const planDynsec = (actual: DynsecActual, desired: DynsecModel, passwordO
     const had = actualRoles.get(role.rolename);
     if (!had) {
       differences.push(`role ${role.rolename} is missing`);
-      commands.push({ command: 'createRole', rolename: role.rolename, textdescription: role.textdescription, acls: aclPayload(role.acls) });
+      commands.push({ command: 'createRole', rolename: role.rolename, ...described(role.textdescription), acls: aclPayload(role.acls) });
     } else if (aclsKey(had.acls) !== aclsKey(role.acls) || had.textdescription !== role.textdescription) {
       differences.push(`role ${role.rolename} differs (${aclsKey(had.acls) !== aclsKey(role.acls) ? 'ACLs' : 'description'})`);
-      commands.push({ command: 'modifyRole', rolename: role.rolename, textdescription: role.textdescription, acls: aclPayload(role.acls) });
+      commands.push({ command: 'modifyRole', rolename: role.rolename, ...described(role.textdescription, had.textdescription), acls: aclPayload(role.acls) });
     }
   }
 
@@ -107,7 +113,7 @@ export const planDynsec = (actual: DynsecActual, desired: DynsecModel, passwordO
     if (!had) {
       differences.push(`client ${client.username} is missing`);
       commands.push({
-        command: 'createClient', username: client.username, textdescription: client.textdescription, roles: refsPayload(client.roles),
+        command: 'createClient', username: client.username, ...described(client.textdescription), roles: refsPayload(client.roles),
         ...(typeof pw === 'string' && pw !== 'keep' ? { password: pw } : {}),
       });
       if (client.disabled) commands.push({ command: 'disableClient', username: client.username });
@@ -115,7 +121,7 @@ export const planDynsec = (actual: DynsecActual, desired: DynsecModel, passwordO
     }
     if (refsKey(had.roles) !== refsKey(client.roles) || had.textdescription !== client.textdescription) {
       differences.push(`client ${client.username} differs (${refsKey(had.roles) !== refsKey(client.roles) ? 'roles' : 'description'})`);
-      commands.push({ command: 'modifyClient', username: client.username, textdescription: client.textdescription, roles: refsPayload(client.roles) });
+      commands.push({ command: 'modifyClient', username: client.username, ...described(client.textdescription, had.textdescription), roles: refsPayload(client.roles) });
     }
     if (typeof pw === 'string' && pw !== 'keep') commands.push({ command: 'setClientPassword', username: client.username, password: pw });
     if (had.disabled !== client.disabled) {

@@ -67,6 +67,8 @@ export type ApplyLoopDeps = Readonly<{
   pairSwitch?: PairSwitch | null;
   /** Another backend's hands (the dynamic-security plugin, issue 15); default: the files worker. */
   worker?: ApplyWorker | null;
+  /** Which backend `worker` is, for the status. Default: files. */
+  backend?: 'files' | 'dynsec';
 }>;
 
 export type ApplyLoop = {
@@ -127,6 +129,7 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
     up: worker.brokerUp(),
     reload: deps.reloader.strategy,
     version: deps.brokerVersion?.() ?? null,
+    backend: deps.backend ?? 'files',
     adoption: worker.adoption(),
     quarantine: worker.quarantine(),
   });

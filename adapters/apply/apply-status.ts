@@ -16,7 +16,7 @@ export type ApplyStatus = {
   state: 'applied' | 'pending' | 'failed' | 'adoption_required';
   last: { seq: number; result: ApplyResultKind; latency_ms: number | null; at: string; reason?: string } | null;
   /** `version`: the broker's version ("2.0.11"), null until known (supervised: the binary; external: `$SYS/broker/version`). */
-  broker: { mode: 'supervised' | 'external'; up: boolean; reload: string; version: string | null };
+  broker: { mode: 'supervised' | 'external'; up: boolean; reload: string; version: string | null; backend: 'files' | 'dynsec' };
   /** Present with state `adoption_required`: the foreign files, as found on disk. */
   adoption?: { files: ForeignFile[]; message: string };
   /**
@@ -74,6 +74,8 @@ export const buildApplyStatus = (args: Readonly<{
   up: boolean;
   reload: string;
   version?: string | null;
+  /** Where users and rules are enforced (config mosquitto.backend, issue 15). */
+  backend?: 'files' | 'dynsec';
   adoption?: readonly ForeignFile[] | null;
   quarantine?: QuarantineRow | null;
 }>): ApplyStatus => {
@@ -94,7 +96,7 @@ export const buildApplyStatus = (args: Readonly<{
         ...(last.reason ? { reason: last.reason } : {}),
       }
       : null,
-    broker: { mode: args.mode, up: args.up, reload: args.reload, version: args.version ?? null },
+    broker: { mode: args.mode, up: args.up, reload: args.reload, version: args.version ?? null, backend: args.backend ?? 'files' },
     ...(adoption ? { adoption: { files: adoption, message: adoptionMessage(adoption) } } : {}),
     ...(args.quarantine && state === 'failed' ? { quarantine: { ...args.quarantine, message: quarantineMessage(args.quarantine) } } : {}),
   };

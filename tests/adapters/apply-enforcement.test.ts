@@ -25,7 +25,7 @@ describe('apply loop: changes are enforced by a real mosquitto once applied', ()
     assert.equal(st.applied_seq, st.desired_seq);
     assert.equal(st.last?.result, 'applied');
     assert.equal(typeof st.last?.latency_ms, 'number');
-    assert.deepEqual(st.broker, { mode: 'supervised', up: true, reload: 'supervised', version: '2.0.11' });
+    assert.deepEqual(st.broker, { mode: 'supervised', up: true, reload: 'supervised', version: '2.0.11', backend: 'files' });
   });
 
   it('disabling a user drops its live session and it cannot reconnect [ref §3.3]', async (t) => {

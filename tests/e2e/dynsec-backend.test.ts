@@ -51,6 +51,7 @@ test('dynsec backend: users, roles and rules are enforced by the plugin, without
   const conf = readFileSync(join(s.dataDir, 'mosquitto', 'mosquitto.conf'), 'utf8');
   assert.match(conf, /^plugin \/.*mosquitto_dynamic_security\.so$/m);
   assert.doesNotMatch(conf, /^(password_file|acl_file) /m);
+  assert.equal(s.applyLoop.status().broker.backend, 'dynsec');
 
   const created = await s.apply({ type: 'CreateMqttUser', data: { username: 'alice', passwordHash: await courierHash(s, 'alice-pw') } });
   assert.equal(created.result, 'applied', created.reason);

@@ -78,8 +78,9 @@ describe('HTTP → event log → rendered files → mosquitto', () => {
     const env: NodeJS.ProcessEnv = { ...process.env, MCM_DATA_DIR: server.dataDir };
     delete env.MCM_MQTT_PORT;
     const { stdout } = await promisify(execFile)(join(import.meta.dirname, '../../bin/mcm'), ['status', '--json'], { env });
-    const status = JSON.parse(stdout) as { broker: { up: boolean; mode: string; reported_by?: string }; state: string };
+    const status = JSON.parse(stdout) as { broker: { up: boolean; mode: string; backend: string; reported_by?: string }; state: string };
     assert.equal(status.broker.up, true);
+    assert.equal(status.broker.backend, 'files');
     assert.equal(status.broker.mode, 'supervised');
     assert.match(status.broker.reported_by ?? '', /^server pid \d+$/);
   });

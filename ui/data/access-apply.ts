@@ -22,7 +22,7 @@ export type ApplyStatus = {
   state: 'applied' | 'pending' | 'failed' | 'adoption_required';
   last: { seq: number; result: ApplyResultKind; latency_ms: number | null; at: string; reason?: string } | null;
   /** `version`: the broker's own (e.g. "2.0.11"), null when not known yet. */
-  broker: { mode: string; up: boolean; reload?: string; version?: string | null };
+  broker: { mode: string; up: boolean; reload?: string; version?: string | null; backend?: 'files' | 'dynsec' };
   /** Present with state `adoption_required`: the foreign files. */
   adoption?: { files: ForeignFile[] };
 };

@@ -9,7 +9,7 @@ export type ApplyStatus = Readonly<{
   applied_seq: number;
   state: 'applied' | 'pending' | 'failed' | 'adoption_required';
   last: Readonly<{ seq: number; result: 'applied' | 'written' | 'failed'; latency_ms: number | null; at: string; reason?: string }> | null;
-  broker: Readonly<{ mode: string; up: boolean; reload?: string; version?: string | null }>;
+  broker: Readonly<{ mode: string; up: boolean; reload?: string; version?: string | null; backend?: 'files' | 'dynsec' }>;
   /** With state `adoption_required`: the broker files MCM did not write (it writes nothing until they are imported). */
   adoption?: Readonly<{ files: readonly Readonly<{ file: string; path: string | null; sha256: string }>[] }>;
 }>;

@@ -299,7 +299,7 @@ export class McmDashboard extends McmScreen {
         <dt>Applied seq</dt><dd>${a.applied_seq}</dd>
         <dt>Last attempt</dt><dd>${a.last ? html`seq ${a.last.seq}: ${a.last.result}, ${formatLatency(a.last.latency_ms)}, <time datetime=${a.last.at} title=${formatTime(a.last.at)}>${formatAgo(a.last.at, this.services.now())}</time>` : 'none yet'}</dd>
         ${a.last?.reason && a.state !== 'failed' ? html`<dt>Reason</dt><dd>${a.last.reason}</dd>` : nothing}
-        <dt>Broker</dt><dd>${a.broker.mode}${a.broker.reload ? html`, reload by ${a.broker.reload}` : ''}</dd>
+        <dt>Broker</dt><dd>${a.broker.mode}${a.broker.backend === 'dynsec' ? ', users and rules in the dynamic-security plugin' : a.broker.reload ? html`, reload by ${a.broker.reload}` : ''}</dd>
       </dl>` : html`<p class="muted">Loading…</p>`}
       <div class="actions">
         <button type="button" class=${a?.state === 'failed' ? 'primary' : ''} ?disabled=${!canRetry || this.retrying} title=${why ?? 'Render, write, reload and probe the desired generation again now'} @click=${() => this.retry()}>${this.retrying ? 'Retrying…' : 'Retry apply'}</button>

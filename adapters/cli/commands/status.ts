@@ -28,17 +28,17 @@ ${COMMON_USAGE}`;
 type Adoption = { files: { file: string; path: string; sha256: string }[]; message: string };
 
 /** The running server's view of its broker, or null when no server runs or it can't be asked. */
-const serverBroker = async (dataDir: string, certPath: string | null): Promise<{ pid: number; mode: string; reload: string; up: boolean; version: string | null; adoption: Adoption | null } | null> => {
+const serverBroker = async (dataDir: string, certPath: string | null): Promise<{ pid: number; mode: string; reload: string; backend: string | null; up: boolean; version: string | null; adoption: Adoption | null } | null> => {
   const info = readServerInfo(dataDir);
   if (!info || !info.url) return null;
   try {
     const client = connectToServer(dataDir, info, { user: userInfo().username, serverCert: certPath ? readFileSync(certPath) : null });
     const res = await client.request('GET', '/apply-status');
-    const body = res.body as { broker?: { mode?: string; reload?: string; up?: boolean; version?: string | null }; adoption?: Adoption };
+    const body = res.body as { broker?: { mode?: string; reload?: string; backend?: string; up?: boolean; version?: string | null }; adoption?: Adoption };
     const broker = body.broker;
     if (!broker || typeof broker.up !== 'boolean') return null;
     return {
-      pid: info.pid, mode: broker.mode ?? 'unknown', reload: broker.reload ?? 'unknown', up: broker.up,
+      pid: info.pid, mode: broker.mode ?? 'unknown', reload: broker.reload ?? 'unknown', backend: broker.backend ?? null, up: broker.up,
       version: typeof broker.version === 'string' ? broker.version : null,
       adoption: body.adoption && Array.isArray(body.adoption.files) ? body.adoption : null,
     };
@@ -67,7 +67,8 @@ export type StatusReport = {
   last: { seq: number; result: string; latency_ms: number | null; at: string; reason?: string } | null;
   recent: { seq: number; result: string; latency_ms: number | null; at: string; reason?: string }[];
   /** `version`: "2.0.11" as the server knows it, or (supervised, no server) as the binary says; null when unknown. */
-  broker: { mode: string; reload: string; host: string; port: number; up: boolean; version: string | null; reported_by?: string };
+  /** `backend`: where users and rules are enforced (files, or the dynsec plugin). */
+  broker: { mode: string; reload: string; backend: string; host: string; port: number; up: boolean; version: string | null; reported_by?: string };
   adoption?: Adoption;
 };
 
@@ -100,6 +101,7 @@ const text = (r: StatusReport): string => {
     r.broker.reported_by
       ? `broker        ${r.broker.mode} (reload ${r.broker.reload}), ${r.broker.up ? 'up' : 'DOWN'} (as seen by the ${r.broker.reported_by})`
       : `broker        ${r.broker.mode} (reload ${r.broker.reload}), ${r.broker.up ? 'up' : 'DOWN'} on ${r.broker.host}:${r.broker.port}`,
+    `backend       ${r.broker.backend === 'dynsec' ? 'dynsec (the dynamic-security plugin, no reloads)' : 'files (password_file and acl_file)'}`,
     `version       ${r.broker.version ? `mosquitto ${r.broker.version}` : 'unknown'}`,
     `data dir      ${r.data_dir}`,
   ];
@@ -141,6 +143,7 @@ export const statusCommand: CliCommand = {
       broker: {
         mode: live?.mode ?? config.mosquitto.mode,
         reload: live?.reload ?? config.mosquitto.reload.strategy,
+        backend: live?.backend ?? config.mosquitto.backend,
         host: config.mqtt.host,
         port: config.mqtt.port,
         up: live ? live.up : await portAnswers(config.mqtt.host, config.mqtt.port),
