@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
+import type { DomainEvent } from '../../core/events.ts';
 import { requireMosquitto } from '../helpers/mosquitto.ts';
 import { startTestServer, type TestServer } from '../helpers/mcm-server.ts';
 import { closes, connectAs, login, publish } from '../helpers/mqtt-client.ts';
@@ -127,6 +128,24 @@ test('dynsec backend: a password MCM has no plaintext for reaches the plugin thr
   assert.equal(o.restarted, true);
   assert.equal((await login(t, s.port, 'carol', 'carol-pw')).ok, true);
   assert.equal((await login(t, s.port, 'carol', 'wrong')).ok, false);
+
+  // A bulk change (3,000 new users with a rule each) goes as one plugin file and one restart, not
+  // 6,000 commands each making the plugin rewrite its whole file.
+  const hash = await s.hash('bulk-pw');
+  const events: DomainEvent[] = [];
+  let id = s.store.state().nextRuleId;
+  for (let i = 0; i < 3000; i++) {
+    events.push({ type: 'MqttUserCreated', data: { username: `bulk-${i}`, passwordHash: hash, description: '', disabled: false } });
+    events.push({ type: 'AclRuleAdded', data: { id: id++, principal: `user:bulk-${i}`, topic: `bulk/${i}/#`, access: 'write', description: '' } });
+  }
+  const [last] = s.store.append(events, { actor: { kind: 'cli', id: 'test' }, at: new Date().toISOString() }).slice(-1);
+  const bulk = await s.applyLoop.waitForGeneration(last!.seq, 60_000);
+  assert.equal(bulk.result, 'applied', bulk.reason);
+  assert.equal(bulk.restarted, true);
+  const b = await connectAs(t, s.port, 'bulk-2999', 'bulk-pw');
+  assert.equal(await publish(b, 'bulk/2999/x', '1'), 'accepted');
+  assert.equal(await publish(b, 'bulk/1/x', '1'), 'denied');
+  b.end(true);
 
   await s.stop();
   const again = await startTestServer(t, bin, { dataDir: s.dataDir, config: { mosquitto: { backend: 'dynsec' }, mqtt: { port: s.port } } });
