@@ -6,7 +6,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
+import { UI_ROUTES } from '../../ui/app/routes.ts';
 import { startUiWorld } from '../helpers/browser.ts';
+
+/**
+ * Every disabled control on the page (open shadow roots included) with the reason it gives: the
+ * text of what its aria-describedby names (in its own root), else its title; '' when none.
+ */
+const disabledWithoutReason = (page: Page): Promise<string[]> => page.evaluate(() => {
+  const out: string[] = [];
+  const walk = (root: Document | ShadowRoot): void => {
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) walk(el.shadowRoot);
+      if (!el.matches('button:disabled, input:disabled, select:disabled, textarea:disabled')) continue;
+      const ids = (el.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
+      const described = ids.map((id) => (root as Document | ShadowRoot).getElementById(id)?.textContent?.trim() ?? '').join(' ').trim();
+      const reason = described || (el.getAttribute('title') ?? '').trim();
+      if (reason === '') out.push(`${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40) || el.getAttribute('aria-label') || el.getAttribute('name') || '?'}"`);
+    }
+  };
+  walk(document);
+  return out;
+});
 
 /** The text of the element a button's aria-describedby names (in the button's shadow root). */
 const why = async (page: Page, button: Locator): Promise<string> => {
@@ -44,5 +65,29 @@ describe('disabled controls say why (issue 16)', () => {
     assert.match(await why(page, publish), /Publish needs a valid topic/);
     await form.getByLabel('Topic').fill('plant/line1/cmd');
     assert.equal(await publish.isDisabled(), false);
+  });
+
+  it('no screen has a disabled control without its reason, for an admin and for a viewer', async (t) => {
+    const w = await startUiWorld(t);
+    if (!w) return;
+    assert.equal((await w.api('POST', '/roles', { name: 'line-operators', description: 'Operators of line 1' })).status, 201);
+    assert.equal((await w.api('POST', '/acls', { principal: 'role:line-operators', topic: 'plant/line1/#', access: 'readwrite' })).status, 201);
+    for (let i = 0; i < 3; i++) assert.equal((await w.api('POST', '/mqtt-users', { username: `sensor-${i}`, roles: ['line-operators'] })).status, 201);
+    const viewer = await w.adminUser('viewer');
+    const failures: string[] = [];
+    for (const who of ['admin', 'viewer'] as const) {
+      const page = await w.newPage();
+      if (who === 'admin') await w.signIn(page);
+      else await w.signIn(page, viewer);
+      // A viewer sees the screens a viewer may read (the others are not in its menu).
+      for (const route of UI_ROUTES.filter((r) => who === 'admin' || r.minRole === 'viewer')) {
+        await page.goto(`${w.base}${route.path}`);
+        await page.locator(route.tag).waitFor();
+        await page.waitForLoadState('networkidle');
+        for (const c of await disabledWithoutReason(page)) failures.push(`${route.label} (${who}): ${c}`);
+      }
+      await page.close();
+    }
+    assert.deepEqual(failures, []);
   });
 });

@@ -105,6 +105,33 @@ describe('web UI at every size (issue 16)', () => {
     assert.equal(await nav.getByRole('link', { name: 'Topics', exact: true }).isVisible(), true);
   });
 
+  it('cuts a long username or role name to one line with "…", and shows all of it on hover and on focus', async (t) => {
+    const w = await startUiWorld(t);
+    if (!w) return;
+    const name = `device-with-a-very-long-name-${'n'.repeat(180)}`;
+    const role = `line-supervisors-of-the-north-plant-${'r'.repeat(60)}`;
+    assert.equal((await w.api('POST', '/roles', { name: role })).status, 201);
+    assert.equal((await w.api('POST', '/mqtt-users', { username: name, roles: [role] })).status, 201);
+    const page = await w.newPage();
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await w.signIn(page);
+    await page.goto(`${w.base}/users`);
+    const cell = page.locator(`mcm-mqtt-users tr[data-username="${name}"] .ellipsis`).first();
+    await cell.waitFor();
+    const box = () => cell.evaluate((el) => ({ cut: el.scrollWidth > el.clientWidth, lines: Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight || '20')), overflow: getComputedStyle(el).textOverflow }));
+    const before = await box();
+    assert.equal(before.cut, true, 'the name is cut');
+    assert.equal(before.overflow, 'ellipsis');
+    assert.equal(await cell.getAttribute('title'), name, 'the whole name in the tooltip');
+    assert.equal(await cell.getAttribute('tabindex'), '0', 'reachable by keyboard');
+    await cell.focus();
+    const focused = await box();
+    assert.equal(focused.cut, false, 'focused: the whole name shows');
+    assert.ok(focused.lines > 1, 'it wraps onto more lines instead');
+    const badge = page.locator(`mcm-mqtt-users tr[data-username="${name}"] .badge .ellipsis`).first();
+    assert.equal(await badge.getAttribute('title'), role, 'a long role name is cut the same way');
+  });
+
   it('says so when a field cuts what was typed or pasted to its maximum length', async (t) => {
     const w = await startUiWorld(t);
     if (!w) return;

@@ -8,6 +8,11 @@ import { css, html, nothing } from 'lit';
 import { McmScreen } from '../app/mcm-screen.ts';
 import { concreteTopicProblem, sourceLabel, type ExplainMatch, type ExplainResult, type WhoResult } from '../data/access-model.ts';
 import { topicField, topicFieldStyles } from './access-topic-field.ts';
+import { describedBy, whyDisabled } from '../app/why-disabled.ts';
+
+/** Why the submit is disabled: the topic is empty or not a topic a client can use. */
+const topicWhy = (problem: string | null): string | null =>
+  problem === null ? null : problem === 'enter a topic' ? 'Enter a topic first.' : `The topic is not valid: ${problem}.`;
 
 type Action = 'read' | 'write';
 
@@ -172,7 +177,8 @@ export class AccessExplainPanel extends McmScreen {
           <label>Client id <input .value=${this.clientid} placeholder="optional (for %c patterns)" autocomplete="off" spellcheck="false" @input=${(e: Event) => { this.clientid = (e.target as HTMLInputElement).value; }}></label>
           ${topicField({ id: 'explain-topic', label: 'Topic', value: this.topic, problem: explainProblem, onInput: (v) => { this.topic = v; }, required: true, placeholder: 'plant/line1/speed' })}
           ${this.actionChoice('explain-action', this.action, (a) => { this.action = a; })}
-          <div class="submit"><button class="primary" type="submit" ?disabled=${this.busy || explainProblem !== null}>Explain</button></div>
+          <div class="submit"><button class="primary" type="submit" ?disabled=${this.busy || explainProblem !== null} aria-describedby=${describedBy('explain-why', topicWhy(explainProblem))}>Explain</button>
+            ${whyDisabled('explain-why', topicWhy(explainProblem))}</div>
         </form>
         ${this.error ? html`<div class="banner error" role="alert">${this.error}</div>` : ''}
         <div aria-live="polite">${this.renderResult()}</div>
@@ -183,7 +189,8 @@ export class AccessExplainPanel extends McmScreen {
         <form aria-label="Who can access a topic" @submit=${(e: SubmitEvent) => this.askWho(e)}>
           ${topicField({ id: 'who-topic', label: 'Topic', value: this.whoTopic, problem: whoProblem, onInput: (v) => { this.whoTopic = v; }, required: true, placeholder: 'plant/line1/speed' })}
           ${this.actionChoice('who-action', this.whoAction, (a) => { this.whoAction = a; })}
-          <div class="submit"><button class="primary" type="submit" ?disabled=${this.busy || whoProblem !== null}>Who can</button></div>
+          <div class="submit"><button class="primary" type="submit" ?disabled=${this.busy || whoProblem !== null} aria-describedby=${describedBy('who-why', topicWhy(whoProblem))}>Who can</button>
+            ${whyDisabled('who-why', topicWhy(whoProblem))}</div>
         </form>
         ${this.whoError ? html`<div class="banner error" role="alert">${this.whoError}</div>` : ''}
         <div aria-live="polite">${this.renderWho()}</div>

@@ -11,7 +11,7 @@ import { roleNameProblem, rowsFromRules, rowsProblem, rowsValid, type Role, type
 import type { AccessChange } from './access-rules-panel.ts';
 import { confirmDialog } from './mcm-confirm.ts';
 import './access-rule-rows.ts';
-import { longText } from '../app/long-text.ts';
+import { longName, longText } from '../app/long-text.ts';
 
 type Open = { name: string; description: string; rows: RuleRow[]; loaded: boolean };
 
@@ -180,7 +180,7 @@ export class AccessRolesPanel extends McmScreen {
           <tbody>${this.roles.map((r) => {
             const isOpen = this.open?.name === r.name;
             return html`<tr data-role=${r.name}>
-                <td><strong>${r.name}</strong></td>
+                <td><strong>${longName(r.name)}</strong></td>
                 <td>${r.description ? longText(r.description) : html`<span class="muted">—</span>`}</td>
                 <td>${r.rule_count}</td>
                 <td><span class="names">${r.users.length === 0 ? html`<span class="muted">nobody</span>` : r.users.map((u) => html`<span class="badge">${u}</span>`)}</span></td>

@@ -13,7 +13,8 @@ import {
 } from '../data/access-model.ts';
 import { confirmDialog } from './mcm-confirm.ts';
 import { topicField, topicFieldStyles } from './access-topic-field.ts';
-import { longText } from '../app/long-text.ts';
+import { longName, longText } from '../app/long-text.ts';
+import { describedBy, whyDisabled } from '../app/why-disabled.ts';
 
 export type AccessChange = { seq: number | null; what: string };
 type Editing = { id: number; topic: string; access: string; description: string };
@@ -140,6 +141,10 @@ export class AccessRulesPanel extends McmScreen {
     const needsName = this.kind === 'user' || this.kind === 'role';
     const topicProblem = ruleTopicProblem(this.topic);
     const nameProblem = needsName && this.name.trim() !== '' ? (() => { const p = buildPrincipal(this.kind, this.name.trim()); return 'problem' in p ? p.problem : null; })() : null;
+    const addWhy = needsName && this.name.trim() === '' ? `Enter the ${this.kind === 'user' ? 'username' : 'role name'} first.`
+      : nameProblem !== null ? `The ${this.kind === 'user' ? 'username' : 'role name'} is not valid: ${nameProblem}.`
+        : this.topic === '' ? 'Enter a topic filter first.'
+          : topicProblem !== null ? `The topic filter is not valid: ${topicProblem}.` : null;
     const hint = this.kind === 'pattern' ? '%u is replaced by the username, %c by the client id' : literalSubstitutionHint(this.kind, this.topic) ?? undefined;
     return html`<form class="add" aria-label="Add an ACL rule" @submit=${(e: SubmitEvent) => this.add(e)}>
       <label>Rule for
@@ -162,7 +167,8 @@ export class AccessRulesPanel extends McmScreen {
         </select>
       </label>
       <label>Description <input .value=${this.description} maxlength="1024" @input=${(e: Event) => { this.description = (e.target as HTMLInputElement).value; }}></label>
-      <div class="submit"><button class="primary" type="submit" ?disabled=${this.busy || topicProblem !== null || nameProblem !== null}>Add rule</button></div>
+      <div class="submit"><button class="primary" type="submit" ?disabled=${this.busy || addWhy !== null} aria-describedby=${describedBy('rule-add-why', addWhy)}>Add rule</button>
+        ${whyDisabled('rule-add-why', addWhy)}</div>
     </form>
     ${this.kind === 'anonymous' && this.allowAnonymous === false ? html`<p class="banner warn small">Anonymous access is off: anonymous rules take effect only once an admin turns it on (settings).</p>` : ''}`;
   }
@@ -190,7 +196,7 @@ export class AccessRulesPanel extends McmScreen {
     const { kind } = splitPrincipal(r.principal);
     return html`<tr data-rule-id=${r.id}>
         <td>${r.id}</td>
-        <td>${r.principal}${kind === 'anonymous' && this.allowAnonymous === false ? html` <span class="badge warn" title="anonymous access is off">inactive</span>` : ''}</td>
+        <td>${longName(r.principal)}${kind === 'anonymous' && this.allowAnonymous === false ? html` <span class="badge warn" title="anonymous access is off">inactive</span>` : ''}</td>
         <td class="topic">${r.topic}</td>
         <td><span class="badge ${r.access === 'deny' ? 'error' : ''}">${r.access}</span></td>
         <td>${r.description ? longText(r.description) : html`<span class="muted">—</span>`}</td>

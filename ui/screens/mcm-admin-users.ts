@@ -11,6 +11,7 @@
  * `mcm admins unlock` does.
  */
 import { css, html, nothing } from 'lit';
+import { longName } from '../app/long-text.ts';
 import { McmScreen } from '../app/mcm-screen.ts';
 import { confirmDialog } from '../components/mcm-confirm.ts';
 import {
@@ -365,7 +366,7 @@ export class McmAdminUsers extends McmScreen {
             <thead><tr><th scope="col">Username</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">MFA</th><th scope="col">Created (UTC)</th>${canWrite ? html`<th scope="col">Actions</th>` : nothing}</tr></thead>
             <tbody>${this.users.map((u) => html`
               <tr class=${u.username === me ? 'me' : ''} data-username=${u.username}>
-                <td>${u.username}${u.username === me ? html` <span class="badge">you</span>` : nothing}</td>
+                <td>${longName(u.username)}${u.username === me ? html` <span class="badge">you</span>` : nothing}</td>
                 <td><span class="badge" data-role=${u.role}>${u.role}</span></td>
                 <td>${u.disabled ? html`<span class="badge warn">disabled</span>` : html`<span class="badge ok">active</span>`}${isLockedSomewhere(u.username, this.lockouts) ? html` <span class="badge warn" title="Sign-in locked from some address: see Sign-in locks">sign-in locked</span>` : nothing}</td>
                 <td>${u.mfa_enabled ? html`<span class="badge ok">on</span>` : html`<span class="muted">off</span>`}</td>

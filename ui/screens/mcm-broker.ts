@@ -175,13 +175,13 @@ export class McmBroker extends McmScreen {
     const why = this.services.whyNot('operator');
     const blocked = Object.values(this.localProblems);
     return html`<div class="draft-bar">
-      <span data-testid="broker-draft-state" class=${this.dirty ? 'warn' : 'muted'}>${this.dirty ? 'The draft has changes the broker does not have yet.' : 'The draft is the configuration the broker has.'}</span>
+      <span data-testid="broker-draft-state" id="broker-draft-state" class=${this.dirty ? 'warn' : 'muted'}>${this.dirty ? 'The draft has changes the broker does not have yet.' : 'The draft is the configuration the broker has.'}</span>
       <span class="spacer"></span>
       ${why ? html`<span class="hint">Previewing ${why}.</span>` : html`
-        <button type="button" class="primary" ?disabled=${this.busy !== '' || blocked.length > 0} @click=${() => this.runPreview()}>${this.busy === 'preview' ? 'Previewing…' : 'Preview changes'}</button>
-        <button type="button" ?disabled=${!this.dirty || this.busy !== ''} @click=${() => this.discard()}>Discard the draft</button>`}
+        <button type="button" class="primary" ?disabled=${this.busy !== '' || blocked.length > 0} aria-describedby=${blocked.length > 0 ? 'broker-blocked' : nothing} @click=${() => this.runPreview()}>${this.busy === 'preview' ? 'Previewing…' : 'Preview changes'}</button>
+        <button type="button" ?disabled=${!this.dirty || this.busy !== ''} aria-describedby=${this.dirty ? nothing : 'broker-draft-state'} @click=${() => this.discard()}>Discard the draft</button>`}
     </div>
-    ${blocked.length > 0 ? html`<p class="field-problem" role="alert">Fix the highlighted values first: ${blocked.join('; ')}.</p>` : nothing}`;
+    ${blocked.length > 0 ? html`<p class="field-problem" id="broker-blocked" role="alert">Fix the highlighted values first: ${blocked.join('; ')}.</p>` : nothing}`;
   }
 
   private renderManaged(data: BrokerData, draft: BrokerConfigDraft) {

@@ -6,6 +6,7 @@
  * which log source the server reads.
  */
 import { css, html, nothing } from 'lit';
+import { longName } from '../app/long-text.ts';
 import { McmScreen } from '../app/mcm-screen.ts';
 import { LiveController } from '../controllers/live-controller.ts';
 import { formatAgo, formatCount, formatTime } from '../data/format.ts';
@@ -108,8 +109,8 @@ export class McmClients extends McmScreen {
         <th scope="col">Keepalive</th><th scope="col">Clean</th><th scope="col">Connected</th>
       </tr></thead>
       <tbody>${rows.map((c) => html`<tr data-client-id=${c.client_id}>
-        <td><code>${c.client_id}</code>${c.bridge ? html` <span class="badge">bridge</span>` : nothing}</td>
-        <td>${c.username ?? html`<span class="muted">anonymous</span>`}</td>
+        <td><code>${longName(c.client_id)}</code>${c.bridge ? html` <span class="badge">bridge</span>` : nothing}</td>
+        <td>${c.username === null || c.username === undefined ? html`<span class="muted">anonymous</span>` : longName(c.username)}</td>
         <td class="addr"><code>${endpoint(c)}</code></td>
         <td>${c.protocol ?? '—'}</td>
         <td>${c.keepalive === null ? '—' : `${c.keepalive} s`}</td>

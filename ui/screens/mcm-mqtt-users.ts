@@ -12,7 +12,7 @@ import { formatAgo } from '../data/format.ts';
 import { confirmDialog } from '../components/mcm-confirm.ts';
 import '../components/access-apply-status.ts';
 import '../components/users-one-time-password.ts';
-import { longText } from '../app/long-text.ts';
+import { longName, longText } from '../app/long-text.ts';
 
 type Secret = { username: string; password: string; action: 'created' | 'reset' };
 type Edit = { username: string; description: string; roles: string[] };
@@ -231,9 +231,9 @@ export class McmMqttUsers extends McmScreen {
     const w = this.canWrite;
     const editing = this.edit?.username === u.username;
     return html`<tr class=${u.disabled ? 'disabled' : ''} data-username=${u.username}>
-        <td><strong>${u.username}</strong></td>
+        <td><strong>${longName(u.username)}</strong></td>
         <td>${u.description ? longText(u.description) : html`<span class="muted">—</span>`}</td>
-        <td><span class="role-badges">${u.roles.length === 0 ? html`<span class="muted">none</span>` : u.roles.map((r) => html`<span class="badge">${r}</span>`)}</span></td>
+        <td><span class="role-badges">${u.roles.length === 0 ? html`<span class="muted">none</span>` : u.roles.map((r) => html`<span class="badge">${longName(r)}</span>`)}</span></td>
         <td>${u.disabled ? html`<span class="badge warn">disabled</span>` : html`<span class="badge ok">enabled</span>`}</td>
         <td class="small muted" title=${u.updated_at}>${formatAgo(u.updated_at, this.services.now())}</td>
         ${w ? html`<td class="actions-cell"><div class="actions">

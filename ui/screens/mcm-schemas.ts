@@ -16,6 +16,7 @@ import {
 } from '../data/schema-model.ts';
 import { confirmDialog } from '../components/mcm-confirm.ts';
 import { topicField, topicFieldStyles } from '../components/access-topic-field.ts';
+import { describedBy, whyDisabled } from '../app/why-disabled.ts';
 
 const POLL_MS = 5000;
 
@@ -194,6 +195,9 @@ export class McmSchemas extends McmScreen {
     const parsed = parseSchemaText(d.text);
     const filterProblem = ruleTopicProblem(d.filter);
     const editing = d.id !== null;
+    const submitWhy = d.name.trim() === '' ? 'Give the schema a name first.'
+      : filterProblem !== null ? `The topic filter is not valid: ${filterProblem}.`
+        : !parsed.ok ? 'The schema is not valid JSON yet (see above).' : null;
     return html`<section class="card" aria-labelledby="schema-form-h">
       <h2 id="schema-form-h">${editing ? `Edit schema ${d.id}` : 'Attach a JSON Schema'}</h2>
       <form class="stack" aria-labelledby="schema-form-h" @submit=${(e: SubmitEvent) => this.submit(e)}>
@@ -215,7 +219,8 @@ export class McmSchemas extends McmScreen {
         ${this.formError ? html`<div class="banner error" role="alert">${this.formError}
           ${this.formDetails.length > 0 ? html`<ul>${this.formDetails.map((l) => html`<li>${l}</li>`)}</ul>` : ''}</div>` : ''}
         <div class="actions">
-          <button class="primary" type="submit" ?disabled=${this.busy || !parsed.ok || filterProblem !== null || d.name.trim() === ''}>${editing ? 'Save schema' : 'Attach schema'}</button>
+          <button class="primary" type="submit" ?disabled=${this.busy || submitWhy !== null} aria-describedby=${describedBy('schema-submit-why', submitWhy)}>${editing ? 'Save schema' : 'Attach schema'}</button>
+          ${whyDisabled('schema-submit-why', submitWhy)}
           ${editing ? html`<button type="button" @click=${() => { this.draft = emptyDraft(); this.formError = ''; this.formDetails = []; }}>Cancel</button>` : ''}
         </div>
       </form>

@@ -290,7 +290,7 @@ export class McmTopics extends McmScreen {
             ${canExpand ? html`<button type="button" class="toggle" aria-expanded=${expanded ? 'true' : 'false'} aria-label="${expanded ? 'Collapse' : 'Expand'} ${n.path}" @click=${() => this.expand(n.path)}>${expanded ? '▾' : '▸'}</button>` : html`<span class="toggle-space"></span>`}
             ${n.isTopic
               ? html`<button type="button" class="topic" aria-current=${n.path === this.selected ? 'true' : 'false'} title="Show ${n.path}" @click=${() => this.select(n.path)}>${label}</button>`
-              : html`<button type="button" class="branch" tabindex="-1" ?disabled=${!canExpand} @click=${() => this.expand(n.path)}>${label}</button>`}
+              : canExpand ? html`<button type="button" class="branch" tabindex="-1" @click=${() => this.expand(n.path)}>${label}</button>` : html`<span class="branch">${label}</span>`}
             ${n.isTopic && n.retained ? html`<span class="badge" title="The broker holds a retained message for ${n.path}: new subscribers get it at once">retained</span>` : nothing}
             ${loading ? html`<span class="small muted">loading…</span>` : nothing}
           </div></td>
@@ -346,7 +346,7 @@ export class McmTopics extends McmScreen {
               @input=${(e: Event) => { this.filterInput = (e.target as HTMLInputElement).value; }}>
           </label>
           <div class="actions">
-            <button type="submit" class="primary" ?disabled=${problem !== null}>Search</button>
+            <button type="submit" class="primary" ?disabled=${problem !== null} aria-describedby=${problem === null ? nothing : 'filter-help'}>Search</button>
             ${this.active ? html`<button type="button" @click=${() => this.clearSearch()}>Show the whole tree</button>` : nothing}
           </div>
         </form>

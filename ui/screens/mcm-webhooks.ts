@@ -15,7 +15,7 @@ import {
   deliveryState, eventLabel, responseText, WEBHOOK_EVENTS, webhookEventsProblem, webhookUrlProblem,
   type Delivery, type Webhook, type WebhookWithSecret,
 } from '../data/webhook-model.ts';
-import { longText } from '../app/long-text.ts';
+import { longName, longText } from '../app/long-text.ts';
 
 type Deliveries = { items: Delivery[]; next: string | null; loading: boolean; error: string };
 
@@ -294,7 +294,7 @@ export class McmWebhooks extends McmScreen {
         return html`
           <tr data-webhook=${h.id}>
             <td>${h.id}</td>
-            <td class="url mono">${h.url}</td>
+            <td class="url mono">${longName(h.url)}</td>
             <td><div class="tags">${h.events.map((e) => html`<span class="badge" title=${eventLabel(e)}>${e}</span>`)}</div></td>
             <td>${h.enabled ? html`<span class="badge ok">enabled</span>` : html`<span class="badge warn">disabled</span>`}</td>
             <td>${longText(h.description)}</td>

@@ -68,6 +68,10 @@ export const shared = css`
   /* ui/app/long-text.ts: two lines at most; all of it on hover or keyboard focus. */
   .clamp { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; overflow: hidden; overflow-wrap: anywhere; }
   .clamp:hover, .clamp:focus { -webkit-line-clamp: unset; }
+  /* A fixed cap, not a percentage: a table column sizes to its cells' widest content, and a
+     percentage cap does not count there, so a 256-byte username would widen the whole table. */
+  .ellipsis { display: inline-block; max-width: min(22rem, 60vw); vertical-align: bottom; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+  .ellipsis:hover, .ellipsis:focus { white-space: normal; overflow-wrap: anywhere; }
   .badge.ok { border-color: var(--ok); color: var(--ok); }
   .badge.error { border-color: var(--danger); color: var(--danger); }
   .badge.warn { border-color: var(--warn); color: var(--warn); }
