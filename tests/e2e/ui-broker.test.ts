@@ -128,7 +128,9 @@ describe('web UI: broker configuration', () => {
       await page.getByTestId('broker-applied').waitFor(T);
       const status = page.locator('access-apply-status [data-phase="applied"]');
       await status.waitFor({ timeout: 30_000 });
-      assert.match(await status.innerText(), /Broker configuration/);
+      assert.match(await status.innerText(), /Broker configuration saved; the broker restarts to apply it/);
+      // One notice per action (issue 16): the apply status says it all; no toast besides.
+      assert.equal(await page.locator('mcm-app .notice').count(), 0);
       const after = (await w.api('GET', '/broker/config')).body;
       assert.deepEqual(after['config']['listeners'], [{ name: 'browsers', port: wsPort, protocol: 'websockets', address: null, bindInterface: 'lo', tls: null, maxConnections: null }]);
       const row = page.locator('tr[data-listener="browsers"]');

@@ -111,7 +111,7 @@ describe('web UI at every size (issue 16)', () => {
     const name = `device-with-a-very-long-name-${'n'.repeat(180)}`;
     const role = `line-supervisors-of-the-north-plant-${'r'.repeat(60)}`;
     assert.equal((await w.api('POST', '/roles', { name: role })).status, 201);
-    assert.equal((await w.api('POST', '/mqtt-users', { username: name, roles: [role] })).status, 201);
+    assert.equal((await w.api('POST', '/mqtt-users', { username: name, roles: [role], description: LONG })).status, 201);
     const page = await w.newPage();
     await page.setViewportSize({ width: 1440, height: 900 });
     await w.signIn(page);
@@ -130,6 +130,13 @@ describe('web UI at every size (issue 16)', () => {
     assert.ok(focused.lines > 1, 'it wraps onto more lines instead');
     const badge = page.locator(`mcm-mqtt-users tr[data-username="${name}"] .badge .ellipsis`).first();
     assert.equal(await badge.getAttribute('title'), role, 'a long role name is cut the same way');
+    // A description is kept to two lines the same way, the rest on hover and focus.
+    const description = page.locator(`mcm-mqtt-users tr[data-username="${name}"] .clamp`).first();
+    const clipped = () => description.evaluate((el) => el.scrollHeight > el.clientHeight + 1);
+    assert.equal(await clipped(), true, 'the 1,024-character description is cut');
+    assert.equal(await description.getAttribute('title'), LONG);
+    await description.focus();
+    assert.equal(await clipped(), false, 'focused: the whole description shows');
   });
 
   it('says so when a field cuts what was typed or pasted to its maximum length', async (t) => {

@@ -220,6 +220,7 @@ describe('web UI: import an existing Mosquitto', () => {
       await w.screenshot(page, 'import-confirm');
       await dialog.getByRole('button', { name: 'Apply the import' }).click();
       await page.getByTestId('import-applied').waitFor(T);
+      assert.equal(await page.locator('mcm-app .notice').count(), 0, 'one notice per action: the outcome, no toast besides');
       await page.locator('access-apply-status [data-phase="applied"]').waitFor({ timeout: 20_000 });
       await page.getByTestId('adoption-banner').waitFor({ state: 'detached', timeout: 20_000 });
       await page.getByRole('button', { name: 'Refresh the broker status' }).click();

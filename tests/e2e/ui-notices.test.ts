@@ -25,3 +25,45 @@ describe('apply banner (issue 16)', () => {
     await banner.waitFor({ state: 'detached', timeout: APPLY_NEWS_MS + 10_000 });
   });
 });
+
+describe('notices never cover controls (issue 16)', () => {
+  it('a notice sits in the page flow: nothing clickable is under it, at a phone\'s width and a desktop\'s', async (t) => {
+    const w = await startUiWorld(t);
+    if (!w) return;
+    for (const width of [390, 1440]) {
+      const page = await w.newPage();
+      await page.setViewportSize({ width, height: 800 });
+      await w.signIn(page);
+      await page.goto(`${w.base}/topics`);
+      const form = page.locator('topic-publish form');
+      await form.getByLabel('Topic').fill(`plant/line1/cmd-${width}`);
+      await form.getByRole('button', { name: 'Publish' }).click();
+      const notice = page.locator('mcm-app .notice');
+      await notice.waitFor({ timeout: 10_000 });
+      assert.match(await notice.innerText(), /Published/);
+      const covered = await page.evaluate(() => {
+        const app = document.querySelector('mcm-app');
+        const n = app?.shadowRoot?.querySelector('.notice');
+        if (!n) return ['no notice'];
+        const pos = getComputedStyle(n).position;
+        if (pos === 'fixed' || pos === 'absolute' || pos === 'sticky') return [`position ${pos}`];
+        const r = n.getBoundingClientRect();
+        const out: string[] = [];
+        const walk = (root: Document | ShadowRoot): void => {
+          for (const el of root.querySelectorAll('*')) {
+            if (el.shadowRoot) walk(el.shadowRoot);
+            if (!el.matches('button, a[href], input, select, textarea, summary') || el === n || n.contains(el)) continue;
+            const b = el.getBoundingClientRect();
+            if (b.width === 0 || b.height === 0) continue;
+            // In the flow nothing shares the notice's box; a floating notice would sit on something.
+            if (b.left < r.right && b.right > r.left && b.top < r.bottom && b.bottom > r.top) out.push(`${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 30)}" under the notice`);
+          }
+        };
+        walk(document);
+        return out;
+      });
+      assert.deepEqual(covered, [], `${width} px`);
+      await page.close();
+    }
+  });
+});

@@ -152,7 +152,6 @@ export class McmBroker extends McmScreen {
         this.preview = null;
         this.problems = [];
         this.refusal = '';
-        this.services.notify({ kind: 'ok', text: `Broker configuration saved${out.value.restartNeeded ? ': the broker restarts to apply it' : ''}.` });
         await this.load(true);
       } else if (out.kind === 'stale') {
         // Someone changed the broker configuration since the preview: show it, keep the draft.
@@ -219,8 +218,9 @@ export class McmBroker extends McmScreen {
         ${this.renderDraftBar()}
         <broker-preview-panel .preview=${this.preview} .problems=${this.problems} .draft=${draft} .refusal=${this.refusal}
           ?canApply=${isAdmin} .whyNotApply=${this.services.whyNot('admin')} ?busy=${this.busy === 'apply'} @confirm-apply=${() => this.confirmApply()}></broker-preview-panel>
-        ${this.applied ? html`<p class="banner ok" role="status" data-testid="broker-applied">Saved as change #${this.applied.writeSeq ?? '?'}; the broker ${this.applied.restartNeeded ? 'restarts' : 'reloads'} to apply it.</p>
-          <access-apply-status .services=${this.services} .seq=${this.applied.writeSeq} what="Broker configuration"></access-apply-status>` : nothing}
+        ${this.applied ? html`<div data-testid="broker-applied">
+          <access-apply-status .services=${this.services} .seq=${this.applied.writeSeq}
+            what=${`Broker configuration saved; the broker ${this.applied.restartNeeded ? 'restarts' : 'reloads'} to apply it`}></access-apply-status></div>` : nothing}
       </section>
       ${v.rendered ? html`<details class="card"><summary>mosquitto.conf as MCM writes it now (broker ${v.version})</summary><pre data-testid="broker-rendered">${v.rendered}</pre></details>` : nothing}`;
   }

@@ -167,7 +167,7 @@ export class McmImport extends McmScreen {
         this.applied = { plan: out.plan, writeSeq: out.writeSeq };
         this.outcome = null;
         this.plannedSource = null;
-        this.services.notify({ kind: 'ok', text: `Import applied: ${out.plan.events_count ?? 0} change${out.plan.events_count === 1 ? '' : 's'} recorded.` });
+        // The outcome step says it (one notice per action, issue 16): no toast besides.
         void this.loadStatus();
       } else {
         // Stale or refused: the plan on screen no longer holds.
