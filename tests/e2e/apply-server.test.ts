@@ -183,7 +183,7 @@ describe('external broker', () => {
     });
     assert.equal(s.applyLoop.status().state, 'applied');
     const { version: _version, ...brokerStatus } = s.applyLoop.status().broker;
-    assert.deepEqual(brokerStatus, { mode: 'external', up: true, reload: 'signal' });
+    assert.deepEqual(brokerStatus, { mode: 'external', up: true, reload: 'signal', backend: 'files' });
     const o = await s.apply({ type: 'CreateMqttUser', data: { username: 'ext', passwordHash: await s.hash('pw') } });
     assert.equal(o.result, 'applied');
     assert.ok((await login(t, broker.port, 'ext', 'pw')).ok);
