@@ -59,6 +59,7 @@ import { createDynsecControl } from './dynsec/dynsec-control.ts';
 import { createDynsecWorker } from './dynsec/dynsec-worker.ts';
 import { createPasswordCourier } from './dynsec/password-courier.ts';
 import { findDynsecPlugin } from './dynsec/plugin-path.ts';
+import { setUpServiceAccount } from './dynsec/service-account-setup.ts';
 import { probeUsername } from '../projections/dynsec-model.ts';
 import { publishEventAppended } from './ws/event-appended.ts';
 import { relaySecurityEvents } from './ws/security-event-relay.ts';
@@ -254,7 +255,8 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     const bridgePasswords = createBridgePasswords(secrets);
     // Supervised: the broker reads both files through one symlink, switched as one (issue 12).
     const pairSwitch = supervised ? createPairSwitch(join(paths.brokerDir, 'live')) : null;
-    const dynsecFiles = dynsec
+    // Supervised: MCM runs the plugin and writes its file; external: the operator's broker runs it.
+    const dynsecFiles = dynsec && supervised
       ? { plugin: findDynsecPlugin(config.mosquitto.dynsec.plugin, config.mosquitto.binary), configFile: join(paths.persistenceDir, 'dynamic-security.json') }
       : null;
     const { conf, externalConf, tlsDir } = confFileOptions({
@@ -285,13 +287,18 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
     const probeOnce = (p: { generation: number; allowAnonymous: boolean }) => probeBroker(dynsecProbeTarget, { ...p, timeoutMs: config.mosquitto.probe.timeout_ms });
     const dynsecControl = dynsec ? createDynsecControl({ target: probeTarget, timeoutMs: config.mosquitto.probe.timeout_ms }) : null;
     if (dynsecControl) cleanups.push(() => dynsecControl.close());
-    const worker = dynsecControl && dynsecFiles && courier && sup && conf ? createDynsecWorker({
+    const dynsecAdmin = config.dynsec_admin.username !== null && config.dynsec_admin.password !== null
+      ? { username: config.dynsec_admin.username, password: config.dynsec_admin.password } : null;
+    const worker = dynsecControl && courier ? createDynsecWorker({
       store, results: applyResults, security: securityLog, clock, logger,
       control: dynsecControl, probe: probeOnce, courier, drift: config.mosquitto.drift,
       serviceAccount: { username: serviceAccount.username, password: serviceAccount.password, hash: serviceAccount.passwordHash },
       appliedPasswordsPath: join(dataDir, 'dynsec-passwords.json'),
-      brokerRunning: () => sup.isUp(),
-      supervised: {
+      brokerRunning: () => sup?.isUp() ?? false,
+      setUpServiceAccount: dynsecAdmin ? () => setUpServiceAccount({
+        target: probeTarget, admin: dynsecAdmin, service: { username: serviceAccount.username, password: serviceAccount.password }, timeoutMs: config.mosquitto.probe.timeout_ms,
+      }) : null,
+      supervised: sup && conf && dynsecFiles ? {
         jsonPath: dynsecFiles.configFile,
         // The plugin rewrites its file after every change (reference §6.1): the broker's account owns it.
         jsonOwner: account ? { uid: account.uid, gid: account.gid } : {},
@@ -301,7 +308,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
         startedConf: () => startedConf,
         restart: (beforeStart) => sup.restart(beforeStart),
         reload: () => sup.reload(),
-      },
+      } : null,
     }) : null;
     const applyLoop = createApplyLoop({
       worker,
@@ -449,15 +456,19 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       // observer retries with backoff anyway).
       await observation.start();
 
-      const watcher: FileWatch = watchFiles({
-        // The dynamic-security backend writes no password or ACL file.
-        paths: files.specs.filter((s) => !dynsec || s.name === 'mosquitto_conf').map((s) => s.path),
-        onChange: (p) => { void applyLoop.fileChanged(p).catch((e: Error) => logger.error({ err: e.message }, 'drift handling failed')); },
-        onError: (e) => logger.warn({ err: e.message }, 'file watcher error'),
-        ...(opts.testing?.driftSettleMs !== undefined ? { settleMs: opts.testing.driftSettleMs } : {}),
-      });
-      cleanups.push(() => watcher.close());
-      await watcher.ready;
+      // The dynamic-security backend writes no password or ACL file (and, external, no conf):
+      // chokidar never says "ready" for nothing, so nothing is watched then.
+      const watched = files.specs.filter((s) => !dynsec || s.name === 'mosquitto_conf').map((s) => s.path);
+      if (watched.length > 0) {
+        const watcher: FileWatch = watchFiles({
+          paths: watched,
+          onChange: (p) => { void applyLoop.fileChanged(p).catch((e: Error) => logger.error({ err: e.message }, 'drift handling failed')); },
+          onError: (e) => logger.warn({ err: e.message }, 'file watcher error'),
+          ...(opts.testing?.driftSettleMs !== undefined ? { settleMs: opts.testing.driftSettleMs } : {}),
+        });
+        cleanups.push(() => watcher.close());
+        await watcher.ready;
+      }
 
       const interval = setInterval(() => {
         void applyLoop.checkEnforcement('periodic').catch((e: Error) => logger.error({ err: e.message }, 'enforcement check failed'));

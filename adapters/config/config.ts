@@ -101,4 +101,10 @@ export type Config = {
   observer: { max_topics: number; history_depth: number; log_file: string | null };
   /** Set from the environment only (DESIGN §8), used once to create the first admin. */
   bootstrap_admin: { username: string | null; password: string | null };
+  /**
+   * External broker with mosquitto.backend dynsec: an admin of the plugin MCM uses once to set up
+   * its own service account (MCM_DYNSEC_ADMIN_USERNAME / MCM_DYNSEC_ADMIN_PASSWORD; environment
+   * only, never in the file, never stored).
+   */
+  dynsec_admin: { username: string | null; password: string | null };
 };

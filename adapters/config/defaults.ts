@@ -115,5 +115,6 @@ export const defaultConfig = (options: DefaultConfigOptions = {}): Config => {
     security_events: { retention_days: 90, max_rows: 100_000, aggregate_window_s: 60 },
     observer: { max_topics: 10000, history_depth: 20, log_file: null },
     bootstrap_admin: { username: null, password: null },
+    dynsec_admin: { username: null, password: null },
   };
 };

@@ -8,6 +8,7 @@ import type { Config } from './config.ts';
 export const ENV_VARS = [
   'MCM_CONFIG', 'MCM_DATA_DIR', 'MCM_HTTP_HOST', 'MCM_HTTP_PORT', 'MCM_MOSQUITTO_MODE',
   'MCM_MQTT_HOST', 'MCM_MQTT_PORT', 'MCM_ADMIN_USERNAME', 'MCM_ADMIN_PASSWORD', 'MCM_LOG_LEVEL',
+  'MCM_DYNSEC_ADMIN_USERNAME', 'MCM_DYNSEC_ADMIN_PASSWORD',
 ] as const;
 
 const LOG_LEVELS: readonly Config['log_level'][] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -64,5 +65,10 @@ export const applyEnvOverrides = (config: Config, env: NodeJS.ProcessEnv): EnvOv
     username: envValue(env, 'MCM_ADMIN_USERNAME') ?? (adminPassword === null ? null : 'admin'),
     password: adminPassword,
   };
+  // External dynsec broker: the plugin's admin, used once to set up MCM's own account.
+  config.dynsec_admin = { username: envValue(env, 'MCM_DYNSEC_ADMIN_USERNAME') ?? null, password: envValue(env, 'MCM_DYNSEC_ADMIN_PASSWORD') ?? null };
+  if ((config.dynsec_admin.username === null) !== (config.dynsec_admin.password === null)) {
+    problems.push('MCM_DYNSEC_ADMIN_USERNAME and MCM_DYNSEC_ADMIN_PASSWORD must be set together');
+  }
   return { problems, modeSet: mode !== undefined };
 };

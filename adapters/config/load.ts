@@ -115,8 +115,8 @@ const crossFieldProblems = (c: Config): string[] => {
   if (mode === 'external' && reload.strategy === 'supervised') {
     problems.push('/mosquitto/reload/strategy: "supervised" needs mosquitto.mode "supervised"; for an external broker use signal, command, docker or none');
   }
-  if (c.mosquitto.backend === 'dynsec' && mode !== 'supervised') {
-    problems.push('/mosquitto/backend: "dynsec" needs mosquitto.mode "supervised" in this version (an external broker\'s plugin is not managed yet); use backend "files" for an external broker');
+  if (c.mosquitto.backend === 'dynsec' && mode === 'external' && (c.mosquitto.conf_fragment !== null || c.mosquitto.conf_file !== null)) {
+    problems.push('/mosquitto/backend: with "dynsec" and an external broker MCM does not write its mosquitto.conf in this version: leave conf_fragment and conf_file unset');
   }
   if (reload.strategy === 'signal' && reload.pid_file === null) problems.push('/mosquitto/reload/pid_file: required when reload.strategy is "signal"');
   if (reload.strategy === 'command' && reload.command.length === 0) problems.push('/mosquitto/reload/command: required (an argv list) when reload.strategy is "command"');

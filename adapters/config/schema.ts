@@ -1,7 +1,7 @@
 /**
  * JSON Schema of mcm.yaml. Every key is optional (the file is merged over the built-in defaults)
  * and every object has additionalProperties: false, so a misspelt key is an error rather than a
- * setting silently ignored. `bootstrap_admin` is deliberately absent: it comes from the
+ * setting silently ignored. `bootstrap_admin` and `dynsec_admin` are deliberately absent: they come from the
  * environment only (DESIGN §8), so a password never sits in a config file.
  */
 

@@ -25,6 +25,7 @@ import { createDynsecModeler } from '../../projections/dynsec-incremental.ts';
 import { renderDynsecJson } from '../../projections/dynsec-json.ts';
 import { parseDynsecActual, planDynsec, type DynsecActual, type DynsecCommand, type PasswordAnswer } from '../../projections/dynsec-plan.ts';
 import type { DynsecChange } from '../../projections/dynsec-incremental.ts';
+import { ownedPart, type ForeignEntries } from '../../projections/dynsec-ownership.ts';
 import { confNeedsRestart } from '../../projections/conf-restart-key.ts';
 import { writeFileAtomicSync } from '../files/atomic-write-sync.ts';
 import { readTextOrNull, writeRenderedFile } from '../files/write-rendered-file.ts';
@@ -61,7 +62,13 @@ export type DynsecWorkerDeps = Readonly<{
   /** Where the applied password fingerprints are kept (sha256 of each client's hash; no secret). */
   appliedPasswordsPath: string;
   brokerRunning: () => boolean;
-  /** The supervised broker: its plugin JSON, its mosquitto.conf and how to restart it. */
+  /**
+   * External mode (issue 15): sets MCM's service account up in the plugin with the operator's
+   * admin when it cannot administer the plugin yet (service-account-setup.ts); null: no admin
+   * was given, and the apply says how to give one.
+   */
+  setUpServiceAccount?: (() => Promise<void>) | null;
+  /** The supervised broker: its plugin JSON, its mosquitto.conf and how to restart it; null for an external broker. */
   supervised: Readonly<{
     jsonPath: string;
     jsonOwner: Readonly<{ uid?: number; gid?: number }>;
@@ -71,7 +78,7 @@ export type DynsecWorkerDeps = Readonly<{
     startedConf: () => string | null;
     restart: (beforeStart?: () => void) => Promise<void>;
     reload: () => void;
-  }>;
+  }> | null;
 }>;
 
 /**
@@ -126,6 +133,28 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
     return parseDynsecActual({ clients: r[0]?.data, roles: r[1]?.data, groups: r[2]?.data, defaultACLAccess: r[3]?.data, anonymousGroup: r[4]?.data });
   };
 
+  /**
+   * External: the first read as the service account fails while the plugin does not know it; the
+   * operator's admin then sets it up (once) and the read is tried again.
+   */
+  const readActualAsService = async (): Promise<DynsecActual> => {
+    try {
+      return await readActual();
+    } catch (e) {
+      if (sup) throw e;
+      if (!deps.setUpServiceAccount) {
+        throw new Error(`${(e as Error).message}. MCM's service account "${deps.serviceAccount.username}" is not an admin of this broker's plugin: start the server once with MCM_DYNSEC_ADMIN_USERNAME and MCM_DYNSEC_ADMIN_PASSWORD naming an admin of the plugin (for example the client \`mosquitto_ctrl dynsec init\` created), and MCM sets its account up`, { cause: e });
+      }
+      await deps.setUpServiceAccount();
+      // The plugin holds the account's password now: setting it again would make the plugin
+      // kick MCM's own admin connection in the middle of its request.
+      appliedPasswords.set(deps.serviceAccount.username, sha(deps.serviceAccount.hash));
+      saveAppliedPasswords();
+      deps.logger?.info({ username: deps.serviceAccount.username }, 'set up MCM\'s service account in the dynamic-security plugin with the operator\'s admin');
+      return readActual();
+    }
+  };
+
   /** Plaintext to set, 'keep', or null when the plugin must get a password MCM no longer has. */
   const passwordOf = (c: DynsecClient, exists: boolean): PasswordAnswer => {
     if (c.passwordHash === '') return 'keep';
@@ -136,6 +165,7 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
 
   /** Writes the plugin file for `model` while the broker is stopped (the plugin reads it only at start). */
   const writeJson = (model: DynsecModel): readonly string[] => {
+    if (!sup) throw new Error('the plugin file is written for a supervised broker only');
     const json = renderDynsecJson(model);
     writeFileAtomicSync(sup.jsonPath, json.text, 0o600, sup.jsonOwner);
     counters.writes++;
@@ -148,6 +178,7 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
 
   /** mosquitto.conf: written when it differs; a change restarts the broker (rare: listeners, anonymous access). */
   const confStep = async (state: ReturnType<EventStore['state']>): Promise<boolean> => {
+    if (!sup) return false; // an external broker's mosquitto.conf is the operator's
     const want = sup.renderConf(state.settings.allowAnonymous, state);
     if (want === null || readTextOrNull(sup.confPath) === want) return false;
     writeRenderedFile(sup.confPath, want, sup.confOwnership());
@@ -167,6 +198,30 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
     deps.results.record({ generation, result: 'failed', reason, latencyMs, at: deps.clock.now() });
     security('apply.failed', 'warning', `apply of generation ${generation} failed: ${reason}`, { generation });
     return { generation, result: 'failed', reason, latencyMs, wrote: false, reloaded: false, ...extra };
+  };
+
+  /** External: the operator's own entries, reported once (never changed). */
+  let reportedForeign = '';
+  const reportForeign = (f: ForeignEntries): void => {
+    const names = [...f.clients.map((n) => `client ${n}`), ...f.roles.map((n) => `role ${n}`), ...f.groups.map((n) => `group ${n}`)];
+    const key = names.join('\n');
+    if (names.length === 0 || key === reportedForeign) return;
+    reportedForeign = key;
+    security('dynsec.foreign', 'info', `the dynamic-security plugin holds ${names.length} entr${names.length === 1 ? 'y' : 'ies'} MCM does not manage; they are left as they are: ${names.slice(0, 10).join(', ')}${names.length > 10 ? `, … ${names.length - 10} more` : ''}`, {
+      clients: f.clients.slice(0, 50), roles: f.roles.slice(0, 50), groups: f.groups.slice(0, 50),
+    });
+  };
+
+  /**
+   * What the plan compares: everything in a supervised broker's plugin (MCM's alone), only MCM's
+   * entries in an external one (projections/dynsec-ownership.ts), whose anonymous group MCM keeps
+   * when the operator set one.
+   */
+  const comparable = (actual: DynsecActual, desired: DynsecModel): { actual: DynsecActual; desired: DynsecModel } => {
+    if (sup) return { actual, desired };
+    const part = ownedPart(actual, desired);
+    reportForeign(part.foreign);
+    return { actual: part.owned, desired: part.anonymousGroup === desired.anonymousGroup ? desired : { ...desired, anonymousGroup: part.anonymousGroup } };
   };
 
   const reportDrift = (differences: readonly string[], when: string): void => {
@@ -224,29 +279,42 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
   const fullApply = async (): Promise<{ wrote: boolean; restarted: boolean; error: string | null; retryable?: boolean }> => {
     let actual: DynsecActual;
     try {
-      actual = await readActual();
+      actual = await readActualAsService();
     } catch (e) {
       reachable = false;
-      return { wrote: false, restarted: false, error: `cannot reach the dynamic-security plugin: ${(e as Error).message}`, retryable: true };
+      return { wrote: false, restarted: false, error: `cannot administer the dynamic-security plugin: ${(e as Error).message}`, retryable: true };
     }
     reachable = true;
     const before = givenModel();
     if (before) {
-      const drift = planDynsec(actual, before, () => 'keep');
+      const c = comparable(actual, before);
+      const drift = planDynsec(c.actual, c.desired, () => 'keep');
       if (drift.differences.length > 0) reportDrift(drift.differences, 'found at apply');
     }
-    const desired = modeler.model();
-    let plan = planDynsec(actual, desired, passwordOf);
+    let { actual: current, desired } = comparable(actual, modeler.model());
+    let plan = planDynsec(current, desired, passwordOf);
     let restarted = false;
-    if (plan.missingPasswords.length > 0 || goesAsFile(plan.commands.length, desired.clients.length)) {
+    if (!sup && plan.commands.some((c) => c.command === 'setDefaultACLAccess')) {
+      // MCM's read and write rules mean something only over a default that denies; in an
+      // operator's plugin that changes what their own clients may do without an explicit ACL.
+      security('dynsec.default_access', 'warning', 'MCM sets the plugin\'s default access to deny sending, subscribing and receiving (unsubscribing stays allowed): the broker\'s other clients now need explicit ACLs for what the default allowed them', {
+        from: current.defaultACLAccess, to: desired.defaultACLAccess,
+      });
+    }
+    if (!sup && plan.missingPasswords.length > 0) {
+      // An external plugin can get a password only in plaintext (Mosquitto 2.0), and MCM has none.
+      return { wrote: false, restarted: false, error: `the plugin needs the password of ${plan.missingPasswords.slice(0, 5).join(', ')}${plan.missingPasswords.length > 5 ? ` and ${plan.missingPasswords.length - 5} more` : ''}, which MCM only has while a password is being set: set it again (mcm users passwd, or the web UI) with the server running` };
+    }
+    if (sup && (plan.missingPasswords.length > 0 || goesAsFile(plan.commands.length, desired.clients.length))) {
       // Only the plugin file can carry a hash, and a bulk change is one file write instead of a
       // rewrite per command: restart the broker on a file written from the model.
       let without: readonly string[] = [];
-      await sup.restart(() => { without = writeJson(desired); });
+      const whole = desired;
+      await sup.restart(() => { without = writeJson(whole); });
       restarted = true;
       if (without.length > 0) deps.logger?.warn({ clients: without.slice(0, 20) }, 'clients without a $7$ hash have no password in the plugin: they cannot log in until their password is set through MCM');
-      actual = await readActual();
-      plan = planDynsec(actual, desired, passwordOf);
+      ({ actual: current, desired } = comparable(await readActual(), modeler.model()));
+      plan = planDynsec(current, desired, passwordOf);
     }
     const errors = await send(plan.commands, desired);
     if (errors.length > 0) {
@@ -254,7 +322,8 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
       return { wrote: true, restarted, error: `the plugin refused ${errors.length} command(s): ${errors.slice(0, 5).join('; ')}` };
     }
     if (plan.commands.length > 0) {
-      const after = planDynsec(await readActual(), desired, () => 'keep').differences;
+      const back = comparable(await readActual(), desired);
+      const after = planDynsec(back.actual, back.desired, () => 'keep').differences;
       if (after.length > 0) {
         given = null;
         return { wrote: true, restarted, error: `the plugin does not hold what it acknowledged: ${after.slice(0, 5).join('; ')}` };
@@ -287,7 +356,7 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
   const incrementalApply = async (change: DynsecChange): Promise<{ wrote: boolean } | null> => {
     const desired = desiredSubset(change.clients, change.roles);
     const plan = planDynsec(actualSubset(change.clients, change.roles, desired), desired, passwordOf);
-    if (plan.missingPasswords.length > 0 || goesAsFile(plan.commands.length, given?.clients.size ?? 0)) return null;
+    if (plan.missingPasswords.length > 0 || (sup && goesAsFile(plan.commands.length, given?.clients.size ?? 0))) return null;
     const errors = await send(plan.commands, desired);
     // A refused command means the plugin is not what MCM left it (drift): read it back and redo all.
     if (errors.length > 0) {
@@ -361,7 +430,8 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
       return { ok: false, reason: (e as Error).message, failOpen: false, unreachable: true };
     }
     reachable = true;
-    const plan = planDynsec(actual, before, () => 'keep');
+    const c = comparable(actual, before);
+    const plan = planDynsec(c.actual, c.desired, () => 'keep');
     if (plan.differences.length > 0) {
       reportDrift(plan.differences, reason);
       if (deps.drift === 'restore') {
@@ -382,7 +452,7 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
   return {
     expected: new Map<string, string>(),
     stats: () => ({ ...counters }),
-    brokerUp: () => deps.brokerRunning(),
+    brokerUp: () => (sup ? deps.brokerRunning() : reachable),
     async apply(args) {
       counters.applies++;
       const since = args.since ?? performance.now();
@@ -401,6 +471,7 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
     adoption: () => null,
     foreignNow: () => [],
     prepare() {
+      if (!sup) return; // an external broker runs on its own files
       // The broker starts on MCM's plugin file and mosquitto.conf: every user with its hash.
       const state = deps.store.state();
       const conf = sup.renderConf(state.settings.allowAnonymous, state);

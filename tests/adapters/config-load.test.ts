@@ -171,7 +171,7 @@ describe('loadConfig: the YAML file', () => {
     const cases: [string, string][] = [
       ['mosquitto: { mode: supervised, reload: { strategy: signal, pid_file: /run/m.pid } }', '/mosquitto/reload/strategy: must be "supervised" when mosquitto.mode is "supervised"'],
       ['mosquitto: { mode: external, reload: { strategy: supervised } }', '/mosquitto/reload/strategy: "supervised" needs mosquitto.mode "supervised"'],
-      ['mosquitto: { mode: external, reload: { strategy: none }, backend: dynsec }', '/mosquitto/backend: "dynsec" needs mosquitto.mode "supervised"'],
+      ['mosquitto: { mode: external, reload: { strategy: none }, backend: dynsec, conf_fragment: /etc/mosquitto/conf.d/mcm.conf }', '/mosquitto/backend: with "dynsec" and an external broker MCM does not write its mosquitto.conf'],
       ['mosquitto: { backend: plugin }', '/mosquitto/backend'],
       ['mosquitto: { mode: external, reload: { strategy: signal } }', '/mosquitto/reload/pid_file: required when reload.strategy is "signal"'],
       ['mosquitto: { mode: external, reload: { strategy: command } }', '/mosquitto/reload/command: required'],
@@ -238,6 +238,17 @@ describe('loadConfig: environment variables win over the file [DESIGN §8]', () 
   it('MCM_ADMIN_PASSWORD alone bootstraps the user "admin"', (t) => {
     const { config } = load({ cwd: tempDir(t), env: { MCM_ADMIN_PASSWORD: 'pw' } });
     assert.deepEqual(config.bootstrap_admin, { username: 'admin', password: 'pw' });
+  });
+
+  it('MCM_DYNSEC_ADMIN_USERNAME and _PASSWORD: the external plugin\'s admin, both or neither', (t) => {
+    const { config } = load({ cwd: tempDir(t), env: { MCM_DYNSEC_ADMIN_USERNAME: 'admin', MCM_DYNSEC_ADMIN_PASSWORD: 'pw' } });
+    assert.deepEqual(config.dynsec_admin, { username: 'admin', password: 'pw' });
+    assert.deepEqual(load({ cwd: tempDir(t) }).config.dynsec_admin, { username: null, password: null });
+    const problems = problemsOf(() => load({ cwd: tempDir(t), env: { MCM_DYNSEC_ADMIN_USERNAME: 'admin' } }));
+    assert.ok(problems.some((p) => p.includes('MCM_DYNSEC_ADMIN_USERNAME and MCM_DYNSEC_ADMIN_PASSWORD must be set together')), problems.join('; '));
+    // Never from the file: a password does not sit in a config file.
+    const dir = tempDir(t);
+    assert.ok(problemsOf(() => load({ cwd: dir, file: writeYaml(dir, 'mcm.yaml', 'dynsec_admin: { username: a, password: b }\n') })).length > 0);
   });
 
   it('bad values are errors naming the variable, all listed together with the file problems', (t) => {

@@ -12,22 +12,23 @@ import { startUiWorld } from '../helpers/browser.ts';
 /**
  * Every disabled control on the page (open shadow roots included) with the reason it gives: the
  * text of what its aria-describedby names (in its own root), else its title; '' when none.
+ * Plain JavaScript in the page: the tests' TypeScript has no DOM types.
  */
-const disabledWithoutReason = (page: Page): Promise<string[]> => page.evaluate(() => {
-  const out: string[] = [];
-  const walk = (root: Document | ShadowRoot): void => {
+const disabledWithoutReason = (page: Page): Promise<string[]> => page.evaluate(`(() => {
+  const out = [];
+  const walk = (root) => {
     for (const el of root.querySelectorAll('*')) {
       if (el.shadowRoot) walk(el.shadowRoot);
       if (!el.matches('button:disabled, input:disabled, select:disabled, textarea:disabled')) continue;
-      const ids = (el.getAttribute('aria-describedby') ?? '').split(/\s+/).filter(Boolean);
-      const described = ids.map((id) => (root as Document | ShadowRoot).getElementById(id)?.textContent?.trim() ?? '').join(' ').trim();
+      const ids = (el.getAttribute('aria-describedby') ?? '').split(/\\s+/).filter(Boolean);
+      const described = ids.map((id) => root.getElementById(id)?.textContent?.trim() ?? '').join(' ').trim();
       const reason = described || (el.getAttribute('title') ?? '').trim();
-      if (reason === '') out.push(`${el.tagName.toLowerCase()} "${(el.textContent ?? '').trim().slice(0, 40) || el.getAttribute('aria-label') || el.getAttribute('name') || '?'}"`);
+      if (reason === '') out.push(el.tagName.toLowerCase() + ' "' + ((el.textContent ?? '').trim().slice(0, 40) || el.getAttribute('aria-label') || el.getAttribute('name') || '?') + '"');
     }
   };
   walk(document);
   return out;
-});
+})()`) as Promise<string[]>;
 
 /** The text of the element a button's aria-describedby names (in the button's shadow root). */
 const why = async (page: Page, button: Locator): Promise<string> => {

@@ -118,7 +118,8 @@ describe('web UI at every size (issue 16)', () => {
     await page.goto(`${w.base}/users`);
     const cell = page.locator(`mcm-mqtt-users tr[data-username="${name}"] .ellipsis`).first();
     await cell.waitFor();
-    const box = () => cell.evaluate((el) => ({ cut: el.scrollWidth > el.clientWidth, lines: Math.round(el.getBoundingClientRect().height / parseFloat(getComputedStyle(el).lineHeight || '20')), overflow: getComputedStyle(el).textOverflow }));
+    // Plain JavaScript in the page: the tests' TypeScript has no DOM types.
+    const box = () => cell.evaluate(`(el) => ({ cut: el.scrollWidth > el.clientWidth, lines: Math.round(el.getBoundingClientRect().height / (parseFloat(getComputedStyle(el).lineHeight) || 20)), overflow: getComputedStyle(el).textOverflow })`) as Promise<{ cut: boolean; lines: number; overflow: string }>;
     const before = await box();
     assert.equal(before.cut, true, 'the name is cut');
     assert.equal(before.overflow, 'ellipsis');

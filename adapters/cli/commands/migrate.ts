@@ -58,7 +58,9 @@ export const migrateCommand: CliCommand = {
       log.db.close();
     }
     const refusals = [...plan.refusals];
-    if (to === 'dynsec' && config.mosquitto.mode !== 'supervised') refusals.push('mosquitto.mode is external: this version runs the dynsec backend for a supervised broker only');
+    if (to === 'dynsec' && config.mosquitto.mode === 'external' && (config.mosquitto.conf_fragment !== null || config.mosquitto.conf_file !== null)) {
+      refusals.push('with an external broker MCM does not write its mosquitto.conf under the dynsec backend in this version: unset mosquitto.conf_fragment and conf_file first');
+    }
     io.stdout(formatBackendMigration({ ...plan, refusals }, from));
     if (refusals.length > 0) {
       io.stderr(`mcm migrate: refused: nothing was changed\n`);
