@@ -1,10 +1,8 @@
 /** `npm run bench` entry for bench/apply-latency.ts (change-to-enforcement latency vs dynsec). */
 import type { Bench } from './bench.ts';
 import { QUIET_MS } from '../adapters/apply/apply-loop.ts';
-import { runApplyLatency, type Stats } from './apply-latency.ts';
-
-const ms = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(1));
-const triple = (s: Stats | null): string => (s ? `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}` : 'n/a');
+import { runApplyLatency } from './apply-latency.ts';
+import { ms, triple } from './bench-format.ts';
 
 const bench: Bench = {
   name: 'apply-latency',

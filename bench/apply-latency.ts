@@ -23,6 +23,7 @@ import type { MqttClient } from 'mqtt';
 import { handleCommand } from '../core/handle-command.ts';
 import type { Command } from '../core/commands.ts';
 import type { DomainEvent } from '../core/events.ts';
+import type { EventStore } from '../core/ports.ts';
 import { defaultConfig, findMosquitto } from '../adapters/config/defaults.ts';
 import { createLogger } from '../adapters/logging/logger.ts';
 import { startServer } from '../adapters/main.ts';
@@ -61,6 +62,24 @@ const lineCounts = (passwd: string, acl: string) => ({
   acl_user_blocks: acl.split('\n').filter((l) => l.startsWith('user ')).length,
 });
 
+/**
+ * The bench population, below the API: the subject and `users - 1` device users, each with a
+ * readwrite rule on devices/<user>/#, one append per 1,000 users with no await between them (so
+ * one apply): the benches measure changes, not setup.
+ */
+export const appendPopulation = async (store: Pick<EventStore, 'append' | 'state'>, users: number, passwordHash: string): Promise<void> => {
+  const population = [SUBJECT, ...Array.from({ length: users - 1 }, (_, i) => `user-${String(i).padStart(6, '0')}`)];
+  for (let i = 0; i < population.length; i += 1000) {
+    const events: DomainEvent[] = [];
+    let id = store.state().nextRuleId;
+    for (const username of population.slice(i, i + 1000)) {
+      events.push({ type: 'MqttUserCreated', data: { username, passwordHash, description: '', disabled: false } });
+      events.push({ type: 'AclRuleAdded', data: { id: id++, principal: `user:${username}`, topic: `devices/${username}/#`, access: 'readwrite', description: '' } });
+    }
+    store.append(events, { actor, at: clock.now() });
+  }
+};
+
 /** Phases that are the broker's (reload + probe); the rest is MCM's own work. */
 const BROKER_PHASES = new Set(['reload_confirm']);
 
@@ -82,18 +101,7 @@ export const measureMcm = async (bin: string, users: number, changes: number, pw
     // Setup in bulk, below the API (one append per 1,000 users, no await between them, so one
     // apply): the bench measures changes, not setup.
     const hasher = createMosquittoHasher();
-    const hash = await hasher.hash('bench-pw', 101);
-    const at = clock.now();
-    const population = [SUBJECT, ...Array.from({ length: users - 1 }, (_, i) => `user-${String(i).padStart(6, '0')}`)];
-    for (let i = 0; i < population.length; i += 1000) {
-      const events: DomainEvent[] = [];
-      let id = server.store.state().nextRuleId;
-      for (const username of population.slice(i, i + 1000)) {
-        events.push({ type: 'MqttUserCreated', data: { username, passwordHash: hash, description: '', disabled: false } });
-        events.push({ type: 'AclRuleAdded', data: { id: id++, principal: `user:${username}`, topic: `devices/${username}/#`, access: 'readwrite', description: '' } });
-      }
-      server.store.append(events, { actor, at });
-    }
+    await appendPopulation(server.store, users, await hasher.hash('bench-pw', 101));
     const setup = await server.applyLoop.waitForGeneration(server.store.state().generation, 900_000);
     if (setup.result !== 'applied') throw new Error(`setup apply failed: ${setup.reason}`);
 
@@ -151,10 +159,11 @@ export const measureMcm = async (bin: string, users: number, changes: number, pw
  * dynsec kicks the clients of a role it modifies (DISCONNECT 0x98 Administrative action), so the
  * subject reconnects when kicked, as a real device would; that is part of dynsec's latency.
  */
-const untilAllowed = async (subject: { current: MqttClient; reconnect(): Promise<MqttClient> }, topic: string, deadlineMs: number): Promise<boolean> => {
+export const untilAllowed = async (subject: { current: MqttClient; reconnect(): Promise<MqttClient> }, topic: string, deadlineMs: number): Promise<boolean> => {
   const end = performance.now() + deadlineMs;
   while (performance.now() < end) {
-    if (!subject.current.connected || subject.current.disconnecting) await subject.reconnect();
+    // A reconnect refused while the broker is busy is tried again on the next round.
+    if (!subject.current.connected || subject.current.disconnecting) await subject.reconnect().catch(() => null);
     const c = subject.current;
     const ok = await new Promise<boolean>((resolve) => {
       // A kick can land between the check and the publish: then the callback never comes.

@@ -25,29 +25,13 @@ import { startServer } from '../adapters/main.ts';
 import { createMosquittoHasher } from '../adapters/mosquitto/password-hash.ts';
 import { freePort } from '../tests/helpers/ports.ts';
 import { connectV5, findDynsecPlugin } from './dynsec-broker.ts';
-import { measureDynsec, measureMcm, stats, type Stats } from './apply-latency.ts';
+import { appendPopulation, measureDynsec, measureMcm, stats, untilAllowed, type Stats } from './apply-latency.ts';
+import { ms, triple } from './bench-format.ts';
 import { aclsForRule } from '../projections/dynsec-model.ts';
 
 const SUBJECT = 'bench-subject';
 const clock = { now: () => new Date().toISOString() };
 const actor = { kind: 'cli' as const, id: 'bench' };
-
-/** Publishes QoS 1 until accepted (reconnecting when the plugin kicks the client), or false at the deadline. */
-const untilAllowed = async (subject: { current: MqttClient; reconnect(): Promise<MqttClient> }, topic: string, deadlineMs: number): Promise<boolean> => {
-  const end = performance.now() + deadlineMs;
-  while (performance.now() < end) {
-    if (!subject.current.connected || subject.current.disconnecting) await subject.reconnect().catch(() => null);
-    const c = subject.current;
-    const ok = await new Promise<boolean>((resolve) => {
-      const onClose = (): void => { clearTimeout(timer); resolve(false); };
-      const timer = setTimeout(() => { c.off('close', onClose); resolve(false); }, 2000);
-      c.once('close', onClose);
-      c.publish(topic, 'x', { qos: 1 }, (err) => { clearTimeout(timer); c.off('close', onClose); resolve(!err); });
-    });
-    if (ok) return true;
-  }
-  return false;
-};
 
 const measureMcmDynsec = async (bin: string, users: number, changes: number) => {
   const dir = mkdtempSync(join(tmpdir(), 'mcm-bench-dsb-'));
@@ -62,17 +46,7 @@ const measureMcmDynsec = async (bin: string, users: number, changes: number) => 
   try {
     // Setup below the API, as apply-latency does; MCM has no plaintext for these hashes, so the
     // first apply gives them to the plugin through its file and one restart.
-    const hash = await createMosquittoHasher().hash('bench-pw', 101);
-    const population = [SUBJECT, ...Array.from({ length: users - 1 }, (_, i) => `user-${String(i).padStart(6, '0')}`)];
-    for (let i = 0; i < population.length; i += 1000) {
-      const events: DomainEvent[] = [];
-      let id = server.store.state().nextRuleId;
-      for (const username of population.slice(i, i + 1000)) {
-        events.push({ type: 'MqttUserCreated', data: { username, passwordHash: hash, description: '', disabled: false } });
-        events.push({ type: 'AclRuleAdded', data: { id: id++, principal: `user:${username}`, topic: `devices/${username}/#`, access: 'readwrite', description: '' } });
-      }
-      server.store.append(events, { actor, at: clock.now() });
-    }
+    await appendPopulation(server.store, users, await createMosquittoHasher().hash('bench-pw', 101));
     const setupStart = performance.now();
     const setup = await server.applyLoop.waitForGeneration(server.store.state().generation, 900_000);
     if (setup.result !== 'applied') throw new Error(`setup apply failed: ${setup.reason}`);
@@ -110,8 +84,6 @@ const measureMcmDynsec = async (bin: string, users: number, changes: number) => 
   }
 };
 
-const ms = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(1));
-const triple = (s: Stats | null): string => (s ? `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)}` : '—');
 
 const bench: Bench = {
   name: 'dynsec-backend',

@@ -30,14 +30,23 @@ test('mcm migrate: files → dynsec → files, every user still logs in and its 
   writeFileSync(configFile, `# my broker\ndata_dir: ${dataDir}\nmosquitto:\n  drift: restore # keep\n`);
 
   const files = await startTestServer(t, bin, { dataDir });
+  const port = files.port;
   const users = [['ana', 'ana-password'], ['ben', 'ben-password']] as const;
+  /** Each user logs in with its password; its rule holds and nothing more. */
+  const everyUserWorks = async (backend: string): Promise<void> => {
+    for (const [name, pw] of users) {
+      const c = await connectAs(t, port, name, pw);
+      assert.equal(await publish(c, `home/${name}/x`, '1'), 'accepted', `${name} on ${backend}`);
+      assert.equal(await publish(c, 'home/other/x', '1'), 'denied');
+      c.end(true);
+    }
+  };
   for (const [name, pw] of users) {
     await files.apply({ type: 'CreateMqttUser', data: { username: name, passwordHash: await files.hash(pw) } });
     await files.apply({ type: 'AddAclRule', data: { principal: `user:${name}`, topic: `home/${name}/#`, access: 'readwrite' } });
   }
   await files.apply({ type: 'AddAclRule', data: { principal: 'pattern', topic: 'dev/%c/#', access: 'write' } });
   const patternId = Object.values(files.store.state().rules).find((r) => r.principal === 'pattern')!.id;
-  const port = files.port;
   await files.stop();
 
   // A pattern rule cannot go to the plugin: refused, the config file untouched.
@@ -65,12 +74,7 @@ test('mcm migrate: files → dynsec → files, every user still logs in and its 
   const dynsec = await startTestServer(t, bin, { dataDir, config: { mqtt: { port }, mosquitto: { backend: 'dynsec' } } });
   assert.equal(dynsec.applyLoop.status().state, 'applied');
   assert.match(readFileSync(join(dataDir, 'mosquitto', 'mosquitto.conf'), 'utf8'), /mosquitto_dynamic_security\.so/);
-  for (const [name, pw] of users) {
-    const c = await connectAs(t, port, name, pw);
-    assert.equal(await publish(c, `home/${name}/x`, '1'), 'accepted', `${name} on dynsec`);
-    assert.equal(await publish(c, 'home/other/x', '1'), 'denied');
-    c.end(true);
-  }
+  await everyUserWorks('dynsec');
   await dynsec.stop();
 
   const back = await cli(['migrate', '--to', 'files', '--config', configFile], dataDir);
@@ -79,11 +83,6 @@ test('mcm migrate: files → dynsec → files, every user still logs in and its 
   const filesAgain = await startTestServer(t, bin, { dataDir, config: { mqtt: { port }, mosquitto: { backend: 'files' } } });
   assert.equal(filesAgain.applyLoop.status().state, 'applied', JSON.stringify(filesAgain.applyLoop.status()));
   assert.doesNotMatch(readFileSync(join(dataDir, 'mosquitto', 'mosquitto.conf'), 'utf8'), /mosquitto_dynamic_security\.so/);
-  for (const [name, pw] of users) {
-    const c = await connectAs(t, port, name, pw);
-    assert.equal(await publish(c, `home/${name}/x`, '1'), 'accepted', `${name} on files`);
-    assert.equal(await publish(c, 'home/other/x', '1'), 'denied');
-    c.end(true);
-  }
+  await everyUserWorks('files');
   assert.equal((await login(t, port, 'ana', 'wrong')).ok, false);
 });
