@@ -158,9 +158,17 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
   /** Plaintext to set, 'keep', or null when the plugin must get a password MCM no longer has. */
   const passwordOf = (c: DynsecClient, exists: boolean): PasswordAnswer => {
     if (c.passwordHash === '') return 'keep';
-    if (exists && appliedPasswords.get(c.username) === sha(c.passwordHash)) return 'keep';
+    const record = appliedPasswords.get(c.username);
+    if (exists && record === sha(c.passwordHash)) return 'keep';
+    // A password just set through MCM: the plugin gets it, whatever it held before.
+    const fresh = deps.courier.plaintextFor(c.passwordHash);
+    if (fresh !== null) return fresh;
+    // A client the plugin has and MCM kept no record of (the record file is not in backups, or
+    // it was set up by the operator's admin): its password is taken to be the one it has, rather
+    // than locking it out; a hash that changed since a record was kept is set again.
+    if (exists && record === undefined) return 'keep';
     if (c.username === deps.serviceAccount.username || c.username === probeUsername(deps.serviceAccount.username)) return deps.serviceAccount.password;
-    return deps.courier.plaintextFor(c.passwordHash);
+    return null;
   };
 
   /** Writes the plugin file for `model` while the broker is stopped (the plugin reads it only at start). */
@@ -329,6 +337,16 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
         return { wrote: true, restarted, error: `the plugin does not hold what it acknowledged: ${after.slice(0, 5).join('; ')}` };
       }
     }
+    // Clients whose password was taken as held (no record): recorded now, so a hash that changes
+    // later, even while MCM is stopped, is known to need setting.
+    const missing = new Set(plan.missingPasswords);
+    let recorded = false;
+    for (const c of desired.clients) {
+      if (c.passwordHash === '' || missing.has(c.username) || appliedPasswords.has(c.username)) continue;
+      appliedPasswords.set(c.username, sha(c.passwordHash));
+      recorded = true;
+    }
+    if (recorded) saveAppliedPasswords();
     given = {
       clients: new Map(desired.clients.map((c) => [c.username, c])), roles: new Map(desired.roles.map((r) => [r.rolename, r])),
       generation: given?.generation ?? 0, allowAnonymous: given?.allowAnonymous ?? false,

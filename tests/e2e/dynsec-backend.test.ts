@@ -151,6 +151,13 @@ test('dynsec backend: a password MCM has no plaintext for reaches the plugin thr
   const again = await startTestServer(t, bin, { dataDir: s.dataDir, config: { mosquitto: { backend: 'dynsec' }, mqtt: { port: s.port } } });
   assert.equal(again.applyLoop.status().state, 'applied');
   assert.equal((await login(t, again.port, 'carol', 'carol-pw')).ok, true, 'the broker starts on the plugin file MCM writes from the log');
+  // A new hash with no plaintext (as `mcm users passwd` on a stopped server leaves it) is known to
+  // differ from what the plugin holds, and reaches it through the file.
+  const changed = await again.apply({ type: 'ChangeMqttUserPassword', data: { username: 'carol', passwordHash: await again.hash('carol-pw-2') } }, 20_000);
+  assert.equal(changed.result, 'applied', changed.reason);
+  assert.equal(changed.restarted, true);
+  assert.equal((await login(t, again.port, 'carol', 'carol-pw-2')).ok, true);
+  assert.equal((await login(t, again.port, 'carol', 'carol-pw')).ok, false, 'the old password no longer works');
 });
 
 test('dynsec backend: a change made with mosquitto_ctrl is reported and undone (drift: restore)', { timeout: 120_000 }, async (t) => {
