@@ -118,8 +118,11 @@ describe('web UI at every size (issue 16)', () => {
     await page.goto(`${w.base}/users`);
     const cell = page.locator(`mcm-mqtt-users tr[data-username="${name}"] .ellipsis`).first();
     await cell.waitFor();
-    // Plain JavaScript in the page: the tests' TypeScript has no DOM types.
-    const box = () => cell.evaluate(`(el) => ({ cut: el.scrollWidth > el.clientWidth, lines: Math.round(el.getBoundingClientRect().height / (parseFloat(getComputedStyle(el).lineHeight) || 20)), overflow: getComputedStyle(el).textOverflow })`) as Promise<{ cut: boolean; lines: number; overflow: string }>;
+    // The tests' TypeScript has no DOM globals: the element's own window computes its style.
+    const box = () => cell.evaluate((el) => {
+      const style = el.ownerDocument.defaultView!.getComputedStyle(el);
+      return { cut: el.scrollWidth > el.clientWidth, lines: Math.round(el.getBoundingClientRect().height / (parseFloat(style.lineHeight) || 20)), overflow: style.textOverflow };
+    });
     const before = await box();
     assert.equal(before.cut, true, 'the name is cut');
     assert.equal(before.overflow, 'ellipsis');
