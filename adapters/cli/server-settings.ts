@@ -12,10 +12,14 @@ import { readServerInfo } from './server-lock.ts';
 
 export const SERVER_SETTINGS_FILE = 'server-settings.json';
 
-/** The config without what must not sit in a file (the first admin's password, the metrics token). */
-const withoutSecrets = (config: Config): Config => ({
+/**
+ * The config without what must not sit in a file (the first admin's password, the dynsec plugin
+ * admin's password, the metrics token).
+ */
+export const withoutSecrets = (config: Config): Config => ({
   ...config,
   bootstrap_admin: { ...config.bootstrap_admin, password: null },
+  dynsec_admin: { ...config.dynsec_admin, password: null },
   metrics: { ...config.metrics, token: null },
 });
 
@@ -38,7 +42,10 @@ export const runningServerSettings = (dataDir: string, own: Config): { pid: numb
     if (saved.pid !== server.pid || saved.config === undefined) return null;
     return {
       pid: server.pid,
-      config: { ...saved.config, data_dir: own.data_dir, bootstrap_admin: own.bootstrap_admin, metrics: { ...saved.config.metrics, token: own.metrics.token } },
+      config: {
+        ...saved.config, data_dir: own.data_dir, bootstrap_admin: own.bootstrap_admin, dynsec_admin: own.dynsec_admin,
+        metrics: { ...saved.config.metrics, token: own.metrics.token },
+      },
     };
   } catch {
     return null;

@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireDynsec } from '../helpers/dynsec-broker.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
@@ -44,6 +45,10 @@ test('external broker with the plugin: MCM sets up its account with the operator
   });
   assert.equal(s.applyLoop.status().state, 'applied', JSON.stringify(s.applyLoop.status()));
   assert.equal(s.applyLoop.status().broker.backend, 'dynsec');
+  // The operator's admin password is used, never kept: not in the settings the server leaves for
+  // the CLI, not in a security event.
+  assert.doesNotMatch(readFileSync(join(s.dataDir, 'server-settings.json'), 'utf8'), /admin-pw/);
+  assert.doesNotMatch(JSON.stringify(s.deps.securityLog.list({}).items), /admin-pw/);
 
   const o = await s.apply({ type: 'CreateMqttUser', data: { username: 'mcm-dev', passwordHash: await s.deps.mqttHasher.hash('mcm-dev-pw', 101) } });
   assert.equal(o.result, 'applied', o.reason);
