@@ -18,6 +18,8 @@ import { createMosquittoHasher } from '../mosquitto/password-hash.ts';
 import type { SqliteEventStore } from '../sqlite/event-store.ts';
 import type { Backend } from './data-access.ts';
 import { assertNoServer } from './server-lock.ts';
+import { explainDynsec } from '../../projections/dynsec-explain.ts';
+import { buildDynsecModel } from '../../projections/dynsec-model.ts';
 
 /** Same shape as the API's generated passwords: URL-safe, so they survive shells and config files. */
 const PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -145,6 +147,10 @@ export const createDirectBackend = (deps: DirectBackendDeps): Backend => {
 
     explain: async (query) => {
       const state = store.state();
+      // The backend's own evaluation order, as the server's /acls/explain answers (issue 15).
+      if (deps.backend === 'dynsec') {
+        return explainDynsec(buildDynsecModel(state, { serviceAccount, serviceAccountHash: 'set' }), state, query, { serviceAccount });
+      }
       const model = buildAclModel(state, { serviceAccount, generation: state.generation });
       return explain(model, state, query, { serviceAccount });
     },

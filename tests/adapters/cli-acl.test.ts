@@ -3,6 +3,7 @@
  * server path is in cli-bridge.test.ts.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Command } from '../../core/commands.ts';
@@ -95,6 +96,21 @@ describe('mcm acl list / add / remove (on the data dir)', { concurrency: 4 }, ()
     const again = await w.run('acl', 'remove', '2');
     assert.equal(again.code, 1);
     assert.match(again.stderr, /^mcm: MCM_ERR_ACL_RULE_NOT_FOUND: ACL rule 2 does not exist\n$/);
+  });
+});
+
+describe('mcm acl with mosquitto.backend dynsec (on the data dir, issue 15)', () => {
+  it('explain answers in the plugin\'s order; a pattern rule is refused with MCM_ERR_BACKEND_UNSUPPORTED, nothing appended', async (t) => {
+    const w = world(t, SEED.filter((c) => !(c.type === 'AddAclRule' && c.data.principal === 'pattern')));
+    writeFileSync(join(w.cwd, 'mcm.yaml'), 'mosquitto:\n  backend: dynsec\n');
+    const r = await w.run('acl', 'explain', '--config', 'mcm.yaml', '--user', 'alice', '--topic', 'plant/secret', '--action', 'write');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^DENIED: denied by role "user:alice" \(publishClientSend "plant\/secret", priority 1\)/);
+    const before = w.events().length;
+    const refused = await w.run('acl', 'add', '--config', 'mcm.yaml', '--principal', 'pattern', '--topic', 'devices/%c/#', '--access', 'read');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /MCM_ERR_BACKEND_UNSUPPORTED/);
+    assert.equal(w.events().length, before);
   });
 });
 
