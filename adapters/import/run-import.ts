@@ -31,6 +31,8 @@ export type ImportDeps = Readonly<{
   secrets?: SecretStore;
   /** MCM's own listener ports and the broker version, which an imported configuration is checked against. */
   broker?: BrokerConfigContext;
+  /** The enforcement backend: what it cannot express is refused at apply (core/decide.ts). */
+  backend?: 'files' | 'dynsec';
 }>;
 
 export type ImportFileInfo = Readonly<{ file: BrokerFileKind; path: string | null; sha256: string; owned: boolean }>;
@@ -144,7 +146,7 @@ export const applyImport = (
   let applied: ReturnType<typeof brokerPlan>;
   try {
     applied = brokerPlan(deps, ctx, stored.refs);
-    const batchDeps = { store: deps.store, clock: deps.clock, broker: deps.broker ?? DEFAULT_BROKER };
+    const batchDeps = { store: deps.store, clock: deps.clock, broker: deps.broker ?? DEFAULT_BROKER, ...(deps.backend ? { backend: deps.backend } : {}) };
     result = handleBatch(batchDeps, [...(applied?.commands ?? []), command], commandCtx);
   } catch (e) {
     stored.undo();

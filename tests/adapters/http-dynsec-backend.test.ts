@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createTestApp } from '../helpers/http.ts';
+import { renderGitopsFiles } from '../../adapters/gitops/yaml-files.ts';
+import { exportBundle } from '../../projections/gitops-export.ts';
 
 test('POST /acls: a pattern rule is refused with the dynsec backend, and nothing changes', async (t) => {
   const h = await createTestApp(t, { deps: { backend: 'dynsec' } });
@@ -46,4 +48,22 @@ test('POST /acls/explain and GET /acls/who answer in the plugin\'s order with th
   const who = await h.request('GET', '/api/v1/acls/who?topic=s%2Fsecret&action=write', { token: viewer });
   assert.equal(who.status, 200, who.text);
   assert.deepEqual(who.body.users.filter((u: { mcm_service_account?: boolean }) => !u.mcm_service_account).map((u: { username: string }) => u.username), ['alice']);
+});
+
+test('GitOps and import paths refuse a pattern rule with the dynsec backend too, changing nothing', async (t) => {
+  // A bundle exported from an installation that has a pattern rule (files backend)…
+  const source = await createTestApp(t, { deps: { backend: 'files' } });
+  assert.equal((await source.request('POST', '/api/v1/acls', { token: await source.tokenFor('operator'), body: { principal: 'pattern', topic: 'dev/%c/#', access: 'write' } })).status, 201);
+  const files = renderGitopsFiles(exportBundle(source.store.state()));
+  // …applied to one on the dynsec backend.
+  const h = await createTestApp(t, { deps: { backend: 'dynsec' } });
+  const before = h.eventCount();
+  const res = await h.request('POST', '/api/v1/apply', { token: await h.tokenFor('admin'), body: { files } });
+  assert.equal(res.status, 422, res.text);
+  assert.equal(res.body.error.code, 'MCM_ERR_BACKEND_UNSUPPORTED');
+  assert.equal(h.eventCount(), before);
+  const imported = await h.request('POST', '/api/v1/import', { token: await h.tokenFor('admin'), body: { mode: 'apply', acl_file: 'pattern write dev/%c/#\n', password_file: '' } });
+  assert.equal(imported.status, 422, imported.text);
+  assert.equal(imported.body.error.code, 'MCM_ERR_BACKEND_UNSUPPORTED');
+  assert.equal(h.eventCount(), before);
 });

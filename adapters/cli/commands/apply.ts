@@ -75,7 +75,7 @@ const direct = async (io: CliIo, config: Config, dir: string, bundle: GitopsBund
   const path = join(dataDir, 'mcm.db');
   const passwords = createBridgePasswords(createSecretStore(dataDir));
   const deps = (store: EventStore): GitopsDeps => ({
-    store, clock: { now: () => new Date().toISOString() }, serviceAccount: config.mqtt.service_account.username,
+    store, clock: { now: () => new Date().toISOString() }, serviceAccount: config.mqtt.service_account.username, backend: config.mosquitto.backend,
     broker: brokerContextOf(config, null), brokerManaged: brokerConfigManaged(config), bridgePasswordExists: (ref) => passwords.read(ref) !== null,
   });
   // A new data dir's event log is created only once there is something to write into it.

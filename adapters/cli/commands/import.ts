@@ -170,7 +170,7 @@ const direct = async (io: CliIo, config: Config, paths: ImportPaths, ask: Ask, f
     const warnings = files.conf ? [...files.conf.warnings, ...externalModeWarnings(config)] : [];
     const brokerConf = files.conf ? prepareBrokerConf(files.conf.broker, new Date(clock.now())) : null;
     const secrets = createSecretStore(dataDir);
-    const deps = () => ({ store: store(), clock, secrets, broker: brokerContextOf(config, brokerLine) });
+    const deps = () => ({ store: store(), clock, secrets, broker: brokerContextOf(config, brokerLine), backend: config.mosquitto.backend });
     const plan = planImportOutcome(deps(), input, { brokerVersion, warnings, brokerConf });
     showPlan(io, plan, flags);
     const early = planOnlyExit(io, plan, flags);

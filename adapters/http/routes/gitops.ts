@@ -80,6 +80,7 @@ export const registerGitopsRoutes = (router: Router, deps: HttpDeps): void => {
   const port = deps.brokerConfig ?? null;
   const gitops: GitopsDeps = {
     store: deps.store, clock: deps.clock, serviceAccount: deps.serviceAccount,
+    ...(deps.backend ? { backend: deps.backend } : {}),
     // Read once per request would be exact; the port's context only changes with the broker's version.
     ...(port ? { broker: port.context(), bridgePasswordExists: (ref: string) => port.hasBridgePassword(ref) } : {}),
     brokerManaged: port !== null || brokerConfigManaged(deps.config),

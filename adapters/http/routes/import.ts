@@ -121,7 +121,10 @@ export const registerImportRoutes = (router: Router, deps: HttpDeps): void => {
         lastGood: lastGoodFiles(),
       });
       const opts = { brokerVersion, warnings: read.warnings, brokerConf: read.brokerConf };
-      const importDeps = { store: deps.store, clock: deps.clock, secrets: deps.secrets, broker: deps.brokerConfig?.context() ?? brokerContextOf(deps.config, brokerLineOf(brokerVersion)) };
+      const importDeps = {
+        store: deps.store, clock: deps.clock, secrets: deps.secrets, broker: deps.brokerConfig?.context() ?? brokerContextOf(deps.config, brokerLineOf(brokerVersion)),
+        ...(deps.backend ? { backend: deps.backend } : {}),
+      };
       if (body.mode === 'plan') {
         const plan = planImportOutcome(importDeps, input, opts);
         reply(ctx, 200, plan, plan.seq);
