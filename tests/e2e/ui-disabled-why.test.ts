@@ -92,3 +92,27 @@ describe('disabled controls say why (issue 16)', () => {
     assert.deepEqual(failures, []);
   });
 });
+
+describe('the Access screen under the dynamic-security backend (issues 15, 16)', () => {
+  it('offers "every user (pattern)" switched off, saying why, and Explain answers in the plugin\'s order', async (t) => {
+    const w = await startUiWorld(t, { config: { mosquitto: { backend: 'dynsec' } } });
+    if (!w) return;
+    assert.equal((await w.api('POST', '/mqtt-users', { username: 'sensor-1' })).status, 201);
+    assert.equal((await w.api('POST', '/acls', { principal: 'user:sensor-1', topic: 'plant/#', access: 'write' })).status, 201);
+    const page = await w.newPage();
+    await w.signIn(page);
+    await page.goto(`${w.base}/access`);
+    const option = page.locator('access-rules-panel form[aria-label="Add an ACL rule"] option[value="pattern"]');
+    await option.waitFor({ state: 'attached' });
+    assert.equal(await option.isDisabled(), true);
+    assert.match(await option.innerText(), /not with the dynamic-security plugin/);
+    const explain = page.locator('access-explain-panel form[aria-label="Explain access"]');
+    await explain.getByLabel('Username').fill('sensor-1');
+    await explain.getByLabel('Topic').fill('plant/line1');
+    await explain.getByRole('radio', { name: 'write (publish)' }).check();
+    await explain.getByRole('button', { name: 'Explain' }).click();
+    const result = page.getByTestId('explain-result');
+    await result.waitFor();
+    assert.match(await result.innerText(), /allowed by role "user:sensor-1" \(publishClientSend "plant\/#", priority 0\)/);
+  });
+});

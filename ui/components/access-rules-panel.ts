@@ -43,6 +43,7 @@ export class AccessRulesPanel extends McmScreen {
     users: { attribute: false },
     roles: { attribute: false },
     allowAnonymous: { attribute: false },
+    backend: { attribute: false },
     kind: { state: true },
     name: { state: true },
     topic: { state: true },
@@ -58,6 +59,8 @@ export class AccessRulesPanel extends McmScreen {
   declare users: string[];
   declare roles: string[];
   declare allowAnonymous: boolean | null;
+  /** Where rules are enforced (the apply status): the dynamic-security plugin has no patterns. */
+  declare backend: 'files' | 'dynsec';
   declare kind: PrincipalKind;
   declare name: string;
   declare topic: string;
@@ -75,6 +78,7 @@ export class AccessRulesPanel extends McmScreen {
     this.users = [];
     this.roles = [];
     this.allowAnonymous = null;
+    this.backend = 'files';
     this.kind = 'user';
     this.name = '';
     this.topic = '';
@@ -149,7 +153,11 @@ export class AccessRulesPanel extends McmScreen {
     return html`<form class="add" aria-label="Add an ACL rule" @submit=${(e: SubmitEvent) => this.add(e)}>
       <label>Rule for
         <select .value=${this.kind} @change=${(e: Event) => { this.kind = (e.target as HTMLSelectElement).value as PrincipalKind; }}>
-          ${PRINCIPAL_KINDS.map((k) => html`<option value=${k} ?selected=${k === this.kind}>${KIND_LABELS[k]}</option>`)}
+          ${PRINCIPAL_KINDS.map((k) => {
+            // A choice the backend can't enforce stays visible, off, and says why (issue 15, 16).
+            const off = k === 'pattern' && this.backend === 'dynsec';
+            return html`<option value=${k} ?selected=${k === this.kind} ?disabled=${off}>${KIND_LABELS[k]}${off ? ' — not with the dynamic-security plugin (no %u/%c)' : ''}</option>`;
+          })}
         </select>
       </label>
       ${needsName ? html`<div class="field">

@@ -21,6 +21,7 @@ export class McmAccess extends McmScreen {
     rolesTruncated: { state: true },
     users: { state: true },
     allowAnonymous: { state: true },
+    backend: { state: true },
     loading: { state: true },
     error: { state: true },
     applySeq: { state: true },
@@ -32,6 +33,7 @@ export class McmAccess extends McmScreen {
   declare rolesTruncated: boolean;
   declare users: string[];
   declare allowAnonymous: boolean | null;
+  declare backend: 'files' | 'dynsec';
   declare loading: boolean;
   declare error: string;
   declare applySeq: number | null;
@@ -45,6 +47,7 @@ export class McmAccess extends McmScreen {
     this.rolesTruncated = false;
     this.users = [];
     this.allowAnonymous = null;
+    this.backend = 'files';
     this.loading = true;
     this.error = '';
     this.applySeq = null;
@@ -60,12 +63,14 @@ export class McmAccess extends McmScreen {
     if (!this.services.can('auditor')) { this.loading = false; return; }
     const get = <T>(path: string, q: Record<string, string | number>) => this.services.api.get<Page<T>>(path, q);
     try {
-      const [rules, roles, users, settings] = await Promise.all([
+      const [rules, roles, users, settings, status] = await Promise.all([
         fetchAll<AclRule>(get, '/acls'),
         fetchAll<Role>(get, '/roles'),
         fetchAll<MqttUser>(get, '/mqtt-users'),
         this.services.api.get<{ allow_anonymous?: boolean }>('/settings').catch(() => null),
+        this.services.api.get<{ broker?: { backend?: string } }>('/apply-status').catch(() => null),
       ]);
+      this.backend = status?.broker?.backend === 'dynsec' ? 'dynsec' : 'files';
       this.rules = rules.items;
       this.rulesTruncated = rules.truncated;
       this.roles = roles.items;
@@ -93,7 +98,7 @@ export class McmAccess extends McmScreen {
     if (this.loading) return html`<p class="muted" role="status">Loading rules and roles…</p>`;
     return html`
       <access-rules-panel .services=${this.services} .rules=${this.rules} .truncated=${this.rulesTruncated} .users=${this.users}
-        .roles=${this.roles.map((r) => r.name)} .allowAnonymous=${this.allowAnonymous}></access-rules-panel>
+        .roles=${this.roles.map((r) => r.name)} .allowAnonymous=${this.allowAnonymous} .backend=${this.backend}></access-rules-panel>
       <access-roles-panel .services=${this.services} .roles=${this.roles} .truncated=${this.rolesTruncated}></access-roles-panel>`;
   }
 
