@@ -7,7 +7,7 @@
  * checked against the real broker case by case (tests/adapters/dynsec-differential.test.ts).
  */
 import { topicMatches } from '../core/topic-match.ts';
-import type { DefaultAclAccess, DynsecAcl, DynsecAclType, DynsecModel, DynsecRoleRef } from './dynsec-model.ts';
+import type { DefaultAclAccess, DynsecAcl, DynsecAclType, DynsecClient, DynsecGroup, DynsecModel, DynsecRole, DynsecRoleRef } from './dynsec-model.ts';
 
 export type DynsecWho = Readonly<{ username: string }> | Readonly<{ anonymous: true }>;
 /** `receive` is the broker delivering a message (live or retained) to the client. */
@@ -97,6 +97,33 @@ const decidingAcl = (acls: readonly DynsecAcl[], action: DynsecAction, topic: st
 };
 
 const describeAcl = (acl: DynsecAcl): string => `${acl.acltype} "${acl.topic}", priority ${acl.priority}`;
+/**
+ * Lookups by name, built once per model: who-can asks for every client of a model of 100,000
+ * (each a client and a role), so a scan per question would be quadratic. Models are read-only.
+ */
+type ModelIndex = {
+  clients: ReadonlyMap<string, DynsecClient>;
+  roles: ReadonlyMap<string, DynsecRole>;
+  groups: ReadonlyMap<string, DynsecGroup>;
+  groupsOf: ReadonlyMap<string, DynsecGroup[]>;
+};
+const indexes = new WeakMap<DynsecModel, ModelIndex>();
+const indexOf = (model: DynsecModel): ModelIndex => {
+  let index = indexes.get(model);
+  if (index === undefined) {
+    const groupsOf = new Map<string, DynsecGroup[]>();
+    for (const g of model.groups) for (const c of g.clients) groupsOf.set(c, [...(groupsOf.get(c) ?? []), g]);
+    index = {
+      clients: new Map(model.clients.map((c) => [c.username, c])),
+      roles: new Map(model.roles.map((r) => [r.rolename, r])),
+      groups: new Map(model.groups.map((g) => [g.groupname, g])),
+      groupsOf,
+    };
+    indexes.set(model, index);
+  }
+  return index;
+};
+
 const groupOf = (via: DynsecVia): string | null => (via === 'client' ? null : via.slice('group:'.length));
 
 /**
@@ -106,13 +133,14 @@ const groupOf = (via: DynsecVia): string | null => (via === 'client' ? null : vi
  * plugin's default -1 and they go by name); without a username, only the anonymous group's.
  */
 const roleLists = (model: DynsecModel, who: DynsecWho): { via: DynsecVia; refs: readonly DynsecRoleRef[] }[] | null => {
+  const index = indexOf(model);
   if ('anonymous' in who) {
-    const group = model.groups.find((g) => g.groupname === model.anonymousGroup);
+    const group = index.groups.get(model.anonymousGroup);
     return group ? [{ via: `group:${group.groupname}`, refs: group.roles }] : [];
   }
-  const client = model.clients.find((c) => c.username === who.username);
+  const client = index.clients.get(who.username);
   if (!client) return null;
-  const groups = model.groups.filter((g) => g.clients.includes(who.username)).sort((a, b) => compareBytes(a.groupname, b.groupname));
+  const groups = (index.groupsOf.get(who.username) ?? []).slice().sort((a, b) => compareBytes(a.groupname, b.groupname));
   return [{ via: 'client', refs: client.roles }, ...groups.map((g) => ({ via: `group:${g.groupname}` as const, refs: g.roles }))];
 };
 
@@ -133,7 +161,7 @@ export const evaluateDynsec = (model: DynsecModel, who: DynsecWho, action: Dynse
     const name = 'username' in who ? who.username : '';
     return { allowed: false, decidedBy: { kind: 'unknown-client' }, reason: `denied: "${name}" is no client of the dynamic-security plugin, so it defers and the broker denies` };
   }
-  const roles = new Map(model.roles.map((r) => [r.rolename, r]));
+  const { roles } = indexOf(model);
   for (const { via, refs } of lists) {
     for (const ref of ordered(refs)) {
       const role = roles.get(ref.rolename);
@@ -175,7 +203,7 @@ export const canConnect = (model: DynsecModel, who: DynsecWho, listener: DynsecL
       ? { ok: true, reason: `anonymous clients may connect (allow_anonymous true)${model.anonymousGroup ? ` and get the rights of group "${model.anonymousGroup}"` : ''}` }
       : { ok: false, reason: 'anonymous clients are refused: allow_anonymous is false, and the anonymous group does not change that' };
   }
-  const client = model.clients.find((c) => c.username === who.username);
+  const client = indexOf(model).clients.get(who.username);
   if (!client) return { ok: false, reason: `"${who.username}" is no client of the dynamic-security plugin: the login is refused` };
   if (client.disabled) return { ok: false, reason: `client "${who.username}" is disabled: the login is refused` };
   if (client.passwordHash === '') return { ok: false, reason: `client "${who.username}" has no password: the plugin defers and the login is refused` };

@@ -10,9 +10,10 @@ import type { AclRule } from '../core/acl-types.ts';
 import type { AclSource } from '../core/acl-model.ts';
 import type { ExplainQuery, ExplainResult, WhoCanResult } from '../core/explain.ts';
 import { assertTopicName } from '../core/topic-filter.ts';
+import { rulesByPrincipal } from '../core/evolve/rule-index.ts';
 import type { BrokerConfig } from '../core/state.ts';
 import { canConnect, evaluateDynsec, type DynsecDecision, type DynsecWho } from './dynsec-eval.ts';
-import { ANONYMOUS_ROLE, USER_ROLE_PREFIX, type DynsecModel } from './dynsec-model.ts';
+import { ANONYMOUS_ROLE, isMcmOwnName, USER_ROLE_PREFIX, type DynsecModel } from './dynsec-model.ts';
 import { DomainError, ERROR_CODES } from '../core/errors.ts';
 
 const sourceKind = (principal: string): AclSource['source'] =>
@@ -24,12 +25,13 @@ const rulesBehind = (state: BrokerConfig, d: DynsecDecision, serviceAccount: str
   const { rolename, acl } = d.decidedBy;
   const principal = rolename.startsWith(USER_ROLE_PREFIX) ? `user:${rolename.slice(USER_ROLE_PREFIX.length)}`
     : rolename === ANONYMOUS_ROLE ? 'anonymous'
-      : rolename.includes(':') ? null : `role:${rolename}`;
+      : isMcmOwnName(rolename) ? null : `role:${rolename}`;
   if (principal === null) {
     return [{ principal: `user:${serviceAccount}`, topic: acl.topic, access: acl.allow ? 'readwrite' : 'deny', source: 'service-account' }];
   }
-  return Object.values(state.rules)
-    .filter((r: AclRule) => r.principal === principal && r.topic === acl.topic && (r.access === 'deny') === !acl.allow)
+  // The rule index (core/evolve/rule-index.ts): who-can asks this for every allowed user.
+  return [...rulesByPrincipal(state.rules, principal).values()]
+    .filter((r: AclRule) => r.topic === acl.topic && (r.access === 'deny') === !acl.allow)
     .sort((a, b) => a.id - b.id)
     .map((r) => ({ id: r.id, principal: r.principal, topic: r.topic, access: r.access, source: sourceKind(r.principal) }));
 };
@@ -57,7 +59,7 @@ export const whoCanDynsec = (model: DynsecModel, state: BrokerConfig, topicIn: s
   const users: WhoCanResult['users'] = [];
   for (const c of model.clients) {
     // MCM's own clients are listed below (the service account) or never act (the probe's).
-    if (c.username === opts.serviceAccount || c.username.includes(':')) continue;
+    if (c.username === opts.serviceAccount || isMcmOwnName(c.username)) continue;
     if (!canConnect(model, { username: c.username }).ok) continue;
     const d = evaluateDynsec(model, { username: c.username }, act, topic);
     if (d.allowed) users.push({ username: c.username, matched: rulesBehind(state, d, opts.serviceAccount) });
