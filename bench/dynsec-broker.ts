@@ -5,20 +5,15 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { brokerAccountWhenRoot, isRoot } from '../adapters/mosquitto/permissions.ts';
+import { locateDynsecPlugin } from '../adapters/dynsec/plugin-path.ts';
 
-const PLUGIN_CANDIDATES = [
-  '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
-  '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so',
-  '/usr/lib/mosquitto_dynamic_security.so',
-  '/usr/local/lib/mosquitto_dynamic_security.so',
-];
-
-export const findDynsecPlugin = (): string | null => PLUGIN_CANDIDATES.find((p) => existsSync(p)) ?? null;
+/** Where MCM itself looks (adapters/dynsec/plugin-path.ts). */
+export const findDynsecPlugin = (): string | null => locateDynsecPlugin();
 
 export type DynsecBroker = {
   port: number;

@@ -40,7 +40,8 @@ export const renderDynsecJson = (model: DynsecModel): DynsecJson => {
       ...(r.textdescription ? { textdescription: r.textdescription } : {}),
       acls: r.acls.map((a) => ({ acltype: a.acltype, topic: a.topic, priority: a.priority, allow: a.allow })),
     })),
-    anonymousGroup: model.anonymousGroup,
+    // Only when one is set (the plugin writes none then).
+    ...(model.anonymousGroup ? { anonymousGroup: model.anonymousGroup } : {}),
   };
   return { text: `${JSON.stringify(json, null, 1)}\n`, withoutPassword };
 };

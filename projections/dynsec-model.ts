@@ -88,7 +88,7 @@ export const dynsecAclKey = (a: Pick<DynsecAcl, 'acltype' | 'topic'>): string =>
  * A role's ACLs from its rules, one per (type, topic): the plugin keeps one ACL per type and topic
  * (addRoleACL of an existing pair fails), so when rules overlap a deny wins, as in an ACL file.
  */
-export const roleAcls = (rules: readonly Pick<AclRule, 'access' | 'topic'>[]): DynsecAcl[] => {
+const roleAcls = (rules: readonly Pick<AclRule, 'access' | 'topic'>[]): DynsecAcl[] => {
   const byKey = new Map<string, DynsecAcl>();
   for (const r of rules) {
     for (const acl of aclsForRule(r.access, r.topic)) {
@@ -120,7 +120,7 @@ export const serviceRoleAcls = (): DynsecAcl[] => {
  * clients that doubles a change's cost) and kicks the role's clients. The plugin answers each
  * command in order once applied, and the apply reads the touched entries back (dynsec-worker.ts).
  */
-export const probeRoleAcls = (): DynsecAcl[] => [
+const probeRoleAcls = (): DynsecAcl[] => [
   { acltype: 'publishClientReceive', topic: '$mcm/#', priority: 0, allow: true },
   { acltype: 'publishClientSend', topic: '$mcm/probe/#', priority: 0, allow: true },
   { acltype: 'subscribePattern', topic: '$mcm/#', priority: 0, allow: true },
@@ -163,7 +163,7 @@ export const anonymousRole = (rulesOf: DynsecRulesOf): DynsecRole => ({ rolename
 // The anonymous group always exists, holding the anonymous rules' role (empty without rules):
 // the plugin has no command that unsets the anonymous group, so it is never left to point at an
 // operator's group (anonymous clients fall to the default access, which denies).
-export const ANONYMOUS_GROUPS: readonly DynsecGroup[] = [{ groupname: ANONYMOUS_GROUP, roles: [{ rolename: ANONYMOUS_ROLE, priority: 0 }], clients: [] }];
+const ANONYMOUS_GROUPS: readonly DynsecGroup[] = [{ groupname: ANONYMOUS_GROUP, roles: [{ rolename: ANONYMOUS_ROLE, priority: 0 }], clients: [] }];
 
 export const serviceClient = (opts: Pick<DynsecModelOptions, 'serviceAccount' | 'serviceAccountHash'>): DynsecClient => ({
   username: opts.serviceAccount, textdescription: 'MCM service account', disabled: false,

@@ -7,7 +7,7 @@
  * A client of the same name as an MCM user is MCM's: the log says what that user is.
  */
 import type { DynsecActual } from './dynsec-plan.ts';
-import type { DynsecModel } from './dynsec-model.ts';
+import { isMcmOwnName, type DynsecModel } from './dynsec-model.ts';
 
 export type ForeignEntries = Readonly<{ clients: readonly string[]; roles: readonly string[]; groups: readonly string[] }>;
 
@@ -17,11 +17,11 @@ export const ownedPart = (actual: DynsecActual, desired: DynsecModel): { owned: 
   const roles = new Set(desired.roles.map((r) => r.rolename));
   const groups = new Set(desired.groups.map((g) => g.groupname));
   // MCM's own names carry ':' (projections/dynsec-model.ts): one that is gone from the model is still MCM's to delete.
-  const ownsRole = (name: string): boolean => roles.has(name) || name.includes(':');
+  const ownsRole = (name: string): boolean => roles.has(name) || isMcmOwnName(name);
   const foreign = {
-    clients: actual.clients.filter((c) => !clients.has(c.username) && !c.username.includes(':')).map((c) => c.username),
+    clients: actual.clients.filter((c) => !clients.has(c.username) && !isMcmOwnName(c.username)).map((c) => c.username),
     roles: actual.roles.filter((r) => !ownsRole(r.rolename)).map((r) => r.rolename),
-    groups: actual.groups.filter((g) => !groups.has(g.groupname) && !g.groupname.includes(':')).map((g) => g.groupname),
+    groups: actual.groups.filter((g) => !groups.has(g.groupname) && !isMcmOwnName(g.groupname)).map((g) => g.groupname),
   };
   const foreignClients = new Set(foreign.clients);
   const foreignRoles = new Set(foreign.roles);

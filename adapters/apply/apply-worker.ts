@@ -26,7 +26,7 @@ export type Logger = Readonly<{
 
 /** What the apply loop asks of its worker: files (below) or the dynamic-security plugin (adapters/dynsec). */
 export type ApplyWorker = Pick<ReturnType<typeof createApplyWorker>,
-  'expected' | 'stats' | 'brokerUp' | 'apply' | 'reportStartupDrift' | 'checkEnforcement' | 'fileChanged' | 'brokerExited' | 'quarantine' | 'adoption' | 'foreignNow' | 'prepare'>;
+  'stats' | 'brokerUp' | 'apply' | 'reportStartupDrift' | 'checkEnforcement' | 'fileChanged' | 'brokerExited' | 'quarantine' | 'adoption' | 'foreignNow' | 'prepare'>;
 
 export const createApplyWorker = (deps: ApplyLoopDeps) => {
   const { files, results, reloader } = deps;

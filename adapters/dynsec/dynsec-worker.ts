@@ -37,16 +37,9 @@ import type { ApplyOutcome } from '../apply/apply-status.ts';
 import type { ApplyWorker, Logger } from '../apply/apply-worker.ts';
 import { createSecurityReport } from '../apply/security-report.ts';
 import type { DynsecControl, DynsecResponse } from './dynsec-control.ts';
+import { readPluginState } from './read-plugin-state.ts';
 import type { PasswordCourier } from './password-courier.ts';
 
-/** Reads the plugin's whole state in one request (verbose lists carry roles, ACLs and members). */
-export const READ_COMMANDS: readonly DynsecCommand[] = [
-  { command: 'listClients', verbose: true, count: -1 },
-  { command: 'listRoles', verbose: true, count: -1 },
-  { command: 'listGroups', verbose: true, count: -1 },
-  { command: 'getDefaultACLAccess' },
-  { command: 'getAnonymousGroup' },
-];
 
 export type DynsecWorkerDeps = Readonly<{
   store: EventStore;
@@ -88,8 +81,8 @@ export type DynsecWorkerDeps = Readonly<{
  * one by one would take hours. The restart drops the connections once; a per-command plan below
  * the limit keeps them.
  */
-export const BULK_COST = 5_000_000;
-export const goesAsFile = (commands: number, clients: number): boolean => commands * Math.max(1, clients) > BULK_COST;
+const BULK_COST = 5_000_000;
+const goesAsFile = (commands: number, clients: number): boolean => commands * Math.max(1, clients) > BULK_COST;
 
 const sha = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -126,12 +119,7 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
     writeFileAtomicSync(deps.appliedPasswordsPath, `${JSON.stringify(Object.fromEntries([...appliedPasswords].sort()))}\n`, 0o600);
   };
 
-  const readActual = async (): Promise<DynsecActual> => {
-    const r = await deps.control.send(READ_COMMANDS);
-    const errors = errorsOf(READ_COMMANDS, r);
-    if (errors.length) throw new Error(`reading the plugin's state failed: ${errors.join('; ')}`);
-    return parseDynsecActual({ clients: r[0]?.data, roles: r[1]?.data, groups: r[2]?.data, defaultACLAccess: r[3]?.data, anonymousGroup: r[4]?.data });
-  };
+  const readActual = (): Promise<DynsecActual> => readPluginState(deps.control);
 
   /**
    * External: the first read as the service account fails while the plugin does not know it; the
@@ -468,7 +456,6 @@ export const createDynsecWorker = (deps: DynsecWorkerDeps): ApplyWorker => {
   };
 
   return {
-    expected: new Map<string, string>(),
     stats: () => ({ ...counters }),
     brokerUp: () => (sup ? deps.brokerRunning() : reachable),
     async apply(args) {

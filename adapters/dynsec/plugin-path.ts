@@ -12,6 +12,9 @@ export const dynsecPluginCandidates = (binary: string): string[] => {
   return [`${lib}/x86_64-linux-gnu/${SO}`, `${lib}/aarch64-linux-gnu/${SO}`, `${lib}/arm-linux-gnueabihf/${SO}`, `${lib}/${SO}`, `/usr/local/lib/${SO}`];
 };
 
+/** The first candidate that exists beside `binary` (default: the Debian layout), or null. */
+export const locateDynsecPlugin = (binary = '/usr/sbin/mosquitto'): string | null => dynsecPluginCandidates(binary).find((p) => existsSync(p)) ?? null;
+
 /** The configured plugin, or the first candidate that exists; throws naming where it looked. */
 export const findDynsecPlugin = (configured: string | null, binary: string): string => {
   if (configured !== null) {
@@ -19,7 +22,7 @@ export const findDynsecPlugin = (configured: string | null, binary: string): str
     return configured;
   }
   const candidates = dynsecPluginCandidates(binary);
-  const found = candidates.find((p) => existsSync(p));
+  const found = locateDynsecPlugin(binary);
   if (!found) throw new Error(`mosquitto.backend is "dynsec" but the dynamic-security plugin was not found (looked at ${candidates.join(', ')}): install the mosquitto package or set mosquitto.dynsec.plugin`);
   return found;
 };

@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
@@ -13,9 +12,10 @@ import type { DomainEvent } from '../../core/events.ts';
 import { requireMosquitto } from '../helpers/mosquitto.ts';
 import { startTestServer, type TestServer } from '../helpers/mcm-server.ts';
 import { closes, connectAs, login, publish } from '../helpers/mqtt-client.ts';
-import { READ_COMMANDS } from '../../adapters/dynsec/dynsec-worker.ts';
+import { readPluginState } from '../../adapters/dynsec/read-plugin-state.ts';
+import { mosquittoCtrl } from '../helpers/dynsec-broker.ts';
 import { createDynsecControl } from '../../adapters/dynsec/dynsec-control.ts';
-import { parseDynsecActual, planDynsec } from '../../projections/dynsec-plan.ts';
+import { planDynsec } from '../../projections/dynsec-plan.ts';
 import { buildDynsecModel } from '../../projections/dynsec-model.ts';
 import { explainDynsec } from '../../projections/dynsec-explain.ts';
 
@@ -33,17 +33,14 @@ const courierHash = (s: TestServer, pw: string): Promise<string> => s.deps.mqttH
 const pluginState = async (s: TestServer) => {
   const control = createDynsecControl({ target: s.deps.probeTarget, timeoutMs: 5000 });
   try {
-    const r = await control.send(READ_COMMANDS);
-    return parseDynsecActual({ clients: r[0]?.data, roles: r[1]?.data, groups: r[2]?.data, defaultACLAccess: r[3]?.data, anonymousGroup: r[4]?.data });
+    return await readPluginState(control);
   } finally {
     control.close();
   }
 };
 
-const ctrl = (s: TestServer, ...args: string[]): void => {
-  const r = spawnSync('mosquitto_ctrl', ['-h', '127.0.0.1', '-p', String(s.port), '-u', s.deps.serviceAccount.username, '-P', s.deps.serviceAccount.password, 'dynsec', ...args], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `mosquitto_ctrl ${args.join(' ')}: ${r.stderr}`);
-};
+/** `mosquitto_ctrl dynsec …` as MCM's service account, the plugin's admin: a change made past MCM. */
+const ctrl = (s: TestServer, ...args: string[]): string => mosquittoCtrl(s.port, s.deps.serviceAccount.username, s.deps.serviceAccount.password, ...args);
 
 test('dynsec backend: users, roles and rules are enforced by the plugin, without a reload', { timeout: 120_000 }, async (t) => {
   const bin = requireMosquitto(t);

@@ -9,17 +9,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireDynsec } from '../helpers/dynsec-broker.ts';
+import { mosquittoCtrl, requireDynsec } from '../helpers/dynsec-broker.ts';
 import { startMosquitto } from '../helpers/mosquitto.ts';
 import { startTestServer, testDataDir } from '../helpers/mcm-server.ts';
 import { connectAs, login, publish } from '../helpers/mqtt-client.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
-const ctrl = (port: number, user: string, pw: string, ...args: string[]): string => {
-  const r = spawnSync('mosquitto_ctrl', ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', pw, 'dynsec', ...args], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `mosquitto_ctrl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
+const ctrl = mosquittoCtrl;
 
 test('external broker with the plugin: MCM sets up its account with the operator\'s admin, then manages only its own entries', { timeout: 120_000 }, async (t) => {
   const env = requireDynsec(t);
@@ -97,5 +93,5 @@ test('external broker with the plugin: without the admin, MCM says what to do', 
   assert.equal(st.last?.result, 'failed');
   assert.match(st.last?.reason ?? '', /MCM's service account "mcm-service" is not an admin of this broker's plugin: start the server once with MCM_DYNSEC_ADMIN_USERNAME and MCM_DYNSEC_ADMIN_PASSWORD/);
   // Nothing was changed in the operator's plugin.
-  assert.doesNotMatch(spawnSync('mosquitto_ctrl', ['-h', '127.0.0.1', '-p', String(broker.port), '-u', 'admin', '-P', 'admin-pw', 'dynsec', 'listClients'], { encoding: 'utf8' }).stdout, /mcm/);
+  assert.doesNotMatch(ctrl(broker.port, 'admin', 'admin-pw', 'listClients'), /mcm/);
 });

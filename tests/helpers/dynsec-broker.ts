@@ -4,19 +4,17 @@
  * commands are needed. In CI (CI=true) a missing binary or plugin fails the test, never skips it.
  */
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { DynsecModel } from '../../projections/dynsec-model.ts';
+import { renderDynsecJson } from '../../projections/dynsec-json.ts';
+import { locateDynsecPlugin } from '../../adapters/dynsec/plugin-path.ts';
 import { requireMosquitto, startMosquitto, type Broker } from './mosquitto.ts';
 import { tempDir } from './temp-dir.ts';
 
-const PLUGIN_CANDIDATES = [
-  '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so',
-  '/usr/lib/aarch64-linux-gnu/mosquitto_dynamic_security.so',
-  '/usr/lib/mosquitto_dynamic_security.so',
-  '/usr/local/lib/mosquitto_dynamic_security.so',
-];
 
 export type DynsecEnv = { bin: string; plugin: string };
 
@@ -24,7 +22,8 @@ export type DynsecEnv = { bin: string; plugin: string };
 export const requireDynsec = (t: TestContext): DynsecEnv | null => {
   const bin = requireMosquitto(t);
   if (!bin) return null;
-  const plugin = PLUGIN_CANDIDATES.find((p) => existsSync(p));
+  // Where MCM itself looks (adapters/dynsec/plugin-path.ts), beside the binary found.
+  const plugin = locateDynsecPlugin(bin);
   if (plugin) return { bin, plugin };
   if (process.env.CI === 'true') throw new Error('mosquitto_dynamic_security.so is not installed: run `npm run setup`');
   t.skip('the mosquitto dynamic-security plugin is not installed (run npm run setup)');
@@ -38,32 +37,21 @@ export const hashPassword = (password: string): string => {
   return `$7$101$${salt.toString('base64')}$${hash.toString('base64')}`;
 };
 
-/** The plugin's JSON for a model: a `$7$` hash becomes its password, salt and iterations fields. */
-export const dynsecConfigJson = (model: DynsecModel): unknown => ({
-  defaultACLAccess: model.defaultACLAccess,
-  clients: model.clients.map((c) => {
-    const [, , iterations, salt, password] = c.passwordHash.split('$');
-    return {
-      username: c.username,
-      ...(c.textdescription ? { textdescription: c.textdescription } : {}),
-      ...(c.disabled ? { disabled: true } : {}),
-      roles: c.roles.map((r) => ({ rolename: r.rolename, priority: r.priority })),
-      ...(c.passwordHash ? { password, salt, iterations: Number(iterations) } : {}),
-    };
-  }),
-  // Memberships carry no priority: the plugin's default, -1, for every group.
-  groups: model.groups.map((g) => ({ groupname: g.groupname, roles: g.roles.map((r) => ({ ...r })), clients: g.clients.map((username) => ({ username })) })),
-  roles: model.roles.map((r) => ({ rolename: r.rolename, ...(r.textdescription ? { textdescription: r.textdescription } : {}), acls: r.acls.map((a) => ({ ...a })) })),
-  ...(model.anonymousGroup ? { anonymousGroup: model.anonymousGroup } : {}),
-});
-
 /** Starts mosquitto (free loopback port, temp dir, stopped in t.after) with the plugin holding `model`. */
 export const startDynsecBroker = async (t: TestContext, env: DynsecEnv, model: DynsecModel, opts: { allowAnonymous: boolean }): Promise<Broker> => {
   const dir = tempDir(t, 'mcm-dynsec-');
   const file = join(dir, 'dynamic-security.json');
-  writeFileSync(file, `${JSON.stringify(dynsecConfigJson(model), null, 2)}\n`);
+  // The file MCM itself writes for a supervised broker (projections/dynsec-json.ts).
+  writeFileSync(file, renderDynsecJson(model).text);
   return startMosquitto(t, env.bin, {
     dir,
     lines: [`allow_anonymous ${opts.allowAnonymous}`, `plugin ${env.plugin}`, `plugin_opt_config_file ${file}`],
   });
+};
+
+/** `mosquitto_ctrl dynsec ARGS` against a broker on loopback as `user`; fails the test when it fails; its output. */
+export const mosquittoCtrl = (port: number, user: string, password: string, ...args: string[]): string => {
+  const r = spawnSync('mosquitto_ctrl', ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, 'dynsec', ...args], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `mosquitto_ctrl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
 };
