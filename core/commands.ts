@@ -44,6 +44,21 @@ export type Command =
   | { type: 'DisableMfa'; data: { username: string } }
   /** `codeHash`: the stored hash the adapter matched at `index`; decide spends it only if it is still there, unused. */
   | { type: 'UseRecoveryCode'; data: { username: string; index: number; codeHash: string } }
+  /**
+   * A sign-in through OpenID Connect whose ID token the adapter has validated: `role` is the one the
+   * provider's groups map to (re-evaluated at every sign-in); `username` is used only for a user
+   * not linked yet; `createUsers` is config auth.oidc.create_users.
+   */
+  | { type: 'SignInWithSso'; data: { username: string; issuer: string; subject: string; role: AdminRole | string; createUsers: boolean } }
+  /** `sessionId`: the `jti` of the session token to end; `expiresAt`: when it would expire anyway. */
+  | { type: 'SignOutAdminUser'; data: { username: string; sessionId: string; expiresAt: string } }
+  /**
+   * The adapter drew the token id and secret and hashed the secret with its key (issue 17);
+   * `owner`: the signed-in admin creating it (null: the local CLI, which is admin on this host).
+   * `expiresAt`: computed by the adapter from its clock, or null for no expiry.
+   */
+  | { type: 'CreateApiToken'; data: { name: string; tokenId: string; secretHash: string; role: AdminRole | string; owner: string | null; expiresAt: string | null } }
+  | { type: 'RevokeApiToken'; data: { name: string } }
   /** Recorded for the audit view; the adapter publishes as the service account after appending. */
   | { type: 'PublishMessage'; data: { topic: string; qos: number; retain: boolean; bytes: number; payloadSha256: string } }
   | { type: 'ClearRetained'; data: { topic: string } }

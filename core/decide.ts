@@ -11,6 +11,7 @@ import { addAclRule, changeAclRule, removeAclRule } from './decide/acl-rules.ts'
 import {
   createAdminUser, deleteAdminUser, disableMfa, enableMfa, startMfaEnrolment, updateAdminUser, useRecoveryCode,
 } from './decide/admin-users.ts';
+import { signInWithSso, signOutAdminUser } from './decide/sso.ts';
 import {
   changeMqttUserPassword, createMqttUser, deleteMqttUser, grantRole, revokeRole, updateMqttUser,
 } from './decide/mqtt-users.ts';
@@ -18,6 +19,7 @@ import { defineRole, deleteRole, updateRole } from './decide/roles.ts';
 import { attachSchema, changeSchema, detachSchema } from './decide/schemas.ts';
 import { changeSettings } from './decide/settings.ts';
 import { clearRetained, publishMessage } from './decide/broker-actions.ts';
+import { createApiToken, revokeApiToken } from './decide/api-tokens.ts';
 import { createWebhook, deleteWebhook, rotateWebhookSecret, updateWebhook } from './decide/webhooks.ts';
 import { importBrokerFiles, takeOverBrokerFiles } from './decide/broker-files.ts';
 import { show } from './decide/guards.ts';
@@ -117,6 +119,10 @@ const decideAny = (command: Command, state: BrokerConfig, ctx: DecideContext): D
     case 'EnableMfa': return enableMfa(command, state);
     case 'DisableMfa': return disableMfa(command, state);
     case 'UseRecoveryCode': return useRecoveryCode(command, state);
+    case 'SignInWithSso': return signInWithSso(command, state);
+    case 'SignOutAdminUser': return signOutAdminUser(command, state);
+    case 'CreateApiToken': return createApiToken(command, state);
+    case 'RevokeApiToken': return revokeApiToken(command, state);
     case 'PublishMessage': return publishMessage(command);
     case 'ClearRetained': return clearRetained(command);
     case 'CreateWebhook': return createWebhook(command, state);

@@ -48,6 +48,12 @@ export const ERROR_CODES = {
   ADMIN_ROLE_INVALID: 'MCM_ERR_ADMIN_ROLE_INVALID',
   LAST_ADMIN: 'MCM_ERR_LAST_ADMIN',
   MFA_STATE: 'MCM_ERR_MFA_STATE',
+  /** API tokens (issue 17). */
+  TOKEN_NAME_INVALID: 'MCM_ERR_TOKEN_NAME_INVALID',
+  TOKEN_EXISTS: 'MCM_ERR_TOKEN_EXISTS',
+  TOKEN_NOT_FOUND: 'MCM_ERR_TOKEN_NOT_FOUND',
+  /** A token may not get a role above its creator's. */
+  TOKEN_ROLE_TOO_HIGH: 'MCM_ERR_TOKEN_ROLE_TOO_HIGH',
   STALE_STREAM: 'MCM_ERR_STALE_STREAM',
   WEBHOOK_NOT_FOUND: 'MCM_ERR_WEBHOOK_NOT_FOUND',
   WEBHOOK_INVALID: 'MCM_ERR_WEBHOOK_INVALID',
@@ -88,5 +94,11 @@ export const ERROR_CODES = {
    * appended; retry once the other process lets go.
    */
   STORAGE_BUSY: 'MCM_ERR_STORAGE_BUSY',
+  /** Single sign-on: the provider's user has no MCM admin user and auth.oidc.create_users is off. */
+  SSO_USER_UNKNOWN: 'MCM_ERR_SSO_USER_UNKNOWN',
+  /** Single sign-on: the admin username is already linked to another account of a provider. */
+  SSO_ACCOUNT_CONFLICT: 'MCM_ERR_SSO_ACCOUNT_CONFLICT',
+  /** Single sign-on: the provider vouched for the user, but the MCM admin user is disabled. */
+  ADMIN_USER_DISABLED: 'MCM_ERR_ADMIN_USER_DISABLED',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

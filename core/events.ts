@@ -10,7 +10,8 @@ import type { BrokerConfigModel } from './broker-config/model.ts';
 import type { CertificateFacts } from './broker-config/certificates.ts';
 
 export type Actor = Readonly<{
-  kind: 'admin' | 'cli' | 'gitops' | 'import' | 'system';
+  /** `token`: an API token (issue 17); `id` is the token's name. */
+  kind: 'admin' | 'cli' | 'gitops' | 'import' | 'system' | 'token';
   id: string;
   ip?: string;
   request_id?: string;
@@ -55,6 +56,16 @@ export type DomainEvent =
   | { type: 'MfaEnabled'; data: { username: string } }
   | { type: 'MfaDisabled'; data: { username: string } }
   | { type: 'MfaRecoveryCodeUsed'; data: { username: string; index: number } }
+  // Single sign-on (OpenID Connect): a user made at first sign-in has no local password; the
+  // (issuer, subject) pair names the provider's account, so a later sign-in finds the same user
+  | { type: 'SsoAdminUserCreated'; data: { username: string; role: AdminRole; issuer: string; subject: string } }
+  | { type: 'AdminUserLinked'; data: { username: string; issuer: string; subject: string } }
+  // Sign-out ends one session: its token id (the JWT's `jti`, not a secret) until the token expires
+  | { type: 'AdminUserSignedOut'; data: { username: string; sessionId: string; expiresAt: string } }
+  // API tokens (issue 17): only a keyed hash of the secret (HMAC-SHA256, key in secrets/);
+  // `owner` is the admin user who created it (its role caps the token's), null for the local CLI
+  | { type: 'ApiTokenCreated'; data: { name: string; tokenId: string; secretHash: string; role: AdminRole; owner: string | null; expiresAt: string | null } }
+  | { type: 'ApiTokenRevoked'; data: { name: string; reason: string } }
   // Operator actions on the broker (DESIGN §7): audited, never the payload itself
   | { type: 'BrokerMessagePublished'; data: { topic: string; qos: 0 | 1 | 2; retain: boolean; bytes: number; payloadSha256: string } }
   | { type: 'RetainedMessageCleared'; data: { topic: string } }
@@ -96,6 +107,8 @@ export const EVENT_VERSION: Readonly<Record<EventType, number>> = {
   AdminUserCreated: 1, AdminUserPasswordChanged: 1, AdminUserRoleChanged: 1, AdminUserDisabled: 1,
   AdminUserEnabled: 1, AdminUserDeleted: 1,
   MfaEnrolmentStarted: 1, MfaEnabled: 1, MfaDisabled: 1, MfaRecoveryCodeUsed: 1,
+  SsoAdminUserCreated: 1, AdminUserLinked: 1, AdminUserSignedOut: 1,
+  ApiTokenCreated: 1, ApiTokenRevoked: 1,
   BrokerMessagePublished: 1, RetainedMessageCleared: 1,
   WebhookCreated: 1, WebhookChanged: 1, WebhookSecretRotated: 1, WebhookDeleted: 1,
   BrokerFilesAdopted: 1,

@@ -9,6 +9,7 @@ import { evolveAclRule, evolveSchema } from './evolve/acl-rules.ts';
 import { evolveAdminUser } from './evolve/admin-users.ts';
 import { evolveMqttUser, evolveRole } from './evolve/mqtt-users.ts';
 import { evolveWebhook } from './evolve/webhooks.ts';
+import { evolveApiToken } from './evolve/api-tokens.ts';
 import { noteTouches } from './evolve/touches.ts';
 
 /** What evolve needs of a stored event; EventEnvelope satisfies it. */
@@ -42,7 +43,11 @@ export const evolve = (state: BrokerConfig, event: Recorded): BrokerConfig => {
     case 'AdminUserCreated': case 'AdminUserPasswordChanged': case 'AdminUserRoleChanged':
     case 'AdminUserDisabled': case 'AdminUserEnabled': case 'AdminUserDeleted':
     case 'MfaEnrolmentStarted': case 'MfaEnabled': case 'MfaDisabled': case 'MfaRecoveryCodeUsed':
+    case 'SsoAdminUserCreated': case 'AdminUserLinked': case 'AdminUserSignedOut':
       evolveAdminUser(state, event, at);
+      break;
+    case 'ApiTokenCreated': case 'ApiTokenRevoked':
+      evolveApiToken(state, event, at);
       break;
     case 'BrokerMessagePublished': case 'RetainedMessageCleared':
       break; // audit only: the desired state is unchanged

@@ -126,6 +126,18 @@ export const assertRoleName = (name: unknown, field = 'name'): string => {
   return name as string;
 };
 
+export const API_TOKEN_NAME_MAX = 64;
+
+export const apiTokenNameViolation = (name: unknown): NameViolation | null =>
+  slugViolation('token name', name, API_TOKEN_NAME_MAX, /^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-"');
+
+/** API token names (issue 17): 1–64 of [A-Za-z0-9._-]; throws MCM_ERR_TOKEN_NAME_INVALID. */
+export const assertApiTokenName = (name: unknown, field = 'name'): string => {
+  const v = apiTokenNameViolation(name);
+  if (v) throw invalid(ERROR_CODES.TOKEN_NAME_INVALID, field, name, v);
+  return name as string;
+};
+
 export const adminUsernameViolation = (name: unknown): NameViolation | null =>
   slugViolation('admin username', name, ADMIN_USERNAME_MAX, /^[A-Za-z0-9._@-]+$/, 'letters, digits, ".", "_", "@" and "-"');
 

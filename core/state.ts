@@ -60,8 +60,32 @@ export type AdminUser = {
      */
     pending: { secretCiphertext: string; recoveryCodeHashes: string[] } | null;
   };
+  /**
+   * The OpenID Connect account this user signs in as (issuer URL and its `sub`); absent for a
+   * local-only user. A user created at first SSO sign-in has passwordHash '' (no local password).
+   */
+  sso?: { issuer: string; subject: string };
+  /**
+   * Sessions signed out before their token expires: token id (`jti`) → its expiry. Tokens carrying
+   * one of them are revoked; entries past their expiry are dropped at the user's next sign-out.
+   */
+  endedSessions?: Record<string, string>;
   createdAt: string;
   updatedAt: string;
+};
+
+/** An API token (issue 17). The secret itself is never stored: `secretHash` is its keyed hash. */
+export type ApiToken = {
+  name: string;
+  /** Public part of the token string (`mcmt_<tokenId>_<secret>`): finds the record to check. */
+  tokenId: string;
+  /** `hmac-sha256$<hex>` of the secret, keyed with secrets/api-token.key. */
+  secretHash: string;
+  role: AdminRole;
+  /** The admin user who created it: the token never gets more than this user's current role. Null: the local CLI. */
+  owner: string | null;
+  expiresAt: string | null;
+  createdAt: string;
 };
 
 export type Webhook = {
@@ -115,6 +139,8 @@ export type BrokerConfig = {
   brokerConfig?: BrokerConfigModel;
   /** TLS certificates by name (facts only; PEM and key in secrets/). Absent in older snapshots. */
   certificates?: Record<string, Certificate>;
+  /** API tokens by name. Absent in snapshots written before they existed (= none). */
+  apiTokens?: Record<string, ApiToken>;
 };
 
 export const DEFAULT_HASH_ITERATIONS = 101;
@@ -135,6 +161,7 @@ export const initialState = (): BrokerConfig => ({
   adoptedFiles: {},
   brokerConfig: { listeners: [], options: {}, bridges: [], passthrough: [] },
   certificates: {},
+  apiTokens: {},
 });
 
 /** Deep copy (the state is plain JSON): for time travel and for callers that keep an old state. */

@@ -2,6 +2,7 @@
 import type { Command } from './commands.ts';
 import type { DomainEvent } from './events.ts';
 import type { BrokerConfig } from './state.ts';
+import { ssoUsername } from './sso-link.ts';
 
 export const mqttUserStream = (username: string): string => `mqtt-user:${username}`;
 export const roleStream = (name: string): string => `role:${name}`;
@@ -17,6 +18,7 @@ export const BROKER_FILES_STREAM = 'broker-files';
 /** The broker configuration (mosquitto.conf) singleton. */
 export const BROKER_CONFIG_STREAM = 'broker-config';
 export const certificateStream = (name: string): string => `certificate:${name}`;
+export const apiTokenStream = (name: string): string => `api-token:${name}`;
 
 /** The stream an event is recorded on. Grants belong to the user they change. */
 export const streamOf = (event: DomainEvent): string => {
@@ -36,6 +38,7 @@ export const streamOf = (event: DomainEvent): string => {
     case 'AdminUserCreated': case 'AdminUserPasswordChanged': case 'AdminUserRoleChanged':
     case 'AdminUserDisabled': case 'AdminUserEnabled': case 'AdminUserDeleted':
     case 'MfaEnrolmentStarted': case 'MfaEnabled': case 'MfaDisabled': case 'MfaRecoveryCodeUsed':
+    case 'SsoAdminUserCreated': case 'AdminUserLinked': case 'AdminUserSignedOut':
       return adminUserStream(event.data.username);
     case 'BrokerMessagePublished': case 'RetainedMessageCleared':
       return BROKER_STREAM;
@@ -47,6 +50,8 @@ export const streamOf = (event: DomainEvent): string => {
       return BROKER_CONFIG_STREAM;
     case 'CertificateAdded': case 'CertificateRemoved':
       return certificateStream(event.data.name);
+    case 'ApiTokenCreated': case 'ApiTokenRevoked':
+      return apiTokenStream(event.data.name);
     default: {
       const never: never = event;
       throw new Error(`no stream for ${JSON.stringify(never)}`);
@@ -77,7 +82,10 @@ export const targetStream = (command: Command, state: BrokerConfig): string => {
       return SETTINGS_STREAM;
     case 'CreateAdminUser': case 'UpdateAdminUser': case 'DeleteAdminUser':
     case 'StartMfaEnrolment': case 'EnableMfa': case 'DisableMfa': case 'UseRecoveryCode':
+    case 'SignOutAdminUser':
       return adminUserStream(command.data.username);
+    case 'SignInWithSso':
+      return adminUserStream(ssoUsername(command.data, state));
     case 'PublishMessage': case 'ClearRetained':
       return BROKER_STREAM;
     case 'CreateWebhook':
@@ -90,6 +98,8 @@ export const targetStream = (command: Command, state: BrokerConfig): string => {
       return BROKER_CONFIG_STREAM;
     case 'AddCertificate': case 'RemoveCertificate':
       return certificateStream(String(command.data.name));
+    case 'CreateApiToken': case 'RevokeApiToken':
+      return apiTokenStream(String(command.data.name));
     default: {
       const never: never = command;
       throw new Error(`no target stream for ${JSON.stringify(never)}`);

@@ -101,6 +101,9 @@ export const summarize = (e: EventEnvelope): string => {
     case 'MfaEnabled': return `MFA enabled for ${q(e.data.username)}`;
     case 'MfaDisabled': return `MFA disabled for ${q(e.data.username)}`;
     case 'MfaRecoveryCodeUsed': return `recovery code used by ${q(e.data.username)}`;
+    case 'SsoAdminUserCreated': return `admin user ${q(e.data.username)} created at single sign-on with role ${e.data.role}`;
+    case 'AdminUserLinked': return `admin user ${q(e.data.username)} linked to single sign-on (${e.data.issuer})`;
+    case 'AdminUserSignedOut': return `admin user ${q(e.data.username)} signed out`;
     case 'BrokerMessagePublished': return `message published to ${q(e.data.topic)} (QoS ${e.data.qos}${e.data.retain ? ', retained' : ''}, ${e.data.bytes} bytes)`;
     case 'RetainedMessageCleared': return `retained message on ${q(e.data.topic)} cleared`;
     case 'WebhookCreated': return `webhook ${e.data.id} created for ${e.data.events.join(', ')}`;
@@ -117,6 +120,8 @@ export const summarize = (e: EventEnvelope): string => {
     }
     case 'CertificateAdded': return `certificate ${q(e.data.name)} added (${e.data.subject}, expires ${e.data.notAfter})`;
     case 'CertificateRemoved': return `certificate ${q(e.data.name)} removed`;
+    case 'ApiTokenCreated': return `API token ${q(e.data.name)} created with role ${e.data.role}${e.data.expiresAt === null ? '' : `, expires ${e.data.expiresAt}`}`;
+    case 'ApiTokenRevoked': return `API token ${q(e.data.name)} revoked${e.data.reason === 'revoked' ? '' : `: ${e.data.reason}`}`;
     default: {
       const never: never = e;
       return `event ${(never as { type: string }).type}`;

@@ -14,6 +14,7 @@ import { certificateView, listCertificates, type CertificateView } from '../cert
 import { createSecretStore } from '../secrets/secret-store.ts';
 import { createSqliteEventStore } from '../sqlite/event-store.ts';
 import { openDatabase } from '../sqlite/open-database.ts';
+import { allPages } from './all-pages.ts';
 import { connectToServer, type ApiClient } from './api-client.ts';
 import { loadCliConfig, type CliIo } from './command.ts';
 import { DATA_ACCESS_ERROR_CODES, osUser, serverCertOf } from './data-access.ts';
@@ -30,17 +31,7 @@ export type CertsBackend = Readonly<{
 
 const httpCerts = (api: ApiClient): CertsBackend => ({
   kind: 'server',
-  list: async () => {
-    const items: CertificateView[] = [];
-    let cursor: string | null | undefined;
-    do {
-      const q = new URLSearchParams({ limit: '1000', ...(cursor ? { cursor } : {}) });
-      const page = (await api.request('GET', `/certificates?${q.toString()}`)).body as { items: CertificateView[]; next?: string | null };
-      items.push(...page.items);
-      cursor = page.next;
-    } while (cursor);
-    return items;
-  },
+  list: () => allPages<CertificateView>(api, '/certificates'),
   add: async (input) => (await api.request('POST', '/certificates', {
     name: input.name,
     cert: input.cert,

@@ -6,21 +6,7 @@ import type { ExplainResult } from '../../core/explain.ts';
 import type { AclRuleView, MqttUserView } from '../../projections/views.ts';
 import type { ApiClient } from './api-client.ts';
 import type { Backend } from './data-access.ts';
-
-type Page<T> = { items: T[]; next?: string | null };
-
-/** Collections come in pages (`?limit=&cursor=`, at most 1000); the CLI wants all of it. */
-const all = async <T>(api: ApiClient, path: string, query: Record<string, string> = {}): Promise<T[]> => {
-  const items: T[] = [];
-  let cursor: string | null | undefined;
-  do {
-    const q = new URLSearchParams({ ...query, limit: '1000', ...(cursor ? { cursor } : {}) });
-    const page = (await api.request('GET', `${path}?${q.toString()}`)).body as Page<T>;
-    items.push(...page.items);
-    cursor = page.next;
-  } while (cursor);
-  return items;
-};
+import { allPages as all } from './all-pages.ts';
 
 const userPath = (username: string): string => `/mqtt-users/${encodeURIComponent(username)}`;
 

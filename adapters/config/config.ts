@@ -3,6 +3,9 @@
  * snake_case and reuse Mosquitto's words (password_file, acl_file). `mcm.example.yaml` documents
  * every key; adapters/config/schema.ts validates the file.
  */
+import type { OidcSettings } from './oidc-config.ts';
+
+export type { OidcSettings };
 export type TlsClientAuth = 'none' | 'optional' | 'required';
 export type ReloadStrategy = 'supervised' | 'signal' | 'command' | 'docker' | 'none';
 
@@ -91,6 +94,8 @@ export type Config = {
      */
     lockout: { max_failures: number; max_failures_per_address: number; window_s: number; max_delay_s: number };
     mfa_issuer: string;
+    /** Single sign-on with OpenID Connect (adapters/config/oidc-config.ts); null = off. */
+    oidc: OidcSettings | null;
   };
   metrics: { token: string | null };
   gitops: { watch_dir: string | null };

@@ -108,6 +108,7 @@ export const defaultConfig = (options: DefaultConfigOptions = {}): Config => {
       bcrypt_cost: 12,
       lockout: { max_failures: 6, max_failures_per_address: 30, window_s: 900, max_delay_s: 15 },
       mfa_issuer: 'MCM',
+      oidc: null,
     },
     metrics: { token: null },
     gitops: { watch_dir: null },

@@ -10,6 +10,7 @@ import { parseDocument } from 'yaml';
 import type { Config } from './config.ts';
 import { defaultConfig, findExecutable, MOSQUITTO_NOT_FOUND_WARNING } from './defaults.ts';
 import { applyEnvOverrides, envValue } from './env-overrides.ts';
+import { literalSecretProblems, oidcProblems, withOidcDefaults } from './oidc-config.ts';
 import { configFileSchema } from './schema.ts';
 
 /** A configuration that cannot be used. `problems` lists every one, each with its path or variable. */
@@ -141,6 +142,7 @@ export const loadConfig = (options: LoadConfigOptions = {}): LoadedConfig => {
   const fileValue = source === null ? {} : readConfigFile(source, explicit !== undefined ? 'config file' : 'MCM_CONFIG');
   const problems: string[] = [];
   if (!validateFile(fileValue)) problems.push(...new Set((validateFile.errors ?? []).map(formatAjvError)));
+  problems.push(...literalSecretProblems(at(fileValue, 'auth', 'oidc')));
 
   // The mode's default depends on whether the broker binary exists: look for the one configured.
   const fileBinary = at(fileValue, 'mosquitto', 'binary');
@@ -150,8 +152,9 @@ export const loadConfig = (options: LoadConfigOptions = {}): LoadedConfig => {
   const config = problems.length === 0
     ? mergeOver(defaultConfig({ mosquittoBinary: binary }), fileValue)
     : defaultConfig({ mosquittoBinary: binary });
+  if (problems.length === 0) config.auth.oidc = withOidcDefaults(at(fileValue, 'auth', 'oidc'));
   const overrides = applyEnvOverrides(config, env);
-  problems.push(...overrides.problems);
+  problems.push(...overrides.problems, ...oidcProblems(config.auth.oidc));
   if (problems.length > 0) throw new ConfigError(problems, source);
 
   const modeSet = overrides.modeSet || at(fileValue, 'mosquitto', 'mode') !== undefined;

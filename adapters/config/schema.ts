@@ -5,6 +5,8 @@
  * environment only (DESIGN §8), so a password never sits in a config file.
  */
 
+import { oidcSchema } from './oidc-config.ts';
+
 const str = { type: 'string', minLength: 1 } as const;
 const nullableStr = { type: ['string', 'null'], minLength: 1 } as const;
 const bool = { type: 'boolean' } as const;
@@ -76,6 +78,7 @@ export const configFileSchema = {
       bcrypt_cost: int(4, 31),
       lockout: obj({ max_failures: int(1), max_failures_per_address: int(1), window_s: int(1), max_delay_s: int(0, 3600) }),
       mfa_issuer: str,
+      oidc: oidcSchema,
     }),
     metrics: obj({
       // A bearer token for /metrics; short tokens are guessable.

@@ -58,7 +58,7 @@ export const createHttpApp = (input: HttpDeps): Koa => {
   app.use(uiStatic(deps.config.http.ui_dir));
   // POST /import and POST /batch read their own body (up to 64 MiB) after the role check: routes/import.ts, routes/batch.ts.
   app.use(jsonBody(deps.config.http.body_limit_bytes, { deferred: readsOwnBody }));
-  app.use(authentication({ store: deps.store, securityLog: deps.securityLog, tokens: deps.auth.tokens, secrets: deps.secrets }));
+  app.use(authentication({ store: deps.store, securityLog: deps.securityLog, tokens: deps.auth.tokens, apiTokens: deps.auth.apiTokens, secrets: deps.secrets }));
   app.use(unansweredAsErrors());
 
   // The root router gets the health endpoints; the API routes go on an /api/v1 sub-router.

@@ -15,6 +15,7 @@ import type { Metrics } from '../metrics/registry.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { VerifyResult } from '../sqlite/event-store.ts';
 import type { AuthServices } from './auth/services.ts';
+import type { OidcRelyingParty } from './auth/oidc-client.ts';
 import type { SecurityEventLog } from '../sqlite/security-events.ts';
 import type { BrokerConfigPort } from '../broker-config/broker-config-service.ts';
 
@@ -91,4 +92,9 @@ export type HttpDeps = {
   schemaStats?: { stats(id: number): SchemaStats | null };
   /** Sparkplug B sessions (adapters/observer/sparkplug-tracker.ts). Absent: GET /sparkplug/nodes answers 503. */
   sparkplug?: { nodes(): SparkplugNodesView };
+  /**
+   * The OpenID Provider of config auth.oidc (auth/oidc-client.ts), built by start-http.ts; tests
+   * pass a fake. Absent or null: single sign-on is off (its routes answer MCM_ERR_SSO_NOT_CONFIGURED).
+   */
+  oidc?: OidcRelyingParty | null;
 };

@@ -13,6 +13,8 @@ import type { Logger } from './deps.ts';
 export const HTTP_ERROR_CODES = {
   UNAUTHENTICATED: 'MCM_ERR_UNAUTHENTICATED',
   FORBIDDEN: 'MCM_ERR_FORBIDDEN',
+  /** An API token on a route that manages identity, below admin, or on a person's own password/MFA (issue 17). */
+  TOKEN_NOT_ALLOWED: 'MCM_ERR_TOKEN_NOT_ALLOWED',
   LOGIN_FAILED: 'MCM_ERR_LOGIN_FAILED',
   LOCKED_OUT: 'MCM_ERR_LOCKED_OUT',
   MFA_CHALLENGE_INVALID: 'MCM_ERR_MFA_CHALLENGE_INVALID',
@@ -27,6 +29,18 @@ export const HTTP_ERROR_CODES = {
   ROUTE_NOT_FOUND: 'MCM_ERR_ROUTE_NOT_FOUND',
   METHOD_NOT_ALLOWED: 'MCM_ERR_METHOD_NOT_ALLOWED',
   INTERNAL: 'MCM_ERR_INTERNAL',
+  /** Single sign-on (auth.oidc) is not configured: the SSO routes have nothing to do. */
+  SSO_NOT_CONFIGURED: 'MCM_ERR_SSO_NOT_CONFIGURED',
+  /** The OpenID Provider could not be reached, or its answer could not be read (502). */
+  SSO_PROVIDER_UNAVAILABLE: 'MCM_ERR_SSO_PROVIDER_UNAVAILABLE',
+  /** The SSO callback failed a check: unknown or expired flow, wrong `state`, invalid ID token, provider error. */
+  SSO_FAILED: 'MCM_ERR_SSO_FAILED',
+  /** The provider vouched for the user, but none of their groups maps to an MCM role (403). */
+  SSO_NO_ROLE: 'MCM_ERR_SSO_NO_ROLE',
+  /** POST /auth/oidc/exchange without a sign-in result to collect (none, used, or older than a minute). */
+  SSO_NOTHING_PENDING: 'MCM_ERR_SSO_NOTHING_PENDING',
+  /** auth.oidc.password_login is false: people sign in through the OpenID Provider only (403). */
+  PASSWORD_LOGIN_DISABLED: 'MCM_ERR_PASSWORD_LOGIN_DISABLED',
 } as const;
 
 export class HttpError extends Error {
@@ -55,6 +69,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ERROR_CODES.ROLE_NOT_GRANTED]: 409,
   [ERROR_CODES.LAST_ADMIN]: 409,
   [ERROR_CODES.MFA_STATE]: 409,
+  [ERROR_CODES.TOKEN_ROLE_TOO_HIGH]: 403,
   [ERROR_CODES.STALE_STREAM]: 412,
   [ERROR_CODES.EVENT_UNKNOWN]: 400,
   [ERROR_CODES.WEBHOOK_PRIVATE_ADDRESS]: 400,
@@ -62,6 +77,9 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [ERROR_CODES.CERTIFICATE_IN_USE]: 409,
   [ERROR_CODES.RESTART_NOT_CONFIRMED]: 428,
   [ERROR_CODES.BROKER_CONFIG_UNMANAGED]: 409,
+  [ERROR_CODES.SSO_USER_UNKNOWN]: 403,
+  [ERROR_CODES.SSO_ACCOUNT_CONFLICT]: 409,
+  [ERROR_CODES.ADMIN_USER_DISABLED]: 403,
   // RFC 4918 §11.5: "unable to store the representation needed to complete the request".
   [ERROR_CODES.STORAGE_FULL]: 507,
   [ERROR_CODES.STORAGE_BUSY]: 503,

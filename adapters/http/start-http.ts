@@ -7,6 +7,7 @@ import type { ServerDeps } from '../main.ts';
 import { createHttpApp } from './app.ts';
 import { createAdminHasher } from './auth/admin-hasher.ts';
 import { bootstrapAdmin } from './auth/bootstrap.ts';
+import { createOpenidRelyingParty, oidcClientSecret } from './auth/oidc-client.ts';
 import { createAuthServices } from './auth/services.ts';
 import type { HttpDeps } from './deps.ts';
 import { createHttpServer, isTlsEnabled, listenHttpServer } from './server.ts';
@@ -17,6 +18,7 @@ import { observerSnapshot } from '../mqtt/observer-api.ts';
 export type RunningHttp = { url: string; close(): Promise<void> };
 
 export const buildHttpDeps = (deps: ServerDeps): HttpDeps => {
+  const { oidc } = deps.config.auth;
   const base = {
     store: deps.store,
     commits: deps.commits,
@@ -37,6 +39,7 @@ export const buildHttpDeps = (deps: ServerDeps): HttpDeps => {
     sparkplug: deps.sparkplug,
     observer: deps.observation.api,
     brokerConfig: deps.brokerConfig,
+    oidc: oidc === null ? null : createOpenidRelyingParty(oidc, oidcClientSecret(oidc, process.env, deps.secrets)),
   } satisfies Omit<HttpDeps, 'auth'>;
   return { ...base, auth: createAuthServices(base) };
 };
@@ -51,7 +54,7 @@ export const startHttp = async (deps: ServerDeps): Promise<RunningHttp> => {
   const hub = createWsHub({
     bus: deps.bus,
     // The same token check as REST: expiry and revocation close sockets too (DESIGN §7).
-    authenticate: wsAuthenticator({ store: deps.store, tokens: auth.tokens }),
+    authenticate: wsAuthenticator({ store: deps.store, tokens: auth.tokens, apiTokens: auth.apiTokens }),
     clock: deps.clock,
     logger: deps.logger,
     snapshot: () => {

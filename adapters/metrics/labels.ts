@@ -18,7 +18,7 @@ export const MALFORMED_KINDS = ['sparkplug_payload', 'sparkplug_topic'] as const
 /** The categories MCM records (adapters/http/auth, adapters/apply, adapters/ws). */
 export const SECURITY_CATEGORIES = [
   'auth.login_failed', 'auth.login_succeeded', 'auth.locked_out', 'auth.unlocked', 'auth.mfa_failed', 'auth.reauth_failed',
-  'auth.token_invalid', 'auth.token_revoked',
+  'auth.token_invalid', 'auth.token_revoked', 'auth.sso_failed',
   'apply.failed', 'apply.fail_open', 'broker.unreachable', 'files.drift',
   'files.adoption_required', 'broker.exited', 'integrity.snapshot_rejected', 'integrity.good_files_rejected',
   'apply.quarantined', 'apply.quarantine_lifted', 'certificate.expiring',

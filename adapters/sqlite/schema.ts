@@ -153,6 +153,16 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE last_good_files ADD COLUMN mac TEXT;
   `,
+  // 9: when and from where each API token was last used (issue 17). Not events: a use is not a
+  // change, and one row per token (by its id, as a name can be reused after a revocation) is
+  // updated at most once a minute per token and address.
+  `
+  CREATE TABLE api_token_usage (
+    token_id TEXT PRIMARY KEY,
+    last_used_at TEXT NOT NULL,
+    last_used_ip TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 /** The schema version this code expects: the number of migrations. */

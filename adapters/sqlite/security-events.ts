@@ -92,7 +92,7 @@ export const DEFAULT_RETENTION: SecurityEventRetention = { retentionDays: 90, ma
  * (fail-open, failed applies, drift, lockouts, adoption, broker exits) keeps one row per event.
  */
 export const AGGREGATED_CATEGORIES: ReadonlySet<string> = new Set([
-  'auth.token_invalid', 'auth.login_failed', 'auth.mfa_failed', 'auth.reauth_failed',
+  'auth.token_invalid', 'auth.login_failed', 'auth.mfa_failed', 'auth.reauth_failed', 'auth.sso_failed',
 ]);
 
 /** Distinct (category, address, username) windows kept open in memory; the oldest is closed past this. */

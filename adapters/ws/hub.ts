@@ -8,8 +8,8 @@
  *   first, then the LiveBus messages the client's role may see (client-messages.ts).
  *
  * The token is checked again every `recheckMs`, on every heartbeat, and at once when an admin
- * user's stream changes, so expiry or revocation (password, role, disabled, MFA change) closes
- * the socket with 4401. Heartbeats (ping/pong) terminate peers that stopped answering.
+ * user's or an API token's stream changes, so expiry or revocation (password, role, disabled, MFA
+ * change; an API token revoked) closes the socket with 4401. Heartbeats (ping/pong) terminate peers that stopped answering.
  *
  * Bus messages are fanned out once per event-loop turn (live-batch.ts: topic messages coalesced
  * per topic within the turn, delivery passes bounded in time), with every socket written to in a
@@ -126,6 +126,8 @@ type Client = {
 };
 
 const ADMIN_STREAM_PREFIX = 'admin-user:';
+/** An API token revoked (issue 17): its open sockets close at once too. */
+const API_TOKEN_STREAM_PREFIX = 'api-token:';
 
 export const createWsHub = (deps: WsHubDeps): WsHub => {
   const { bus, authenticate, clock, logger } = deps;
@@ -219,7 +221,7 @@ export const createWsHub = (deps: WsHubDeps): WsHub => {
 
   const onBus = (m: LiveMessage): void => {
     // The revocation of a signed-in admin takes effect on the socket at once, as on REST.
-    if (m.type === 'event_appended' && m.stream.startsWith(ADMIN_STREAM_PREFIX)) recheckAuth();
+    if (m.type === 'event_appended' && (m.stream.startsWith(ADMIN_STREAM_PREFIX) || m.stream.startsWith(API_TOKEN_STREAM_PREFIX))) recheckAuth();
     if (clients.size === 0) return;
     batch.add(m, m.type === 'topic_message' ? m.topic : undefined);
   };

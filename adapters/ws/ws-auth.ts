@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { EventStore } from '../../core/ports.ts';
 import { authenticateToken, type Authentication, type SignedInAdmin } from '../http/auth/authenticate.ts';
 import type { TokenService } from '../http/auth/jwt.ts';
+import type { ApiTokenService } from '../http/auth/api-tokens.ts';
 import { HTTP_ERROR_CODES } from '../http/errors.ts';
 import type { SecurityEventInput } from '../sqlite/security-events.ts';
 import { WS_ERROR_CODES } from './client-messages.ts';
@@ -24,8 +25,8 @@ export const CLOSE_UNAUTHENTICATED = 4401;
 export type Authenticate = (token: string) => Authentication;
 
 /** The REST API's own check (signature, expiry, user exists, not disabled, same tokenVersion). */
-export const wsAuthenticator = (deps: Readonly<{ store: Pick<EventStore, 'state'>; tokens: TokenService }>): Authenticate =>
-  (token) => authenticateToken(deps.store.state(), deps.tokens, token);
+export const wsAuthenticator = (deps: Readonly<{ store: Pick<EventStore, 'state'>; tokens: TokenService; apiTokens?: ApiTokenService }>): Authenticate =>
+  (token) => authenticateToken(deps.store.state(), deps.tokens, token, deps.apiTokens);
 
 export type OfferedProtocols = Readonly<{ protocols: string[]; token: string | null }>;
 

@@ -8,11 +8,12 @@ import { DomainError, ERROR_CODES } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import { assertAdminUsername } from '../names.ts';
 import { ADMIN_ROLES, type AdminRole, type AdminUser, type BrokerConfig } from '../state.ts';
+import { revokeTokensOf } from './api-tokens.ts';
 import { assertBcryptHash, assertBoolean, isRecoveryCodeHash, own, show } from './guards.ts';
 
 export const RECOVERY_CODE_COUNT = 10;
 
-const requireAdminUser = (state: BrokerConfig, username: unknown): AdminUser => {
+export const requireAdminUser = (state: BrokerConfig, username: unknown): AdminUser => {
   const user = typeof username === 'string' ? own(state.adminUsers, username) : undefined;
   if (!user) {
     throw new DomainError(ERROR_CODES.ADMIN_USER_NOT_FOUND, `admin user ${show(username)} does not exist`, [{ username }]);
@@ -20,7 +21,7 @@ const requireAdminUser = (state: BrokerConfig, username: unknown): AdminUser => 
   return user;
 };
 
-const assertAdminRole = (value: unknown): AdminRole => {
+export const assertAdminRole = (value: unknown): AdminRole => {
   if (typeof value !== 'string' || !(ADMIN_ROLES as readonly string[]).includes(value)) {
     throw new DomainError(
       ERROR_CODES.ADMIN_ROLE_INVALID,
@@ -34,7 +35,7 @@ const assertAdminRole = (value: unknown): AdminRole => {
 const isActiveAdmin = (u: Pick<AdminUser, 'role' | 'disabled'>): boolean => u.role === 'admin' && !u.disabled;
 
 /** Throws when `user` is the only active admin and would stop being one (DESIGN §9). */
-const protectLastAdmin = (state: BrokerConfig, user: AdminUser, after: Pick<AdminUser, 'role' | 'disabled'> | null, action: string): void => {
+export const protectLastAdmin = (state: BrokerConfig, user: AdminUser, after: Pick<AdminUser, 'role' | 'disabled'> | null, action: string): void => {
   if (!isActiveAdmin(user) || (after && isActiveAdmin(after))) return;
   const others = Object.values(state.adminUsers).some((u) => u.username !== user.username && isActiveAdmin(u));
   if (others) return;
@@ -75,7 +76,7 @@ export const updateAdminUser = (c: CommandOf<'UpdateAdminUser'>, state: BrokerCo
 export const deleteAdminUser = (c: CommandOf<'DeleteAdminUser'>, state: BrokerConfig): DomainEvent[] => {
   const user = requireAdminUser(state, c.data.username);
   protectLastAdmin(state, user, null, 'deleted');
-  return [{ type: 'AdminUserDeleted', data: { username: user.username } }];
+  return [...revokeTokensOf(state, user.username), { type: 'AdminUserDeleted', data: { username: user.username } }];
 };
 
 const mfaState = (username: string, message: string): DomainError =>

@@ -11,6 +11,7 @@ export type AdminUserEvent = EventOf<
   | 'AdminUserCreated' | 'AdminUserPasswordChanged' | 'AdminUserRoleChanged' | 'AdminUserDisabled'
   | 'AdminUserEnabled' | 'AdminUserDeleted'
   | 'MfaEnrolmentStarted' | 'MfaEnabled' | 'MfaDisabled' | 'MfaRecoveryCodeUsed'
+  | 'SsoAdminUserCreated' | 'AdminUserLinked' | 'AdminUserSignedOut'
 >;
 
 export const evolveAdminUser = (state: BrokerConfig, event: AdminUserEvent, at: string): void => {
@@ -20,6 +21,16 @@ export const evolveAdminUser = (state: BrokerConfig, event: AdminUserEvent, at: 
       username, passwordHash, role, disabled: false, tokenVersion: 1,
       mfa: { enabled: false, secretCiphertext: null, recoveryCodeHashes: [], pending: null },
       createdAt: at, updatedAt: at,
+    });
+    return;
+  }
+  if (event.type === 'SsoAdminUserCreated') {
+    // No local password: '' is no bcrypt hash, so a password sign-in never matches it.
+    const { username, role, issuer, subject } = event.data;
+    put(state.adminUsers, username, {
+      username, passwordHash: '', role, disabled: false, tokenVersion: 1,
+      mfa: { enabled: false, secretCiphertext: null, recoveryCodeHashes: [], pending: null },
+      sso: { issuer, subject }, createdAt: at, updatedAt: at,
     });
     return;
   }
@@ -52,6 +63,14 @@ export const evolveAdminUser = (state: BrokerConfig, event: AdminUserEvent, at: 
     case 'MfaRecoveryCodeUsed': {
       const { index } = event.data;
       if (index >= 0 && index < user.mfa.recoveryCodeHashes.length) user.mfa.recoveryCodeHashes[index] = null;
+      break;
+    }
+    case 'AdminUserLinked': user.sso = { issuer: event.data.issuer, subject: event.data.subject }; break;
+    case 'AdminUserSignedOut': {
+      // Deterministic pruning: by the event's own time, never a clock.
+      const now = Date.parse(at);
+      const live = Object.entries(user.endedSessions ?? {}).filter(([, exp]) => Date.parse(exp) > now);
+      user.endedSessions = Object.fromEntries([...live, [event.data.sessionId, event.data.expiresAt]]);
       break;
     }
     default: {

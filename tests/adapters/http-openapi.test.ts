@@ -214,8 +214,26 @@ describe('responses match the documented schemas', () => {
       await call('GET', template, path);
     }
     await call('GET', '/api/v1/acls/who', '/api/v1/acls/who?topic=b%2Fc&action=read');
+    // API tokens (issue 17): the created token, the list, the token's own /auth/me, an audit row by a token.
+    const made = await h.request('POST', '/api/v1/tokens', { token: admin, body: { name: 'ci', role: 'admin', expires: '1d' } });
+    assert.equal(responseSchema('POST', '/api/v1/tokens', made.status), 'ApiTokenCreated');
+    assert.deepEqual(problemsWith('ApiTokenCreated', made.body), [], made.text);
+    const apiToken = made.body.token as string;
+    for (const template of ['/api/v1/auth/me', '/api/v1/mqtt-users']) {
+      const path = template;
+      const res = await h.request(method(template), path, { token: apiToken, ...(template.endsWith('users') ? { body: { username: 'by-token' } } : {}) });
+      const name = responseSchema(method(template), template, res.status);
+      assert.ok(name, `${path} → ${res.status} has a documented schema`);
+      assert.deepEqual(problemsWith(name, res.body), [], `${path}: ${res.text}`);
+    }
+    await call('GET', '/api/v1/tokens', '/api/v1/tokens');
+    await call('GET', '/api/v1/audit-events', '/api/v1/audit-events?actor=ci');
+    await call('POST', '/api/v1/tokens', '/api/v1/tokens', { name: 'ci', role: 'viewer' }); // 409 → Error
   });
 });
+
+/** The method the token checks above call each path with. */
+const method = (template: string): string => (template.endsWith('/mqtt-users') ? 'POST' : 'GET');
 
 describe('GET /api/v1/openapi.json', () => {
   it('serves the document as JSON without a token', async (t) => {

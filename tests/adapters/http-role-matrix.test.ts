@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, type TestContext } from 'node:test';
 import { generate } from 'otplib';
 import { allRoutes } from '../../adapters/http/routes/index.ts';
 import type { MinRole } from '../../adapters/http/routes/route-spec.ts';
@@ -24,14 +24,16 @@ import { createTopicTree } from '../../adapters/observer/topic-tree.ts';
 import { createSparkplugTracker } from '../../adapters/observer/sparkplug-tracker.ts';
 import { HASH_A } from '../helpers/decider-spec.ts';
 import { testBrokerConfigPort } from '../helpers/broker-config-port.ts';
-import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/http.ts';
+import { createTestApp, ROLE_USERS, TEST_PASSWORD, type TestApp } from '../helpers/http.ts';
 import { makeCa, makeCert } from '../helpers/pki.ts';
+import { createFakeOidc, fakeOidcSettings, ssoCallback, ssoStart } from '../helpers/fake-oidc.ts';
 import { addCertificate } from '../../adapters/certs/add-certificate.ts';
 import { createCertStore } from '../../adapters/certs/cert-store.ts';
 
 type Call = { url: string; body?: unknown; token?: string; headers?: Record<string, string> };
 /** `role` null = no token. A case may sign in a fresh admin of that role (session-changing routes). */
-type CaseCtx = { h: TestApp; n: number; role: AdminRole | null; token: string | undefined };
+/** `apiToken`: the caller is an API token of that role (issue 17), not a session. */
+type CaseCtx = { h: TestApp; n: number; role: AdminRole | null; token: string | undefined; apiToken?: boolean };
 type Case = (c: CaseCtx) => Promise<Call> | Call;
 
 const RANK: Record<string, number> = { none: -1, authenticated: 0, viewer: 0, auditor: 1, operator: 2, admin: 3 };
@@ -122,7 +124,43 @@ const freshMfaSession = async (c: CaseCtx): Promise<{ username: string; token: s
 };
 
 /** Session-changing routes act on a fresh user of the same role, so they never revoke shared tokens. */
-const ownToken = (c: CaseCtx, fresh: string): string | undefined => (c.role === null ? undefined : fresh);
+const ownToken = (c: CaseCtx, fresh: string): string | undefined => (c.role === null ? undefined : c.apiToken ? c.token : fresh);
+
+/** A token owned by the caller's own admin user (a non-admin may revoke only theirs). */
+const mkApiToken = (c: CaseCtx): string => {
+  const owner = ROLE_USERS[c.role ?? 'viewer'];
+  const name = `tok${c.n}`;
+  run(c.h, { type: 'CreateApiToken', data: { name, tokenId: c.n.toString(16).padStart(16, '0'), secretHash: `hmac-sha256$${'c'.repeat(64)}`, role: 'viewer', owner, expiresAt: null } });
+  return name;
+};
+
+/**
+ * Issue 17, written out independently of the route specs: API tokens are refused on the routes
+ * that manage identity unless their role is admin, and always on a person's own password and MFA.
+ */
+const TOKEN_POLICY: Readonly<Record<string, 'admin' | 'never'>> = {
+  'POST /api/v1/auth/mfa/setup': 'never',
+  'POST /api/v1/auth/mfa/verify': 'never',
+  'DELETE /api/v1/auth/mfa': 'never',
+  'POST /api/v1/auth/password': 'never',
+  'POST /api/v1/auth/logout': 'never',
+  'GET /api/v1/tokens': 'admin',
+  'POST /api/v1/tokens': 'admin',
+  'DELETE /api/v1/tokens/{name}': 'admin',
+  'GET /api/v1/admin-users': 'admin',
+  'POST /api/v1/admin-users': 'admin',
+  'GET /api/v1/admin-users/{username}': 'admin',
+  'PUT /api/v1/admin-users/{username}': 'admin',
+  'DELETE /api/v1/admin-users/{username}': 'admin',
+};
+
+/** Single sign-on through a stand-in provider (tests/helpers/fake-oidc.ts): a code for a fresh viewer. */
+const matrixOidc = createFakeOidc();
+const ssoUser = (c: CaseCtx): string => {
+  const code = `sso${c.n}${c.apiToken ? 't' : ''}`;
+  matrixOidc.users.set(code, { sub: code, preferred_username: code, groups: ['mcm-viewers'] });
+  return code;
+};
 
 /** The minimum roles of DESIGN §8, written out independently of the route specs. */
 const needs = (min: MinRole, build: Case): [MinRole, Case] => [min, build];
@@ -163,6 +201,22 @@ const CASES: Record<string, [MinRole, Case]> = {
       token: ownToken(c, s.token),
     };
   }),
+  // Single sign-on (issue 17): public; the stand-in provider vouches for a fresh viewer per call.
+  'GET /api/v1/auth/providers': needs('none', (c) => ({ url: '/api/v1/auth/providers', token: c.token })),
+  'POST /api/v1/auth/oidc/start': needs('none', (c) => ({ url: '/api/v1/auth/oidc/start', token: c.token })),
+  'GET /api/v1/auth/oidc/callback': needs('none', async (c) => {
+    const flow = await ssoStart(c.h, ssoUser(c));
+    return { url: flow.url, headers: { cookie: flow.cookie }, token: c.token };
+  }),
+  'POST /api/v1/auth/oidc/exchange': needs('none', async (c) => {
+    const steps = await ssoCallback(c.h, ssoUser(c));
+    return { url: '/api/v1/auth/oidc/exchange', headers: { cookie: steps.resultCookie }, token: c.token };
+  }),
+  'POST /api/v1/auth/logout': needs('authenticated', async (c) => ({ url: '/api/v1/auth/logout', token: ownToken(c, (await freshSession(c)).token) })),
+
+  'GET /api/v1/tokens': needs('authenticated', (c) => ({ url: '/api/v1/tokens', token: c.token })),
+  'POST /api/v1/tokens': needs('authenticated', (c) => ({ url: '/api/v1/tokens', body: { name: `new-token${c.n}`, role: 'viewer', expires: '1d' }, token: c.token })),
+  'DELETE /api/v1/tokens/{name}': needs('authenticated', (c) => ({ url: `/api/v1/tokens/${mkApiToken(c)}`, token: c.token })),
 
   'GET /api/v1/admin-users': needs('auditor', (c) => ({ url: '/api/v1/admin-users', token: c.token })),
   'POST /api/v1/admin-users': needs('admin', (c) => ({
@@ -286,17 +340,20 @@ describe('route × role matrix (DESIGN §8)', () => {
     assert.deepEqual(Object.keys(CASES).filter((k) => !keys.includes(k)), [], 'cases for unknown routes');
   });
 
-  it('lets each role at or above the minimum through (2xx), refuses the others with 403, and no token with 401', async (t) => {
-    const h = await createTestApp(t, {
-      deps: { observer: fakeObserver, brokerConfig: testBrokerConfigPort(), sparkplug: createSparkplugTracker({ bus: createLiveBus(), clock: { now: () => new Date().toISOString() }, logger: { warn: () => {} } }) },
-      config: (c) => {
-        c.auth.jwt_ttl_s = 86_400; // the MFA cases move the clock
-        c.auth.lockout.max_failures = 10_000;
-      },
-    });
-    const tokens = new Map<AdminRole, string>();
-    for (const role of ADMIN_ROLES) tokens.set(role, await h.tokenFor(role));
+  const matrixApp = (t: TestContext): Promise<TestApp> => createTestApp(t, {
+    deps: { observer: fakeObserver, brokerConfig: testBrokerConfigPort(), sparkplug: createSparkplugTracker({ bus: createLiveBus(), clock: { now: () => new Date().toISOString() }, logger: { warn: () => {} } }), oidc: matrixOidc },
+    config: (c) => {
+      c.auth.oidc = fakeOidcSettings();
+      c.auth.jwt_ttl_s = 86_400; // the MFA cases move the clock
+      c.auth.lockout.max_failures = 10_000;
+    },
+  });
 
+  /**
+   * Calls every route as each role (sessions, or API tokens of that role) and without a token.
+   * An API token is held to the route's minimum role like a session, and also to TOKEN_POLICY.
+   */
+  const runMatrix = async (h: TestApp, tokens: ReadonlyMap<AdminRole, string>, apiToken: boolean): Promise<string[]> => {
     let n = 0;
     const failures: string[] = [];
     for (const route of allRoutes()) {
@@ -305,21 +362,24 @@ describe('route × role matrix (DESIGN §8)', () => {
       assert.ok(entry, key);
       const [min, build] = entry;
       if (route.minRole !== min) failures.push(`${key}: declared min role ${route.minRole}, DESIGN §8 says ${min}`);
+      const policy = TOKEN_POLICY[key];
+      if (route.tokens !== policy) failures.push(`${key}: declared token policy ${route.tokens ?? 'none'}, issue 17 says ${policy ?? 'none'}`);
       for (const role of [null, ...ADMIN_ROLES] as const) {
         n += 1;
-        const call = await build({ h, n, role, token: role === null ? undefined : tokens.get(role) });
+        const call = await build({ h, n, role, token: role === null ? undefined : tokens.get(role), apiToken });
         const before = h.eventCount();
         const res = await h.request(route.method, call.url, {
           ...(call.token === undefined ? {} : { token: call.token }),
           ...(call.body === undefined ? {} : { body: call.body }),
           ...(call.headers === undefined ? {} : { headers: call.headers }),
         });
-        const who = role ?? 'no token';
+        const who = role === null ? 'no token' : apiToken ? `${role} API token` : role;
         const allowed = min === 'none' || (role !== null && RANK[role]! >= RANK[min]!);
-        if (allowed) {
+        const tokenRefused = apiToken && role !== null && allowed && min !== 'none' && (policy === 'never' || (policy === 'admin' && role !== 'admin'));
+        if (allowed && !tokenRefused) {
           if (res.status < 200 || res.status > 299) failures.push(`${key} as ${who}: expected 2xx, got ${res.status} ${res.text.slice(0, 200)}`);
         } else {
-          const [status, code] = role === null ? [401, 'MCM_ERR_UNAUTHENTICATED'] : [403, 'MCM_ERR_FORBIDDEN'];
+          const [status, code] = role === null ? [401, 'MCM_ERR_UNAUTHENTICATED'] : tokenRefused ? [403, 'MCM_ERR_TOKEN_NOT_ALLOWED'] : [403, 'MCM_ERR_FORBIDDEN'];
           if (res.status !== status || res.body?.error?.code !== code) {
             failures.push(`${key} as ${who}: expected ${status} ${code}, got ${res.status} ${res.text.slice(0, 200)}`);
           }
@@ -327,6 +387,25 @@ describe('route × role matrix (DESIGN §8)', () => {
         }
       }
     }
-    assert.deepEqual(failures, []);
+    return failures;
+  };
+
+  it('lets each role at or above the minimum through (2xx), refuses the others with 403, and no token with 401', async (t) => {
+    const h = await matrixApp(t);
+    const tokens = new Map<AdminRole, string>();
+    for (const role of ADMIN_ROLES) tokens.set(role, await h.tokenFor(role));
+    assert.deepEqual(await runMatrix(h, tokens, false), []);
+  });
+
+  it('holds API tokens to the same floors, and to admin (or never) on the routes that manage identity (issue 17)', async (t) => {
+    const h = await matrixApp(t);
+    const tokens = new Map<AdminRole, string>();
+    for (const role of ADMIN_ROLES) {
+      // Each made by the signed-in admin of that role, as a script's owner would.
+      const res = await h.request('POST', '/api/v1/tokens', { token: await h.tokenFor(role), body: { name: `matrix-${role}`, role } });
+      assert.equal(res.status, 201, res.text);
+      tokens.set(role, res.body.token);
+    }
+    assert.deepEqual(await runMatrix(h, tokens, true), []);
   });
 });

@@ -29,6 +29,7 @@ const world: DomainEvent[] = [
   { type: 'WebhookCreated', data: { id: 1, url: 'https://hooks.example.com/mcm', events: ['apply_failed'], secretCiphertext: SEALED, enabled: true, description: '' } },
   { type: 'CertificateAdded', data: { ...CERT, name: 'ca', isCa: true, hasKey: false } },
   { type: 'CertificateAdded', data: { ...CERT, name: 'spare', ca: 'ca' } },
+  { type: 'ApiTokenCreated', data: { name: 'ci', tokenId: '0123456789abcdef', secretHash: `hmac-sha256$${'a'.repeat(64)}`, role: 'operator', owner: 'eve', expiresAt: null } },
   { type: 'BrokerConfigChanged', data: { config: {
     listeners: [{ name: 'plain', port: 1884, protocol: 'mqtt', address: null, bindInterface: null, tls: null, maxConnections: null }],
     options: {}, passthrough: [],
@@ -61,6 +62,8 @@ const commands: Record<CommandType, Command> = {
   EnableMfa: { type: 'EnableMfa', data: { username: 'root', secretCiphertext: 'ct-re' } },
   DisableMfa: { type: 'DisableMfa', data: { username: 'root' } },
   UseRecoveryCode: { type: 'UseRecoveryCode', data: { username: 'root', index: 0, codeHash: codes[0] as string } },
+  SignInWithSso: { type: 'SignInWithSso', data: { username: 'sso-ann', issuer: 'https://idp.example', subject: 'ann', role: 'viewer', createUsers: true } },
+  SignOutAdminUser: { type: 'SignOutAdminUser', data: { username: 'eve', sessionId: 'jti-1', expiresAt: '2027-01-01T00:00:00.000Z' } },
   PublishMessage: { type: 'PublishMessage', data: { topic: 'plant/1', qos: 1, retain: false, bytes: 2, payloadSha256: 'a'.repeat(64) } },
   ClearRetained: { type: 'ClearRetained', data: { topic: 'plant/1' } },
   CreateWebhook: { type: 'CreateWebhook', data: { url: 'https://hooks.example.com/x', events: ['broker_down'], secretCiphertext: SEALED } },
@@ -82,6 +85,8 @@ const commands: Record<CommandType, Command> = {
   RemoveBrokerBridge: { type: 'RemoveBrokerBridge', data: { name: 'up' } },
   AddCertificate: { type: 'AddCertificate', data: { ...CERT, name: 'server', ca: 'ca' } },
   RemoveCertificate: { type: 'RemoveCertificate', data: { name: 'spare' } },
+  CreateApiToken: { type: 'CreateApiToken', data: { name: 'deploy', tokenId: 'fedcba9876543210', secretHash: `hmac-sha256$${'b'.repeat(64)}`, role: 'viewer', owner: 'eve', expiresAt: '2027-01-01T00:00:00.000Z' } },
+  RevokeApiToken: { type: 'RevokeApiToken', data: { name: 'ci' } },
   TakeOverBrokerFiles: { type: 'TakeOverBrokerFiles', data: { files: [{ file: 'password_file', sha256: 'c'.repeat(64), path: '/etc/mosquitto/passwd' }] } },
 };
 

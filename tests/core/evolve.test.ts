@@ -49,6 +49,9 @@ const everything: DomainEvent[] = [
   { type: 'MfaEnabled', data: { username: 'root' } },
   { type: 'MfaRecoveryCodeUsed', data: { username: 'root', index: 3 } },
   { type: 'MfaDisabled', data: { username: 'root' } },
+  { type: 'SsoAdminUserCreated', data: { username: 'sso-ann', role: 'viewer', issuer: 'https://idp.example', subject: 'ann' } },
+  { type: 'AdminUserLinked', data: { username: 'root', issuer: 'https://idp.example', subject: 'root' } },
+  { type: 'AdminUserSignedOut', data: { username: 'root', sessionId: 'jti-1', expiresAt: '2027-01-01T00:00:00.000Z' } },
   { type: 'BrokerMessagePublished', data: { topic: 'plant/1', qos: 1, retain: true, bytes: 3, payloadSha256: 'b'.repeat(64) } },
   { type: 'RetainedMessageCleared', data: { topic: 'plant/1' } },
   { type: 'WebhookCreated', data: { id: 1, url: 'https://hooks.example.com/a', events: ['broker_down'], secretCiphertext: 'v1.aQ==.dA==.Yw==', enabled: true, description: '' } },
@@ -60,6 +63,9 @@ const everything: DomainEvent[] = [
   { type: 'CertificateAdded', data: { name: 'old', fingerprint: 'AB', subject: 'CN=o', issuer: 'CN=o', notBefore: '2026-01-01T00:00:00Z', notAfter: '2027-01-01T00:00:00Z', subjectAltName: '', isCa: true, hasKey: false, ca: null } },
   { type: 'BrokerConfigChanged', data: { config: { listeners: [], options: { persistence: true }, bridges: [], passthrough: ['queue_qos0_messages true'] } } },
   { type: 'CertificateRemoved', data: { name: 'old' } },
+  { type: 'ApiTokenCreated', data: { name: 'ci', tokenId: '0123456789abcdef', secretHash: `hmac-sha256$${'d'.repeat(64)}`, role: 'operator', owner: 'root', expiresAt: null } },
+  { type: 'ApiTokenCreated', data: { name: 'gone', tokenId: 'fedcba9876543210', secretHash: `hmac-sha256$${'e'.repeat(64)}`, role: 'viewer', owner: null, expiresAt: '2027-01-01T00:00:00.000Z' } },
+  { type: 'ApiTokenRevoked', data: { name: 'gone', reason: 'revoked' } },
   { type: 'MqttUserDeleted', data: { username: 'bob' } },
 ];
 

@@ -139,7 +139,8 @@ describe('web UI: account, audit, security events, admin users, webhooks', () =>
       await table.getByText('MfaRecoveryCodeUsed').waitFor(T);
       const rows = table.locator('tbody tr[data-seq]');
       const types = await rows.locator('td:nth-child(4)').allInnerTexts();
-      assert.deepEqual(types, ['MfaRecoveryCodeUsed', 'MfaEnabled', 'MfaEnrolmentStarted'], 'newest first, only this actor');
+      // The two sign-outs before the TOTP and recovery-code sign-ins are recorded too (POST /auth/logout).
+      assert.deepEqual(types, ['MfaRecoveryCodeUsed', 'AdminUserSignedOut', 'AdminUserSignedOut', 'MfaEnabled', 'MfaEnrolmentStarted'], 'newest first, only this actor');
       assert.deepEqual(new Set(await rows.locator('td:nth-child(3)').allInnerTexts()), new Set([mfaUser]));
       await w.screenshot(page, 'audit');
 

@@ -23,10 +23,12 @@ const ALL_TYPES: Record<EventType, true> = {
   AnonymousAccessChanged: true, HashIterationsChanged: true,
   AdminUserCreated: true, AdminUserPasswordChanged: true, AdminUserRoleChanged: true, AdminUserDisabled: true, AdminUserEnabled: true, AdminUserDeleted: true,
   MfaEnrolmentStarted: true, MfaEnabled: true, MfaDisabled: true, MfaRecoveryCodeUsed: true,
+  SsoAdminUserCreated: true, AdminUserLinked: true, AdminUserSignedOut: true,
   BrokerMessagePublished: true, RetainedMessageCleared: true,
   WebhookCreated: true, WebhookChanged: true, WebhookSecretRotated: true, WebhookDeleted: true,
   BrokerFilesAdopted: true,
   BrokerConfigChanged: true, CertificateAdded: true, CertificateRemoved: true,
+  ApiTokenCreated: true, ApiTokenRevoked: true,
 };
 
 describe('ui/data audit-paging', () => {

@@ -6,6 +6,7 @@
  */
 import { css, html, LitElement } from 'lit';
 import { unsafeStatic, html as staticHtml } from 'lit/static-html.js';
+import { API_BASE } from '../data/api-client.ts';
 import { roleAtLeast } from '../data/roles.ts';
 import type { SessionData, SessionUser } from '../data/session.ts';
 import { shared } from '../styles/theme.ts';
@@ -129,7 +130,11 @@ export class McmApp extends LitElement {
   }
 
   private async logout(): Promise<void> {
+    const token = this.services.session.token();
     this.services.session.clear('You signed out.');
+    // Then the server ends that session too (POST /auth/logout): its token is refused from now on.
+    // Cleared first, so requests still in flight with the token don't report a revoked session.
+    if (token) await window.fetch(`${API_BASE}/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, keepalive: true }).catch(() => {});
   }
 
   private renderScreen() {

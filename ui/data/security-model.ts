@@ -30,6 +30,7 @@ export const KNOWN_CATEGORIES: readonly { category: string; meaning: string }[] 
   { category: 'auth.mfa_failed', meaning: 'a wrong, replayed or expired second factor' },
   { category: 'auth.reauth_failed', meaning: 'a wrong password or code when confirming a sensitive change' },
   { category: 'auth.token_invalid', meaning: 'a request with a malformed or forged token' },
+  { category: 'auth.sso_failed', meaning: 'a single sign-on (OpenID Connect) that was refused: a wrong state, an invalid ID token, no group mapped to a role, an unknown or disabled user' },
   { category: 'auth.token_revoked', meaning: 'a token used after its user changed password, role, MFA or was disabled' },
   { category: 'apply.failed', meaning: 'the broker did not take a new configuration; the previous one stays' },
   { category: 'apply.probe_failed', meaning: 'a probe did not confirm that the new rules are enforced' },

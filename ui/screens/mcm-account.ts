@@ -8,6 +8,8 @@
  *   verify   POST /auth/mfa/verify {code} turns it on (a re-setup replaces the old secret only now);
  *   disable  DELETE /auth/mfa {password, code}.
  *
+ * Then your API tokens (components/api-tokens-panel.ts, issue 17).
+ *
  * A password change, verify and disable revoke the token that made the request; the answer
  * carries a fresh one, swapped in by tokenChangingCall (ui/data/account-model.ts), so the user
  * stays signed in here while every other session of theirs ends.
@@ -17,6 +19,7 @@ import { toCanvas } from 'qrcode';
 import { McmScreen } from '../app/mcm-screen.ts';
 import { confirmDialog } from '../components/mcm-confirm.ts';
 import '../components/mcm-copy-button.ts';
+import '../components/api-tokens-panel.ts';
 import {
   codeProblem, groupSecret, normalizeCode, otpauthLabel, passwordFormProblems, tokenChangingCall,
   type Me, type MfaSetup, type PasswordForm,
@@ -29,6 +32,7 @@ const SIGN_IN_AGAIN = 'Your credentials changed. Sign in again with the new ones
 export class McmAccount extends McmScreen {
   static override styles = [...McmScreen.styles, css`
     section.card { margin-bottom: 1rem; max-width: 52rem; }
+    mcm-api-tokens { display: block; max-width: 52rem; }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
     dt { color: var(--fg-muted); }
     dd { margin: 0; }
@@ -323,7 +327,8 @@ export class McmAccount extends McmScreen {
         ${this.renderMe()}
       </section>
       ${this.renderPassword()}
-      ${this.renderMfa()}`;
+      ${this.renderMfa()}
+      <mcm-api-tokens .services=${this.services} scope="own"></mcm-api-tokens>`;
   }
 }
 customElements.define('mcm-account', McmAccount);

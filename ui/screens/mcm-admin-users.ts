@@ -10,6 +10,7 @@
  * and which usernames are only slowed down) and lift them (DELETE /lockouts), as
  * `mcm admins unlock` does.
  */
+import '../components/api-tokens-panel.ts';
 import { css, html, nothing } from 'lit';
 import { longName } from '../app/long-text.ts';
 import { McmScreen } from '../app/mcm-screen.ts';
@@ -376,7 +377,8 @@ export class McmAdminUsers extends McmScreen {
             </tbody>
           </table></div>`}
       </section>
-      ${canWrite ? this.renderLockouts() : nothing}`;
+      ${canWrite ? this.renderLockouts() : nothing}
+      ${canWrite ? html`<mcm-api-tokens .services=${this.services} scope="all"></mcm-api-tokens>` : nothing}`;
   }
 }
 customElements.define('mcm-admin-users', McmAdminUsers);

@@ -18,6 +18,7 @@ import { migrateCommand } from './migrate.ts';
 import { planCommand } from './plan.ts';
 import { serverCommand } from './server.ts';
 import { statusCommand } from './status.ts';
+import { tokensCommand } from './tokens.ts';
 import { usersCommand } from './users.ts';
 import { versionCommand } from './version.ts';
 
@@ -37,6 +38,7 @@ export const COMMANDS: readonly CliCommand[] = [
   planCommand,
   serverCommand,
   statusCommand,
+  tokensCommand,
   usersCommand,
   versionCommand,
 ];

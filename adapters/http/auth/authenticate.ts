@@ -11,9 +11,11 @@ import type { SecretStore } from '../../secrets/secret-store.ts';
 import type { HttpDeps } from '../deps.ts';
 import { HTTP_ERROR_CODES, HttpError } from '../errors.ts';
 import { CLI_TOKEN_PREFIX, CLI_USER_HEADER, matchesCliToken } from './cli-token.ts';
+import type { ApiTokenService } from './api-tokens.ts';
 import type { TokenService } from './jwt.ts';
 
-export type SignedInAdmin = Readonly<{ username: string; role: AdminRole }>;
+/** `token`: the API token's name when the caller is one (issue 17); its username is `token:<name>`. */
+export type SignedInAdmin = Readonly<{ username: string; role: AdminRole; token?: string }>;
 
 export type Authentication =
   | { ok: true; admin: SignedInAdmin }
@@ -22,8 +24,13 @@ export type Authentication =
 export const unauthenticated = (message: string): HttpError =>
   new HttpError(401, HTTP_ERROR_CODES.UNAUTHENTICATED, message, [], { 'WWW-Authenticate': 'Bearer realm="mcm"' });
 
-/** Checks a raw token against the current state. Also used by the ws hub (Sec-WebSocket-Protocol bearer.<jwt>). */
-export const authenticateToken = (state: BrokerConfig, tokens: TokenService, token: string): Authentication => {
+/**
+ * Checks a raw token against the current state: an API token (`mcmt_…`) when `apiTokens` is
+ * given, else a session JWT. Also used by the ws hub (Sec-WebSocket-Protocol bearer.<token>).
+ */
+export const authenticateToken = (state: BrokerConfig, tokens: TokenService, token: string, apiTokens?: ApiTokenService): Authentication => {
+  const api = apiTokens?.authenticate(state, token);
+  if (api) return api;
   const checked = tokens.check(token);
   if (!checked.ok) return checked;
   const { sub, tv } = checked.claims;
@@ -32,6 +39,9 @@ export const authenticateToken = (state: BrokerConfig, tokens: TokenService, tok
   if (user.disabled) return { ok: false, reason: 'revoked', message: 'token revoked: the admin user is disabled', username: sub };
   if (user.tokenVersion !== tv) {
     return { ok: false, reason: 'revoked', message: 'token revoked: the password, role or MFA of this user changed since it was issued', username: sub };
+  }
+  if (user.endedSessions !== undefined && Object.hasOwn(user.endedSessions, checked.claims.jti)) {
+    return { ok: false, reason: 'revoked', message: 'token revoked: this session was signed out', username: sub };
   }
   return { ok: true, admin: { username: user.username, role: user.role } };
 };
@@ -49,7 +59,7 @@ const cliUser = (ctx: Koa.Context): string => {
  * `Bearer mcm-cli.<token>` is the local CLI (auth/cli-token.ts): admin rights, actor kind "cli";
  * its admin name `cli:<user>` can never be an admin username, so /auth/me & co. find nobody.
  */
-export const authentication = (deps: Pick<HttpDeps, 'store' | 'securityLog'> & { tokens: TokenService; secrets?: SecretStore }): Koa.Middleware =>
+export const authentication = (deps: Pick<HttpDeps, 'store' | 'securityLog'> & { tokens: TokenService; apiTokens?: ApiTokenService; secrets?: SecretStore }): Koa.Middleware =>
   async (ctx, next) => {
     const header = ctx.get('Authorization');
     if (header !== '') {
@@ -72,7 +82,8 @@ export const authentication = (deps: Pick<HttpDeps, 'store' | 'securityLog'> & {
         await next();
         return;
       }
-      const result = authenticateToken(deps.store.state(), deps.tokens, token);
+      const state = deps.store.state();
+      const result = deps.apiTokens?.authenticate(state, token) ?? authenticateToken(state, deps.tokens, token);
       if (!result.ok) {
         if (result.reason !== 'expired') {
           deps.securityLog.record({
@@ -87,7 +98,12 @@ export const authentication = (deps: Pick<HttpDeps, 'store' | 'securityLog'> & {
         throw unauthenticated(result.message);
       }
       ctx.state.admin = result.admin;
-      const actor: Actor = { kind: 'admin', id: result.admin.username, ip: ctx.state.clientIp, request_id: ctx.state.requestId };
+      const apiToken = result.admin.token;
+      if (apiToken !== undefined && 'tokenId' in result && typeof result.tokenId === 'string') deps.apiTokens?.used(result.tokenId, String(ctx.state.clientIp ?? ctx.ip));
+      // Audit and events name the token, not its creator (issue 17).
+      const actor: Actor = apiToken === undefined
+        ? { kind: 'admin', id: result.admin.username, ip: ctx.state.clientIp, request_id: ctx.state.requestId }
+        : { kind: 'token', id: apiToken, ip: ctx.state.clientIp, request_id: ctx.state.requestId };
       ctx.state.actor = actor;
     }
     await next();

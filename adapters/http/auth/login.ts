@@ -47,7 +47,9 @@ export const passwordLogin = async (deps: LoginDeps, who: AttemptWho, password: 
   let user: AdminUser | undefined;
   await countedAttempt(deps, who, async () => {
     const known = adminUserOf(deps.store.state(), who.username);
-    const hash = known?.passwordHash ?? await deps.auth.dummyHash();
+    // A user without a local password (made at single sign-on: '') is checked against the dummy
+    // too, so its answer takes as long as anyone's and can never match.
+    const hash = known?.passwordHash || await deps.auth.dummyHash();
     const good = await deps.adminHasher.verify(password, hash);
     // Read again after the await: the user may have changed meanwhile.
     user = adminUserOf(deps.store.state(), who.username);

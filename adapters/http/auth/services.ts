@@ -7,6 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import type { HttpDeps } from '../deps.ts';
 import { createTokenService, type TokenService } from './jwt.ts';
+import { apiTokenKeyOf, createApiTokenService, type ApiTokenService } from './api-tokens.ts';
+import { createApiTokenUsage } from '../../sqlite/api-token-usage.ts';
 import { createLoginFailureTable } from '../../sqlite/login-failures.ts';
 import { createLockout, lockoutPolicyOf, type Lockout } from './lockout.ts';
 import { createMfaChallenges, type MfaChallenges } from './mfa-challenges.ts';
@@ -18,6 +20,8 @@ export const TOTP_KEY_NAME = 'totp.key';
 
 export type AuthServices = {
   tokens: TokenService;
+  /** API tokens (issue 17): minted, checked and their last use recorded. */
+  apiTokens: ApiTokenService;
   lockout: Lockout;
   challenges: MfaChallenges;
   totp: Totp;
@@ -42,6 +46,7 @@ export const createAuthServices = (deps: AuthServicesDeps): AuthServices => {
   dummy.catch(() => { /* surfaces to whoever awaits dummyHash() */ });
   return {
     tokens: createTokenService({ secret: jwtSecret, ttlS: config.auth.jwt_ttl_s, clock }),
+    apiTokens: createApiTokenService({ key: apiTokenKeyOf(secrets), clock, usage: createApiTokenUsage({ db }) }),
     lockout: createLockout({ clock, table: createLoginFailureTable({ db }), policy: lockoutPolicyOf(config) }),
     challenges: createMfaChallenges({ clock }),
     totp: createTotp({ db, clock, key: totpKey }),

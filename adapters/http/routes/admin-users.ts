@@ -20,11 +20,11 @@ import { API_PREFIX, mountRoutes, type RouteSpec } from './route-spec.ts';
 const BASE = '/admin-users';
 
 export const routes: readonly RouteSpec[] = [
-  { method: 'GET', path: BASE, minRole: 'auditor' },
-  { method: 'POST', path: BASE, minRole: 'admin' },
-  { method: 'GET', path: `${BASE}/{username}`, minRole: 'auditor' },
-  { method: 'PUT', path: `${BASE}/{username}`, minRole: 'admin' },
-  { method: 'DELETE', path: `${BASE}/{username}`, minRole: 'admin' },
+  { method: 'GET', path: BASE, minRole: 'auditor', tokens: 'admin' },
+  { method: 'POST', path: BASE, minRole: 'admin', tokens: 'admin' },
+  { method: 'GET', path: `${BASE}/{username}`, minRole: 'auditor', tokens: 'admin' },
+  { method: 'PUT', path: `${BASE}/{username}`, minRole: 'admin', tokens: 'admin' },
+  { method: 'DELETE', path: `${BASE}/{username}`, minRole: 'admin', tokens: 'admin' },
 ];
 
 export type AdminUserView = {

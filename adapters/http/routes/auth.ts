@@ -7,6 +7,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
 import { handleCommand } from '../../../core/handle-command.ts';
+import { own } from '../../../core/evolve/records.ts';
 import type { AdminUser } from '../../../core/state.ts';
 import { countedAttempt, type AttemptWho } from '../auth/attempts.ts';
 import { actorOf, signedInAdmin } from '../auth/authenticate.ts';
@@ -26,10 +27,11 @@ export const routes: readonly RouteSpec[] = [
   { method: 'POST', path: '/auth/login', minRole: 'none' },
   { method: 'POST', path: '/auth/login/mfa', minRole: 'none' },
   { method: 'GET', path: '/auth/me', minRole: 'authenticated' },
-  { method: 'POST', path: '/auth/mfa/setup', minRole: 'authenticated' },
-  { method: 'POST', path: '/auth/mfa/verify', minRole: 'authenticated' },
-  { method: 'DELETE', path: '/auth/mfa', minRole: 'authenticated' },
-  { method: 'POST', path: '/auth/password', minRole: 'authenticated' },
+  // A person's own MFA and password: never through an API token (issue 17).
+  { method: 'POST', path: '/auth/mfa/setup', minRole: 'authenticated', tokens: 'never' },
+  { method: 'POST', path: '/auth/mfa/verify', minRole: 'authenticated', tokens: 'never' },
+  { method: 'DELETE', path: '/auth/mfa', minRole: 'authenticated', tokens: 'never' },
+  { method: 'POST', path: '/auth/password', minRole: 'authenticated', tokens: 'never' },
 ];
 
 type LoginBody = { username: string; password: string };
@@ -64,6 +66,14 @@ export const meView = (user: AdminUser) => ({
   updated_at: user.updatedAt,
 });
 
+/** auth.oidc.password_login false: people sign in through the OpenID Provider only (issue 17). */
+const refuseIfPasswordLoginOff = (deps: LoginDeps): void => {
+  const oidc = deps.config.auth.oidc;
+  if (oidc !== null && !oidc.password_login) {
+    throw new HttpError(403, HTTP_ERROR_CODES.PASSWORD_LOGIN_DISABLED, `sign-in with a password is turned off here: use "Sign in with ${oidc.display_name}"`);
+  }
+};
+
 export const registerAuthRoutes = (router: Router, httpDeps: HttpDeps): void => {
   const deps: LoginDeps = { ...httpDeps, auth: httpDeps.auth ?? createAuthServices(httpDeps) };
 
@@ -77,11 +87,13 @@ export const registerAuthRoutes = (router: Router, httpDeps: HttpDeps): void => 
 
   mountRoutes(router, routes, {
     'POST /auth/login': [validateBody('LoginRequest'), async (ctx) => {
+      refuseIfPasswordLoginOff(deps);
       const { username, password } = bodyOf<LoginBody>(ctx);
       ctx.body = await passwordLogin(deps, whoIs(ctx, username), password);
     }],
 
     'POST /auth/login/mfa': [validateBody('LoginMfaRequest'), async (ctx) => {
+      refuseIfPasswordLoginOff(deps);
       const { mfa_challenge, code } = bodyOf<LoginMfaBody>(ctx);
       // The username comes from the challenge, not from the client.
       const { ip, requestId } = whoIs(ctx, '');
@@ -89,6 +101,13 @@ export const registerAuthRoutes = (router: Router, httpDeps: HttpDeps): void => 
     }],
 
     'GET /auth/me': (ctx) => {
+      const { token, username, role } = signedInAdmin(ctx);
+      if (token !== undefined) {
+        // An API token is no person: who it is, what it may do now, and whose it is.
+        const t = own(deps.store.state().apiTokens ?? {}, token);
+        ctx.body = { username, role, mfa_enabled: false, token: { name: token, owner: t?.owner ?? null, expires_at: t?.expiresAt ?? null } };
+        return;
+      }
       ctx.body = meView(me(deps, ctx));
     },
 

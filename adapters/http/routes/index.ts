@@ -30,6 +30,7 @@ import * as importFiles from './import.ts';
 import * as jsonSchemas from './json-schemas.ts';
 import * as lockouts from './lockouts.ts';
 import * as mqttUsers from './mqtt-users.ts';
+import * as oidc from './oidc.ts';
 import * as openapi from './openapi.ts';
 import * as roles from './roles.ts';
 import * as securityEvents from './security-events.ts';
@@ -38,6 +39,7 @@ import * as sparkplug from './sparkplug.ts';
 import * as state from './state.ts';
 import * as topics from './topics.ts';
 import * as webhooks from './webhooks.ts';
+import * as tokens from './tokens.ts';
 import { API_PREFIX, type RouteSpec } from './route-spec.ts';
 
 type RouteModule = Readonly<{ routes: readonly RouteSpec[]; register: (router: Router, deps: HttpDeps) => void }>;
@@ -45,7 +47,9 @@ type RouteModule = Readonly<{ routes: readonly RouteSpec[]; register: (router: R
 /** Under /api/v1, in mounting order. */
 const API_MODULES: readonly RouteModule[] = [
   { routes: auth.routes, register: auth.registerAuthRoutes },
+  { routes: oidc.routes, register: oidc.registerOidcRoutes },
   { routes: adminUsers.routes, register: adminUsers.registerAdminUserRoutes },
+  { routes: tokens.routes, register: tokens.registerTokenRoutes },
   { routes: mqttUsers.routes, register: mqttUsers.registerMqttUserRoutes },
   { routes: roles.routes, register: roles.registerRoleRoutes },
   { routes: acls.routes, register: acls.registerAclRoutes },

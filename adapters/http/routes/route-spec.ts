@@ -34,7 +34,7 @@ export const mountRoutes = (
     const handler = handlers[key];
     if (handler === undefined) throw new Error(`route ${key} has no handler`);
     unused.delete(key);
-    const stack: Middleware[] = [requireRole(spec.minRole), ...(Array.isArray(handler) ? handler : [handler as Middleware])];
+    const stack: Middleware[] = [requireRole(spec.minRole, spec.tokens), ...(Array.isArray(handler) ? handler : [handler as Middleware])];
     router.register(koaPath(spec.path), [spec.method], stack as Parameters<Router['register']>[2]);
   }
   if (unused.size > 0) throw new Error(`handlers without a route spec: ${[...unused].join(', ')}`);

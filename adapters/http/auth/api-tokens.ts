@@ -1,0 +1,90 @@
+/**
+ * API tokens (issue 17): long-lived bearer credentials for scripts and CI, `mcmt_<id>_<secret>`.
+ * The id (16 hex digits) finds the record; the secret (32 random bytes, base64url) is checked
+ * against its keyed hash (HMAC-SHA256 with secrets/api-token.key, never in the log), so a copy of
+ * the database alone gives nothing to guess offline. Every request checks the current state:
+ * revoked (gone), expired, an owner deleted or disabled → refused; the role is capped at the
+ * owner's current role (a demoted creator's tokens are capped with them, not revoked).
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../../../core/ports.ts';
+import { ADMIN_ROLES, type AdminRole, type ApiToken, type BrokerConfig } from '../../../core/state.ts';
+import type { SecretStore } from '../../secrets/secret-store.ts';
+import type { ApiTokenUsage, TokenUse } from '../../sqlite/api-token-usage.ts';
+import type { Authentication } from './authenticate.ts';
+
+export const API_TOKEN_KEY_NAME = 'api-token.key';
+/** Tells an API token from a session JWT and a CLI token in the same Authorization header. */
+export const API_TOKEN_PREFIX = 'mcmt_';
+const TOKEN = /^mcmt_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
+const KEYED_PREFIX = 'hmac-sha256$';
+
+export type MintedToken = Readonly<{ token: string; tokenId: string; secretHash: string }>;
+
+export const apiTokenKeyOf = (secrets: Pick<SecretStore, 'getOrCreate'>): Buffer => secrets.getOrCreate(API_TOKEN_KEY_NAME, () => randomBytes(32));
+
+const keyedHash = (key: Buffer, tokenId: string, secret: string): string =>
+  `${KEYED_PREFIX}${createHmac('sha256', key).update(`${tokenId}.${secret}`, 'utf8').digest('hex')}`;
+
+/** A fresh token: the string is shown once; only `secretHash` is kept. */
+export const mintApiToken = (key: Buffer): MintedToken => {
+  const tokenId = randomBytes(8).toString('hex');
+  const secret = randomBytes(32).toString('base64url');
+  return { token: `${API_TOKEN_PREFIX}${tokenId}_${secret}`, tokenId, secretHash: keyedHash(key, tokenId, secret) };
+};
+
+const lower = (a: AdminRole, b: AdminRole): AdminRole => (ADMIN_ROLES.indexOf(a) <= ADMIN_ROLES.indexOf(b) ? a : b);
+
+export type TokenStanding =
+  | { ok: true; role: AdminRole }
+  | { ok: false; reason: 'expired' | 'revoked'; message: string };
+
+/** Whether `token` may be used now, and with which role (capped at its owner's current role). */
+export const tokenStanding = (state: BrokerConfig, token: ApiToken, nowMs: number): TokenStanding => {
+  if (token.expiresAt !== null && Date.parse(token.expiresAt) <= nowMs) {
+    return { ok: false, reason: 'expired', message: `API token "${token.name}" expired at ${token.expiresAt}` };
+  }
+  if (token.owner === null) return { ok: true, role: token.role };
+  const owner = Object.hasOwn(state.adminUsers, token.owner) ? state.adminUsers[token.owner] : undefined;
+  if (!owner) return { ok: false, reason: 'revoked', message: `API token "${token.name}" refused: its creator no longer exists` };
+  if (owner.disabled) return { ok: false, reason: 'revoked', message: `API token "${token.name}" refused: its creator, admin user "${owner.username}", is disabled` };
+  return { ok: true, role: lower(token.role, owner.role) };
+};
+
+export type ApiTokenService = {
+  /** The token string's check: null when `raw` is no API token at all (a JWT, say). */
+  authenticate(state: BrokerConfig, raw: string): (Authentication & { tokenId?: string }) | null;
+  /** Records a use (throttled, see sqlite/api-token-usage.ts). */
+  used(tokenId: string, ip: string): void;
+  lastUse(tokenId: string): TokenUse | null;
+  mint(): MintedToken;
+};
+
+export const createApiTokenService = (deps: Readonly<{ key: Buffer; clock: Clock; usage: ApiTokenUsage }>): ApiTokenService => {
+  const { key, clock, usage } = deps;
+  return {
+    authenticate: (state, raw) => {
+      if (!raw.startsWith(API_TOKEN_PREFIX)) return null;
+      const m = TOKEN.exec(raw);
+      const tokenId = m?.[1];
+      const secret = m?.[2];
+      const invalid = { ok: false as const, reason: 'invalid' as const, message: 'invalid API token' };
+      if (tokenId === undefined || secret === undefined) return invalid;
+      const token = Object.values(state.apiTokens ?? {}).find((t) => t.tokenId === tokenId);
+      // Unknown and revoked look alike: a revoked token's record is gone.
+      if (!token) return { ok: false, reason: 'revoked', message: 'API token revoked or unknown' };
+      const want = Buffer.from(token.secretHash, 'utf8');
+      const got = Buffer.from(keyedHash(key, tokenId, secret), 'utf8');
+      if (want.length !== got.length || !timingSafeEqual(want, got)) return invalid;
+      const standing = tokenStanding(state, token, Date.parse(clock.now()));
+      if (!standing.ok) return { ...standing, username: `token:${token.name}` };
+      return { ok: true, admin: { username: `token:${token.name}`, role: standing.role, token: token.name }, tokenId };
+    },
+    used: (tokenId, ip) => {
+      const at = clock.now();
+      usage.record(tokenId, { at, ip }, Date.parse(at));
+    },
+    lastUse: (tokenId) => usage.lastUse(tokenId),
+    mint: () => mintApiToken(key),
+  };
+};
