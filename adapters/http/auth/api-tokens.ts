@@ -82,7 +82,11 @@ export const createApiTokenService = (deps: Readonly<{ key: Buffer; clock: Clock
     },
     used: (tokenId, ip) => {
       const at = clock.now();
-      usage.record(tokenId, { at, ip }, Date.parse(at));
+      // Best effort: a busy or full database must not fail a request the token may make (a
+      // read while the CLI holds the write lock); the next use records it again.
+      try {
+        usage.record(tokenId, { at, ip }, Date.parse(at));
+      } catch { /* see above */ }
     },
     lastUse: (tokenId) => usage.lastUse(tokenId),
     mint: () => mintApiToken(key),
