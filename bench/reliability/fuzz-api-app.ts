@@ -244,6 +244,14 @@ export const startFuzzApp = async (cleanups: Cleanups): Promise<FuzzApp> => {
     throw new Error(`keeper: sign-in as ${ROLE_USERS[role]} stayed locked out`);
   };
 
+  /** A fuzzed POST /auth/logout with the role's token ended that session (issue 17: its jti is revoked). */
+  const signedOut = (role: AdminRole): boolean => {
+    const token = tokens.get(role);
+    const checked = token === undefined ? null : auth.tokens.check(token);
+    const user = store.state().adminUsers[ROLE_USERS[role]];
+    return checked !== null && checked.ok && user?.endedSessions !== undefined && Object.hasOwn(user.endedSessions, checked.claims.jti);
+  };
+
   /** Admin users: present, enabled, with their role, password and no MFA; each one's tokenVersion when signed in. */
   const signedInVersion = new Map<string, number>();
   const keepAdmins = (): AdminRole[] => {
@@ -261,7 +269,7 @@ export const startFuzzApp = async (cleanups: Cleanups): Promise<FuzzApp> => {
       }
       user = store.state().adminUsers[username];
       const isRoleUser = username !== FIXTURES.victimAdmin;
-      if (isRoleUser && user && signedInVersion.get(username) !== user.tokenVersion) resign.push(role);
+      if (isRoleUser && user && (signedInVersion.get(username) !== user.tokenVersion || signedOut(role))) resign.push(role);
     }
     return resign;
   };

@@ -30,7 +30,7 @@ import type { JsonSchema, SchemaIndex } from './fuzz-values.ts';
 export const FUZZ_CASES = { full: 10_000, ci: 2_500 } as const;
 
 /** Codes that mean the request never reached the route's handler. */
-const NOT_HANDLED = new Set(['MCM_ERR_UNAUTHENTICATED', 'MCM_ERR_FORBIDDEN', 'MCM_ERR_ROUTE_NOT_FOUND', 'MCM_ERR_METHOD_NOT_ALLOWED',
+const NOT_HANDLED = new Set(['MCM_ERR_UNAUTHENTICATED', 'MCM_ERR_FORBIDDEN', 'MCM_ERR_TOKEN_NOT_ALLOWED', 'MCM_ERR_ROUTE_NOT_FOUND', 'MCM_ERR_METHOD_NOT_ALLOWED',
   'MCM_ERR_JSON_INVALID', 'MCM_ERR_UNSUPPORTED_MEDIA_TYPE', 'MCM_ERR_BODY_TOO_LARGE']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**

@@ -10,7 +10,7 @@ import type { OidcSettings } from '../../adapters/config/oidc-config.ts';
 import { createOpenidRelyingParty, OidcFlowError } from '../../adapters/http/auth/oidc-client.ts';
 import { freePort } from '../helpers/ports.ts';
 import { createTestApp, TEST_PASSWORD } from '../helpers/http.ts';
-import { createFakeOidc, FAKE_ISSUER, fakeOidcSettings, ssoCallback, ssoSignIn } from '../helpers/fake-oidc.ts';
+import { createFakeOidc, FAKE_ISSUER, fakeOidcSettings, ssoCallback, ssoStart, ssoSignIn } from '../helpers/fake-oidc.ts';
 
 const withSso = async (t: TestContext, over: Partial<OidcSettings> = {}) => {
   const oidc = createFakeOidc();
@@ -112,6 +112,11 @@ describe('given a configured provider', () => {
     }
     assert.equal(h.store.state().adminUsers['dave'], undefined);
     assert.equal(h.deps.securityLog.occurrences({ category: 'auth.sso_failed' }), 3);
+    // A client that asks for JSON (a script, not a browser) gets the refusal as every route answers one.
+    const started = await ssoStart(h, 'c-dave', 'not-the-state');
+    const json = await h.request('GET', started.url, { headers: { cookie: started.cookie, accept: 'application/json' } });
+    assert.deepEqual([json.status, json.body.error.code], [401, 'MCM_ERR_SSO_FAILED']);
+    assert.match(json.body.error.message, /unexpected "state"/);
   });
 
   it('with create_users off: refuses an unknown user, links a local user of the same name, refuses another account with that name', async (t) => {

@@ -53,6 +53,9 @@ const cookiePair = (res: TestResponse, name: string): string => {
 
 export type SsoSteps = { callback: TestResponse; resultCookie: string; exchange(): Promise<TestResponse> };
 
+/** Chromium's Accept for a navigation. */
+export const BROWSER_ACCEPT = 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8';
+
 /** POST /auth/oidc/start as a browser would: the callback URL the provider would send it to with `code`, and the flow cookie. */
 export const ssoStart = async (h: TestApp, code: string, state?: string): Promise<{ url: string; cookie: string }> => {
   const start = await h.request('POST', '/api/v1/auth/oidc/start');
@@ -65,7 +68,9 @@ export const ssoStart = async (h: TestApp, code: string, state?: string): Promis
 export const ssoCallback = async (h: TestApp, code: string, opts: { state?: string; flowCookie?: string | null } = {}): Promise<SsoSteps> => {
   const started = await ssoStart(h, code, opts.state);
   const flow = opts.flowCookie === undefined ? started.cookie : opts.flowCookie;
-  const callback = await h.request('GET', started.url, flow === null ? {} : { headers: { cookie: flow } });
+  // What a browser sends when the provider redirects it back (a page, not JSON).
+  const accept = { accept: BROWSER_ACCEPT };
+  const callback = await h.request('GET', started.url, { headers: flow === null ? accept : { ...accept, cookie: flow } });
   const resultCookie = cookiePair(callback, 'mcm_oidc_result');
   return {
     callback, resultCookie,

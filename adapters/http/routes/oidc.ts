@@ -130,6 +130,9 @@ export const registerOidcRoutes = (router: Router, httpDeps: HttpDeps): void => 
         ? refused(404, HTTP_ERROR_CODES.SSO_NOT_CONFIGURED, notConfigured().message)
         : await callback(ctx, settings, rp);
       setCookie(ctx, FLOW_COOKIE, '', prefix + CALLBACK_PATH, 0, secure);
+      // A client that prefers JSON (a script, not a browser navigating back from the provider)
+      // gets a refusal as every other route answers one: status, stable code, message.
+      if (!outcome.ok && ctx.accepts('json', 'html') === 'json') throw new HttpError(outcome.status, outcome.code, outcome.message);
       setCookie(ctx, RESULT_COOKIE, results.put(outcome), prefix + EXCHANGE_PATH, RESULT_TTL_S, secure);
       const target = `${prefix}/?sso=done`;
       ctx.status = outcome.ok ? 200 : outcome.status;
