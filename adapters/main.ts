@@ -46,6 +46,7 @@ import { createSupervisor, type Supervisor } from './mosquitto/supervisor.ts';
 import { placeBrokerDir } from './mosquitto/broker-dir.ts';
 import { createSecretStore, type SecretStore } from './secrets/secret-store.ts';
 import { acquireServerLock, type ServerLock } from './cli/server-lock.ts';
+import { collectGarbage } from './memory/collect-garbage.ts';
 import { writeServerSettings } from './cli/server-settings.ts';
 import { watchGitopsDir } from './gitops/watch.ts';
 import { issueCliToken } from './http/auth/cli-token.ts';
@@ -134,6 +135,9 @@ export type RunningServer = {
 };
 
 const systemClock: Clock = { now: () => new Date().toISOString() };
+
+/** After a start, one major GC this much later (adapters/memory/collect-garbage.ts). */
+const SETTLE_GC_MS = 3000;
 
 const readOptional = (path: string | null): Buffer | undefined => (path ? readFileSync(path) : undefined);
 
@@ -487,6 +491,17 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
         await gitops.ready;
       }
       started = true;
+      // The start-up's garbage (the snapshot's JSON, the first render's temporaries: about 170 MiB
+      // at 100,000 users) goes back to the system once the start has settled (issue 14).
+      const settle = setTimeout(() => {
+        try {
+          collectGarbage();
+        } catch (e) {
+          logger.warn({ err: (e as Error).message }, 'garbage collection after start-up failed');
+        }
+      }, SETTLE_GC_MS);
+      settle.unref();
+      cleanups.push(() => clearTimeout(settle));
     } finally {
       bootDone();
     }
