@@ -8,6 +8,8 @@
 FROM node:24-slim
 
 ENV NODE_ENV=production
+# Large buffers in their own mappings, given back on free (see bin/mcm, issue 14).
+ENV MALLOC_MMAP_THRESHOLD_=1048576
 WORKDIR /opt/mcm
 
 # Dependencies first, so code changes do not re-run npm. --omit=dev leaves out the pinned Node

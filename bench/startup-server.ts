@@ -1,5 +1,5 @@
 /**
- * `mcm server` as an operator runs it (node adapters/cli/main.ts server, configured through the
+ * `mcm server` as an operator runs it (bin/mcm server, configured through the
  * environment, DESIGN §8) on the start-up bench's data dir: times from spawn to the first
  * `/healthz` 200 and the first `/readyz` 200, then (optionally) lets it idle and reads its memory:
  * VmRSS/VmHWM from /proc/<pid>/status and the V8 heap from `/metrics` (prom-client's defaults).
@@ -69,7 +69,8 @@ export type ServerOptions = Readonly<{ dataDir: string; mode: 'supervised' | 'ex
 export const runServer = async (opts: ServerOptions): Promise<ServerRun> => {
   const [httpPort, mqttPort] = [await freePort(), await freePort()];
   const started = performance.now();
-  const child = spawn(node, [join(root, 'adapters', 'cli', 'main.ts'), 'server'], {
+  // As operators start it (`mcm server`, `npm start`): through bin/mcm, with its environment.
+  const child = spawn(join(root, 'bin', 'mcm'), ['server'], {
     cwd: root, stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       ...process.env, MCM_CONFIG: '', MCM_DATA_DIR: opts.dataDir, MCM_HTTP_HOST: '127.0.0.1', MCM_HTTP_PORT: String(httpPort),

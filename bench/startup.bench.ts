@@ -130,7 +130,7 @@ const bench: Bench = {
         pass: storeMet && serverMet && rssMet,
         notes: [
           `${gen.events.toLocaleString('en')} events appended through the store in batches (${(gen.ms / 1000).toFixed(1)} s); newest snapshot at seq ${gen.snapshotSeq}, so every start folds a tail of ${gen.events - gen.snapshotSeq} events (at most ${TAIL} with the server's snapshot every 1,000).`,
-          'The server is timed from spawning `node adapters/cli/main.ts server` (module loading included) and compared with the bare child timed the same way.',
+          'The server is timed from spawning `bin/mcm server` (the shim, then module loading included) and compared with the bare child timed the same way.',
           'External mode with reload strategy none: the start does everything but reload a broker. RSS from /proc/<pid>/status; the heap from GET /metrics.',
           ...(supervised ? [supervised.healthz_ms === null
             ? `Supervised: the server did not start: ${supervised.failure ?? ''} (mosquitto 2.0 loads a 100,000-user acl_file in about a minute; the supervisor waits 10 s).`
