@@ -47,6 +47,7 @@ import { placeBrokerDir } from './mosquitto/broker-dir.ts';
 import { createSecretStore, type SecretStore } from './secrets/secret-store.ts';
 import { acquireServerLock, type ServerLock } from './cli/server-lock.ts';
 import { collectGarbage } from './memory/collect-garbage.ts';
+import { shareTimestamps } from './memory/share-timestamps.ts';
 import { writeServerSettings } from './cli/server-settings.ts';
 import { watchGitopsDir } from './gitops/watch.ts';
 import { issueCliToken } from './http/auth/cli-token.ts';
@@ -492,9 +493,11 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       }
       started = true;
       // The start-up's garbage (the snapshot's JSON, the first render's temporaries: about 170 MiB
-      // at 100,000 users) goes back to the system once the start has settled (issue 14).
+      // at 100,000 users) goes back to the system once the start has settled, with the state's
+      // duplicate timestamp strings (issue 14).
       const settle = setTimeout(() => {
         try {
+          shareTimestamps(store.state());
           collectGarbage();
         } catch (e) {
           logger.warn({ err: (e as Error).message }, 'garbage collection after start-up failed');

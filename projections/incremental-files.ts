@@ -109,7 +109,7 @@ export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: Servi
   const entry = (state: BrokerConfig, t: Touches, name: string, user: MqttUser, old: UserEntry | undefined): UserEntry => {
     if (user.disabled) return { pw: null, acl: null, stale: false }; // absent from both files (DESIGN §6)
     const roles = [...user.roles].sort(compareText);
-    const direct = rulesByPrincipal(state.rules, `user:${name}`).size > 0;
+    const direct = rulesByPrincipal(state.rules, `user:${name}`).length > 0;
     const list: AclEntry[] | null = direct ? userAclList(name, roles, (p) => rulesOf(state, p)) : null;
     const lines = list ? aclLines('topic', list) : sharedLines(state, t, name, roles);
     // No block for a user without rules, except one without a password line (acl-model.ts).

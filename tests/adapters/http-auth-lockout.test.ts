@@ -35,6 +35,8 @@ const lockoutOn = (t: TestContext, policy: LockoutPolicy = POLICY) => {
 describe('sign-in lockout [DESIGN §9, ASVS V2.2]', () => {
   it('locks the (address, username) pair after 6 failures in 15 min: 429, Retry-After, and a message saying what and until when', async (t) => {
     const h = await createTestApp(t);
+    // Midday: the lock ends the same day, so the message gives the time alone (CI run 38 ran at 23:47).
+    h.clock.set('2026-06-01T12:00:00.000Z');
     for (let i = 1; i <= 5; i++) {
       const res = await h.login(ROLE_USERS.admin, `wrong-${i}`);
       assert.equal(res.status, 401, `failure ${i}`);
@@ -75,6 +77,7 @@ describe('sign-in lockout [DESIGN §9, ASVS V2.2]', () => {
 
   it('locks an address trying many usernames at max_failures_per_address (30), not before, and not another address', async (t) => {
     const h = await createTestApp(t, behindProxy());
+    h.clock.set('2026-06-01T12:00:00.000Z'); // the lock ends the same day: the time alone
     for (let i = 1; i <= 29; i++) assert.equal((await h.login(`someone-${i}`, 'guess', from('198.51.100.7'))).status, 401, `failure ${i}`);
     const locked = await h.login('someone-30', 'guess', from('198.51.100.7'));
     assert.equal(locked.status, 429);
@@ -264,5 +267,16 @@ describe('lifting locks: GET/DELETE /lockouts (admin) [DESIGN §9]', () => {
     assert.equal((await h.request('DELETE', '/api/v1/lockouts', { token: admin })).body.error.code, 'MCM_ERR_VALIDATION');
     assert.equal((await h.request('DELETE', '/api/v1/lockouts?address=300.1.1.1', { token: admin })).status, 400);
     assert.equal(h.deps.securityLog.count({ category: 'auth.unlocked' }), 0);
+  });
+});
+
+describe('sign-in lockout message across midnight', () => {
+  it('names the date when the lock ends on another day (UTC)', async (t) => {
+    const h = await createTestApp(t);
+    h.clock.set('2026-06-01T23:50:00.000Z');
+    for (let i = 1; i <= 5; i++) await h.login(ROLE_USERS.admin, `wrong-${i}`);
+    const sixth = await h.login(ROLE_USERS.admin, 'wrong-6');
+    assert.equal(sixth.status, 429);
+    assert.match(sixth.body.error.message, /is locked until 2026-06-02 00:05:00 UTC \(in 15 minutes\)/);
   });
 });
