@@ -23,9 +23,10 @@ export type BlockCheck = Readonly<{
 const duplicateKey = (blocks: readonly Block[]): string | null => {
   const seen = new Set<string>();
   for (const b of blocks) {
-    if (b.key === undefined) continue;
-    if (seen.has(b.key)) return b.key;
-    seen.add(b.key);
+    for (const key of b.keys ?? (b.key === undefined ? [] : [b.key])) {
+      if (seen.has(key)) return key;
+      seen.add(key);
+    }
   }
   return null;
 };

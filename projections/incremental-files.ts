@@ -1,15 +1,19 @@
 /**
- * The password file body and the ACL file, rendered incrementally (issue 14): each user's
- * password line and ACL block is cached with the seq it was rendered at and rendered again only
- * when the event tracker (core/evolve/touches.ts) says something it depends on was touched
- * since — the user, its direct rules, or one of its roles. The output is byte for byte what
- * renderPasswordFile and renderAclFileFromState produce for the same state (property-tested):
- * the lists come from the same functions (core/acl-model.ts), and a block is only ever reused
- * for a state in which nothing it was built from has changed.
+ * The password file body and the ACL file, rendered incrementally (issue 14). The users, in file
+ * order, are cut into chunks of about `chunkSize`; a chunk keeps its rendered password lines and
+ * ACL blocks as two texts and is rendered again, whole, only when the event tracker
+ * (core/evolve/touches.ts) says something one of its users depends on was touched since — the
+ * user, its direct rules, or one of its roles — or a user joined or left it. Per-user texts are
+ * not kept: at 100,000 users they cost 49 MiB beside the chunks' copies (issue 14: memory), and
+ * rendering a chunk's 256 users again takes well under a millisecond. The output is byte for byte
+ * what renderPasswordFile and renderAclFileFromState produce for the same state (property-tested):
+ * the lists come from the same functions (core/acl-model.ts), and a chunk is only ever reused for
+ * a state in which nothing it was built from has changed.
  *
- * Each block also carries the checker's verdict (`ok`), set by checkBlocks (./checked-blocks.ts):
- * a block rendered again gets a new block object, so a verdict can never outlive the text it was
- * given for, except when the new text is identical (same text, same verdict).
+ * Each chunk's two texts are blocks with the checker's verdict (`ok`), set by checkBlocks
+ * (./checked-blocks.ts): a chunk rendered again gets new block objects, so a verdict can never
+ * outlive the text it was given for, except when the new text is identical (same text, same
+ * verdict).
  *
  * Pure: no clock, no I/O; the cache is memory owned by the caller's renderer object.
  */
@@ -17,17 +21,20 @@ import { anonymousAclList, compareText, patternAclList, reduceList, serviceAccou
 import type { AclRule } from '../core/acl-types.ts';
 import { rulesByPrincipal } from '../core/evolve/rule-index.ts';
 import { touchesOf, type Touches } from '../core/evolve/touches.ts';
-import type { BrokerConfig, MqttUser } from '../core/state.ts';
+import type { BrokerConfig } from '../core/state.ts';
 import { aclHeader, aclLines } from './acl-file.ts';
 import type { ServiceAccountEntry } from './password-file.ts';
 
-/** A piece of a rendered file and whether the checker passed exactly this text. */
-export type Block = { readonly text: string; ok: boolean; readonly key?: string };
+/**
+ * A piece of a rendered file and whether the checker passed exactly this text. `key`/`keys`: the
+ * usernames whose password lines it holds (the password file must name each one once).
+ */
+export type Block = { readonly text: string; ok: boolean; readonly key?: string; readonly keys?: readonly string[] };
 
 export type IncrementalRender = Readonly<{
   /** renderPasswordFile's output. */
   password: string;
-  /** One block per line, in file order, `key` = the username. */
+  /** The password body is these texts joined with ''. */
   passwordBlocks: readonly Block[];
   /** renderAclFileFromState's output. */
   acl: string;
@@ -35,47 +42,55 @@ export type IncrementalRender = Readonly<{
   aclBlocks: readonly Block[];
 }>;
 
-/** `stale`: the user was touched since; its blocks are the old ones, kept so an unchanged text keeps its object and verdict. */
-type UserEntry = { pw: Block | null; acl: Block | null; stale: boolean };
 type Lines = { at: number; block: Block | null };
 
-/**
- * Users per chunk. A chunk keeps its joined texts, so a change re-joins one chunk and then the
- * chunks: joining 100,000 blocks per apply cost more than everything else (issue 14).
- */
-const CHUNK = 256;
-type Chunk = { names: string[]; pwBlocks: Block[]; aclBlocks: Block[]; pw: string; acl: string; dirty: boolean };
+/** Users in file order, cut into runs; `names` sorted, and every chunk's names before the next's. */
+type Chunk = { names: string[]; pw: Block | null; acl: Block | null; dirty: boolean };
+
+/** Users per chunk by default: joining 100,000 per-user texts per apply cost more than everything else (issue 14). */
+export const CHUNK_SIZE = 256;
 
 /** Keeps `old` (and its verdict) when the text did not change. */
-const same = (old: Block | null | undefined, text: string | null, key?: string): Block | null => {
-  if (text === null) return null;
+const same = (old: Block | null | undefined, text: string | null, keys?: readonly string[]): Block | null => {
+  if (text === null || text === '') return null;
   if (old && old.text === text) return old;
-  return key === undefined ? { text, ok: false } : { text, ok: false, key };
+  return keys === undefined ? { text, ok: false } : { text, ok: false, keys };
 };
 
-export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: ServiceAccountEntry }>) => {
+/** The index in sorted `xs` where `x` goes. */
+const position = (xs: readonly string[], x: string): number => {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareText(xs[mid] as string, x) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+};
+
+export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: ServiceAccountEntry; chunkSize?: number }>) => {
   const sa = opts.serviceAccount;
-  const saLine: Block = { text: `${sa.username}:${sa.passwordHash}\n`, ok: false, key: sa.username };
+  const size = Math.max(1, opts.chunkSize ?? CHUNK_SIZE);
+  const saLine = `${sa.username}:${sa.passwordHash}\n`;
 
   let tracker: Touches | null = null;
   /** Seq of the state last rendered, and the journal position read up to. */
   let renderedAt = -1;
   let journalAt = 0;
-  let namesAt = -1;
-  let chunks: Chunk[] = [];
+  /** null: not cut yet for this tracker. */
+  let chunks: Chunk[] | null = null;
   /** username → its chunk. */
   let chunkOf = new Map<string, Chunk>();
-  /** Rendered users; an entry is marked stale when the user is touched. */
-  let users = new Map<string, UserEntry>();
   let shared = new Map<string, { at: number; roles: readonly string[]; lines: string }>();
   let anonymous: Lines = { at: -1, block: null };
   let patterns: Lines = { at: -1, block: null };
-  let saBlock: Block | null = null;
   let header: Block | null = null;
   let password = '';
-
-  /** A warm-up in progress: the users to render, and how far it got. */
-  let warming: { names: string[]; next: number } | null = null;
+  /** The chunks' password blocks `password` was joined from. */
+  let joined: readonly (Block | null)[] = [];
+  /** The next chunk a warm-up looks at. */
+  let warmAt = 0;
 
   /** Makes `t` the tracker the cache follows: another state object means nothing cached is known to hold. */
   const follow = (t: Touches): void => {
@@ -84,16 +99,53 @@ export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: Servi
     tracker = t;
     renderedAt = -1;
     journalAt = t.journalBase + t.journal.length;
-    namesAt = -1;
-    users = new Map();
+    chunks = null;
+    chunkOf = new Map();
     shared = new Map();
     anonymous = { at: -1, block: null };
     patterns = { at: -1, block: null };
-    warming = null;
+    warmAt = 0;
+  };
+
+  /** Every user (and the service account) in file order, in chunks still to render. */
+  const cut = (state: BrokerConfig): Chunk[] => {
+    const names = Object.keys(state.users).filter((n) => n !== sa.username).concat(sa.username).sort(compareText);
+    const out: Chunk[] = [];
+    chunkOf = new Map();
+    for (let i = 0; i < names.length; i += size) {
+      const chunk: Chunk = { names: names.slice(i, i + size), pw: null, acl: null, dirty: true };
+      for (const n of chunk.names) chunkOf.set(n, chunk);
+      out.push(chunk);
+    }
+    warmAt = 0;
+    return out;
+  };
+
+  /** A user created since the cut joins the chunk its name sorts into; a chunk twice the size splits. */
+  const insert = (all: Chunk[], name: string): void => {
+    let i = 0;
+    while (i + 1 < all.length && compareText((all[i + 1] as Chunk).names[0] as string, name) <= 0) i++;
+    const chunk = all[i] as Chunk;
+    chunk.names.splice(position(chunk.names, name), 0, name);
+    chunkOf.set(name, chunk);
+    chunk.dirty = true;
+    if (chunk.names.length >= 2 * size) {
+      const tail: Chunk = { names: chunk.names.splice(size), pw: null, acl: null, dirty: true };
+      for (const n of tail.names) chunkOf.set(n, tail);
+      all.splice(i + 1, 0, tail);
+    }
+  };
+
+  const remove = (all: Chunk[], name: string, chunk: Chunk): void => {
+    const at = chunk.names.indexOf(name);
+    if (at >= 0) chunk.names.splice(at, 1);
+    chunkOf.delete(name);
+    chunk.dirty = true;
+    if (chunk.names.length === 0) all.splice(all.indexOf(chunk), 1);
   };
 
   const rulesOf = (state: BrokerConfig, principal: string): AclRule[] =>
-    [...rulesByPrincipal(state.rules, principal).values()].sort((a, b) => a.id - b.id);
+    [...rulesByPrincipal(state.rules, principal)].sort((a, b) => a.id - b.id);
 
   /** Users with the same roles and no direct rules share one list (as buildAclModel does). */
   const sharedLines = (state: BrokerConfig, t: Touches, name: string, roles: readonly string[]): string => {
@@ -106,81 +158,90 @@ export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: Servi
     return lines;
   };
 
-  const entry = (state: BrokerConfig, t: Touches, name: string, user: MqttUser, old: UserEntry | undefined): UserEntry => {
-    if (user.disabled) return { pw: null, acl: null, stale: false }; // absent from both files (DESIGN §6)
-    const roles = [...user.roles].sort(compareText);
-    const direct = rulesByPrincipal(state.rules, `user:${name}`).length > 0;
-    const list: AclEntry[] | null = direct ? userAclList(name, roles, (p) => rulesOf(state, p)) : null;
-    const lines = list ? aclLines('topic', list) : sharedLines(state, t, name, roles);
-    // No block for a user without rules, except one without a password line (acl-model.ts).
-    const acl = lines !== '' || user.passwordHash === '' ? `user ${name}\n${lines}` : null;
-    const pw = user.passwordHash === '' ? null : `${name}:${user.passwordHash}\n`;
-    return { pw: same(old?.pw, pw, name), acl: same(old?.acl, acl), stale: false };
+  /** Renders `chunk` from the state; the service account's ACL block is given (it names the generation). */
+  const renderChunk = (state: BrokerConfig, t: Touches, chunk: Chunk, saAcl: string): void => {
+    let pw = '';
+    const keys: string[] = [];
+    const acl: string[] = [];
+    for (const name of chunk.names) {
+      if (name === sa.username) {
+        pw += saLine;
+        keys.push(name);
+        acl.push(saAcl);
+        continue;
+      }
+      const user = Object.hasOwn(state.users, name) ? state.users[name] : undefined;
+      // Deleted since the cut (the journal removes it at the next render), or disabled: in neither file (DESIGN §6).
+      if (user === undefined || user.disabled) continue;
+      const roles = [...user.roles].sort(compareText);
+      const direct = rulesByPrincipal(state.rules, `user:${name}`).length > 0;
+      const list: AclEntry[] | null = direct ? userAclList(name, roles, (p) => rulesOf(state, p)) : null;
+      const lines = list ? aclLines('topic', list) : sharedLines(state, t, name, roles);
+      // No block for a user without rules, except one without a password line (acl-model.ts).
+      if (lines !== '' || user.passwordHash === '') acl.push(`user ${name}\n${lines}`);
+      if (user.passwordHash !== '') {
+        pw += `${name}:${user.passwordHash}\n`;
+        keys.push(name);
+      }
+    }
+    chunk.pw = same(chunk.pw, pw, keys);
+    chunk.acl = same(chunk.acl, acl.join('\n'));
+    chunk.dirty = false;
   };
 
   return {
     /**
-     * Renders the blocks of up to `budget` users that have none yet, so the first render of a
-     * large state can be spread over many turns of the event loop (issue 14: the API answers
+     * Renders up to about `budget` users' chunks that have not been rendered, so the first render
+     * of a large state can be spread over many turns of the event loop (issue 14: the API answers
      * while the server starts). Returns the blocks made (for the checker), or null once every
-     * user has its blocks. The state may change between calls: each block reflects the state
-     * when it was made, and whatever touched its user later is in the tracker's journal, which
-     * the next render reads from where `follow` started it — so the render's output is the same
-     * as without a warm-up (property-tested).
+     * chunk is rendered. The state may change between calls: each chunk reflects the state when
+     * it was made, and whatever touched its users later is in the tracker's journal, which the
+     * next render reads from where `follow` started it — so the render's output is the same as
+     * without a warm-up (property-tested). The service account's chunk waits for the render (its
+     * ACL block names the generation).
      */
     warm(state: BrokerConfig, budget: number): { password: Block[]; acl: Block[] } | null {
       const t = touchesOf(state);
       follow(t);
-      warming ??= { names: Object.keys(state.users), next: 0 };
-      if (warming.next >= warming.names.length) return null;
+      chunks ??= cut(state);
       const out = { password: [] as Block[], acl: [] as Block[] };
-      const stop = Math.min(warming.names.length, warming.next + Math.max(1, budget));
-      for (let i = warming.next; i < stop; i++) {
-        const name = warming.names[i] as string;
-        const user = Object.hasOwn(state.users, name) ? state.users[name] : undefined;
-        if (name === sa.username || user === undefined || users.has(name)) continue;
-        const e = entry(state, t, name, user, undefined);
-        users.set(name, e);
-        if (e.pw) out.password.push(e.pw);
-        if (e.acl) out.acl.push(e.acl);
+      let users = 0;
+      while (warmAt < chunks.length && users < Math.max(1, budget)) {
+        const chunk = chunks[warmAt++] as Chunk;
+        if (!chunk.dirty || chunkOf.get(sa.username) === chunk) continue;
+        renderChunk(state, t, chunk, '');
+        users += chunk.names.length;
+        if (chunk.pw) out.password.push(chunk.pw);
+        if (chunk.acl) out.acl.push(chunk.acl);
       }
-      warming.next = stop;
-      return out;
+      return users === 0 && warmAt >= chunks.length ? null : out;
     },
 
     render(state: BrokerConfig, generation: number): IncrementalRender {
       const t = touchesOf(state);
       const at = state.seq;
       follow(t);
-      warming = null;
 
-      if (t.roster > namesAt || journalAt < t.journalBase) {
-        // Users came or went (or the journal moved past us): new chunks, every one dirty.
-        if (journalAt < t.journalBase) users = new Map();
-        const names = Object.keys(state.users).filter((n) => n !== sa.username).concat(sa.username).sort(compareText);
-        for (const name of users.keys()) if (!Object.hasOwn(state.users, name)) users.delete(name);
-        chunks = [];
-        chunkOf = new Map();
-        for (let i = 0; i < names.length; i += CHUNK) {
-          const chunk: Chunk = { names: names.slice(i, i + CHUNK), pwBlocks: [], aclBlocks: [], pw: '', acl: '', dirty: true };
-          for (const n of chunk.names) chunkOf.set(n, chunk);
-          chunks.push(chunk);
-        }
-        namesAt = at;
+      // The journal moved past what we read: every chunk again.
+      if (journalAt < t.journalBase) chunks = null;
+      const all = chunks === null ? cut(state) : chunks;
+      chunks = all;
+      for (let i = journalAt - t.journalBase; i < t.journal.length; i++) {
+        const name = t.journal[i] as string;
+        if (name === sa.username) continue;
+        const chunk = chunkOf.get(name);
+        const exists = Object.hasOwn(state.users, name);
+        if (chunk && exists) chunk.dirty = true;
+        else if (chunk) remove(all, name, chunk);
+        else if (exists) insert(all, name);
       }
-      const touch = (name: string): void => {
-        const e = users.get(name);
-        if (e) e.stale = true;
-        const c = chunkOf.get(name);
-        if (c) c.dirty = true;
-      };
-      for (let i = journalAt - t.journalBase; i < t.journal.length; i++) touch(t.journal[i] as string);
       journalAt = t.journalBase + t.journal.length;
       if (t.rolesAt > renderedAt) {
-        // A role's rules changed: every user holding it (one pass over the users; roles are few).
-        for (const [name, e] of users) {
-          const user = state.users[name] as MqttUser;
-          if (!e.stale && user.roles.some((r) => (t.roles.get(r) ?? 0) > renderedAt)) touch(name);
+        // A role's rules changed: every chunk with a user holding it (one pass over the users; roles are few).
+        for (const [name, chunk] of chunkOf) {
+          if (chunk.dirty || name === sa.username) continue;
+          const user = Object.hasOwn(state.users, name) ? state.users[name] : undefined;
+          if (user?.roles.some((r) => (t.roles.get(r) ?? 0) > renderedAt)) chunk.dirty = true;
         }
       }
       const saChunk = chunkOf.get(sa.username);
@@ -188,55 +249,27 @@ export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: Servi
       renderedAt = at;
 
       const list = (principal: string): AclRule[] => rulesOf(state, principal);
-      if (t.anonymous > anonymous.at) {
-        anonymous = { at, block: same(anonymous.block, aclLines('topic', anonymousAclList(list)) || null) };
-      }
-      if (t.patterns > patterns.at) {
-        patterns = { at, block: same(patterns.block, aclLines('pattern', patternAclList(list)) || null) };
-      }
+      if (t.anonymous > anonymous.at) anonymous = { at, block: same(anonymous.block, aclLines('topic', anonymousAclList(list))) };
+      if (t.patterns > patterns.at) patterns = { at, block: same(patterns.block, aclLines('pattern', patternAclList(list))) };
       const head = (header = same(header, aclHeader(generation)) as Block);
-      const saAcl = (saBlock = same(saBlock, `user ${sa.username}\n${aclLines('topic', reduceList(serviceAccountSources(sa.username, generation)))}`) as Block);
+      const saAcl = `user ${sa.username}\n${aclLines('topic', reduceList(serviceAccountSources(sa.username, generation)))}`;
 
-      let pwChanged = false;
-      for (const chunk of chunks) {
-        if (!chunk.dirty) continue;
-        const pwBlocks: Block[] = [];
-        const aclBlocks: Block[] = [];
-        for (const name of chunk.names) {
-          if (name === sa.username) {
-            pwBlocks.push(saLine);
-            aclBlocks.push(saAcl);
-            continue;
-          }
-          let e = users.get(name);
-          if (e === undefined || e.stale) users.set(name, (e = entry(state, t, name, state.users[name] as MqttUser, e)));
-          if (e.pw) pwBlocks.push(e.pw);
-          if (e.acl) aclBlocks.push(e.acl);
-        }
-        if (pwBlocks.length !== chunk.pwBlocks.length || pwBlocks.some((b, i) => b !== chunk.pwBlocks[i])) {
-          chunk.pw = pwBlocks.map((b) => b.text).join('');
-          pwChanged = true;
-        }
-        chunk.pwBlocks = pwBlocks;
-        chunk.aclBlocks = aclBlocks;
-        chunk.acl = aclBlocks.map((b) => b.text).join('\n');
-        chunk.dirty = false;
-      }
+      for (const chunk of all) if (chunk.dirty) renderChunk(state, t, chunk, saAcl);
+
+      const pwBlocks: Block[] = [];
+      for (const c of all) if (c.pw) pwBlocks.push(c.pw);
       // The password body stays the same string when no line changed: the callers compare, hash
       // and check it by identity first, and it is most of the bytes.
-      if (pwChanged || namesAt === at) password = chunks.map((c) => c.pw).join('');
-
-      const acl = [head.text];
-      const aclBlocks: Block[] = [head];
-      if (anonymous.block) { acl.push(anonymous.block.text); aclBlocks.push(anonymous.block); }
-      for (const c of chunks) {
-        if (c.acl === '') continue;
-        acl.push(c.acl);
-        for (const b of c.aclBlocks) aclBlocks.push(b);
+      if (pwBlocks.length !== joined.length || pwBlocks.some((b, i) => b !== joined[i])) {
+        password = pwBlocks.map((b) => b.text).join('');
+        joined = pwBlocks;
       }
-      if (patterns.block) { acl.push(patterns.block.text); aclBlocks.push(patterns.block); }
-      return { password, passwordBlocks: chunks.flatMap((c) => c.pwBlocks), acl: acl.join('\n'), aclBlocks };
+
+      const aclBlocks: Block[] = [head];
+      if (anonymous.block) aclBlocks.push(anonymous.block);
+      for (const c of all) if (c.acl) aclBlocks.push(c.acl);
+      if (patterns.block) aclBlocks.push(patterns.block);
+      return { password, passwordBlocks: pwBlocks, acl: aclBlocks.map((b) => b.text).join('\n'), aclBlocks };
     },
   };
 };
-

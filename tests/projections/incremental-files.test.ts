@@ -12,7 +12,7 @@ import { JOURNAL_MAX, touchesOf } from '../../core/evolve/touches.ts';
 import { renderAclFileFromState } from '../../projections/acl-file.ts';
 import { checkAclFile } from '../../projections/acl-file-check.ts';
 import { checkBlocks } from '../../projections/checked-blocks.ts';
-import { createIncrementalRenderer, type Block } from '../../projections/incremental-files.ts';
+import { CHUNK_SIZE, createIncrementalRenderer, type Block } from '../../projections/incremental-files.ts';
 import { renderPasswordFile } from '../../projections/password-file.ts';
 import { checkPasswordFile } from '../../projections/password-file-check.ts';
 import { HASH_A, ev, record } from '../helpers/decider-spec.ts';
@@ -25,15 +25,22 @@ const full = (state: BrokerConfig, generation: number) => ({
 });
 
 
+/**
+ * Chunks of one user (the per-user granularity the identity tests below speak of), of two and
+ * three (users joining and leaving split and empty chunks), and the default.
+ */
+const CHUNK_SIZES = fc.constantFrom(1, 2, 3, CHUNK_SIZE);
+
 describe('incremental render of password_file and acl_file (issue 14)', () => {
   it('equals the full render byte for byte after any sequence of commands, rendering at random points', () => {
     fc.assert(fc.property(
       fc.array(fc.tuple(commandArb, fc.boolean()), { maxLength: 40 }),
-      (steps) => {
+      CHUNK_SIZES,
+      (steps, chunkSize) => {
         const state = initialState();
         // A start where most commands succeed: roles defined, users holding them.
         for (const command of PRELUDE) run(state, command);
-        const renderer = createIncrementalRenderer({ serviceAccount: SA });
+        const renderer = createIncrementalRenderer({ serviceAccount: SA, chunkSize });
         for (const [command, renderNow] of steps) {
           run(state, command);
           if (!renderNow) continue;
@@ -55,10 +62,11 @@ describe('incremental render of password_file and acl_file (issue 14)', () => {
     fc.assert(fc.property(
       fc.array(fc.tuple(commandArb, fc.constantFrom('none', 'render', 'warm'), fc.integer({ min: 1, max: 3 })), { maxLength: 40 }),
       fc.boolean(),
-      (steps, warmFirst) => {
+      CHUNK_SIZES,
+      (steps, warmFirst, chunkSize) => {
         const state = initialState();
         for (const command of PRELUDE) run(state, command);
-        const renderer = createIncrementalRenderer({ serviceAccount: SA });
+        const renderer = createIncrementalRenderer({ serviceAccount: SA, chunkSize });
         // The server's start-up: warm before anything was rendered, while commands keep coming.
         if (warmFirst) renderer.warm(state, 1);
         for (const [command, action, budget] of steps) {
@@ -84,7 +92,7 @@ describe('incremental render of password_file and acl_file (issue 14)', () => {
 
   it('reuses the blocks a warm-up made, as the same objects', () => {
     const state = fold(record([ev.userCreated('alice'), ev.userCreated('bob'), ev.ruleAdded(1, 'user:alice', 'a/#', 'read')]));
-    const renderer = createIncrementalRenderer({ serviceAccount: SA });
+    const renderer = createIncrementalRenderer({ serviceAccount: SA, chunkSize: 1 });
     const made: Block[] = [];
     for (let m = renderer.warm(state, 1); m !== null; m = renderer.warm(state, 1)) made.push(...m.password, ...m.acl);
     assert.equal(made.length, 3, "alice's two blocks and bob's password line");
@@ -129,7 +137,7 @@ describe('incremental render of password_file and acl_file (issue 14)', () => {
 
   it('reuses the blocks of untouched users as the same objects, and the password body when no line changed', () => {
     const state = fold(record([ev.userCreated('alice'), ev.userCreated('bob'), ev.ruleAdded(1, 'user:alice', 'a/#', 'read'), ev.ruleAdded(2, 'user:bob', 'b/#', 'read')]));
-    const renderer = createIncrementalRenderer({ serviceAccount: SA });
+    const renderer = createIncrementalRenderer({ serviceAccount: SA, chunkSize: 1 });
     const before = renderer.render(state, state.generation);
     append(state, [ev.ruleAdded(3, 'user:bob', 'c', 'write')]);
     const after = renderer.render(state, state.generation);
@@ -149,7 +157,7 @@ describe('block-wise checking with kept verdicts (issue 14)', () => {
 
   it('never reuses a verdict for a changed block: a block that turns bad is reported with its line in the file', () => {
     const state = fold(record([ev.userCreated('alice'), ev.userCreated('bob'), ev.ruleAdded(1, 'user:alice', 'a/#', 'read'), ev.ruleAdded(2, 'user:bob', 'b/#', 'read')]));
-    const renderer = createIncrementalRenderer({ serviceAccount: SA });
+    const renderer = createIncrementalRenderer({ serviceAccount: SA, chunkSize: 1 });
     const good = renderer.render(state, state.generation);
     assert.deepEqual(aclCheck(good), []);
     assert.ok(good.aclBlocks.every((b) => b.ok), 'every block has a verdict now');
@@ -177,9 +185,9 @@ describe('block-wise checking with kept verdicts (issue 14)', () => {
       fc.constantFrom('alice', 'bob').map((username) => ({ type: 'MqttUserDeleted', data: { username } }) as DomainEvent),
       fc.constantFrom('alice', 'bob').map((username) => ev.granted(username, 'r1')),
     );
-    fc.assert(fc.property(fc.array(rawArb, { maxLength: 30 }), (events) => {
+    fc.assert(fc.property(fc.array(rawArb, { maxLength: 30 }), CHUNK_SIZES, (events, chunkSize) => {
       const state = initialState();
-      const renderer = createIncrementalRenderer({ serviceAccount: SA });
+      const renderer = createIncrementalRenderer({ serviceAccount: SA, chunkSize });
       for (const e of events) {
         // evolve is total but the store only ever folds what decide produced: skip what it can't fold.
         if (e.type === 'AclRuleAdded' && Object.hasOwn(state.rules, String(e.data.id))) continue;
