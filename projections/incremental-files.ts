@@ -107,15 +107,23 @@ export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: Servi
     warmAt = 0;
   };
 
-  /** Every user (and the service account) in file order, in chunks still to render. */
+  const chunkOfNames = (names: string[]): Chunk => {
+    const chunk: Chunk = { names, pw: null, acl: null, dirty: true };
+    for (const n of names) chunkOf.set(n, chunk);
+    return chunk;
+  };
+
+  /**
+   * Every user in file order, in chunks still to render. The service account has a chunk of its
+   * own: its ACL block names the generation, so it is rendered at every apply, alone.
+   */
   const cut = (state: BrokerConfig): Chunk[] => {
-    const names = Object.keys(state.users).filter((n) => n !== sa.username).concat(sa.username).sort(compareText);
+    const names = Object.keys(state.users).filter((n) => n !== sa.username).sort(compareText);
+    const at = position(names, sa.username);
     const out: Chunk[] = [];
     chunkOf = new Map();
-    for (let i = 0; i < names.length; i += size) {
-      const chunk: Chunk = { names: names.slice(i, i + size), pw: null, acl: null, dirty: true };
-      for (const n of chunk.names) chunkOf.set(n, chunk);
-      out.push(chunk);
+    for (const part of [names.slice(0, at), [sa.username], names.slice(at)]) {
+      for (let i = 0; i < part.length; i += size) out.push(chunkOfNames(part.slice(i, i + size)));
     }
     warmAt = 0;
     return out;
@@ -125,15 +133,21 @@ export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: Servi
   const insert = (all: Chunk[], name: string): void => {
     let i = 0;
     while (i + 1 < all.length && compareText((all[i + 1] as Chunk).names[0] as string, name) <= 0) i++;
+    if (all[i] === chunkOf.get(sa.username)) {
+      // Never into the service account's chunk: the neighbour on the name's side, or a new one.
+      const before = compareText(name, sa.username) < 0;
+      const j = before ? i - 1 : i + 1;
+      if (j < 0 || j >= all.length) {
+        all.splice(before ? i : i + 1, 0, chunkOfNames([name]));
+        return;
+      }
+      i = j;
+    }
     const chunk = all[i] as Chunk;
     chunk.names.splice(position(chunk.names, name), 0, name);
     chunkOf.set(name, chunk);
     chunk.dirty = true;
-    if (chunk.names.length >= 2 * size) {
-      const tail: Chunk = { names: chunk.names.splice(size), pw: null, acl: null, dirty: true };
-      for (const n of tail.names) chunkOf.set(n, tail);
-      all.splice(i + 1, 0, tail);
-    }
+    if (chunk.names.length >= 2 * size) all.splice(i + 1, 0, chunkOfNames(chunk.names.splice(size)));
   };
 
   const remove = (all: Chunk[], name: string, chunk: Chunk): void => {
