@@ -15,6 +15,8 @@ export const HTTP_ERROR_CODES = {
   FORBIDDEN: 'MCM_ERR_FORBIDDEN',
   /** An API token on a route that manages identity, below admin, or on a person's own password/MFA (issue 17). */
   TOKEN_NOT_ALLOWED: 'MCM_ERR_TOKEN_NOT_ALLOWED',
+  /** POST /auth/password or /auth/mfa/setup by a user single sign-on created (no MCM password). */
+  NO_LOCAL_PASSWORD: 'MCM_ERR_NO_LOCAL_PASSWORD',
   LOGIN_FAILED: 'MCM_ERR_LOGIN_FAILED',
   LOCKED_OUT: 'MCM_ERR_LOCKED_OUT',
   MFA_CHALLENGE_INVALID: 'MCM_ERR_MFA_CHALLENGE_INVALID',

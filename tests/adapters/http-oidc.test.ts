@@ -67,6 +67,26 @@ describe('given a configured provider', () => {
     assert.equal((await h.login('alice', TEST_PASSWORD)).status, 401);
   });
 
+  it('a user single sign-on created has no MCM password or second factor to change: 409, no failed attempt counted', async (t) => {
+    const { h, oidc } = await withSso(t);
+    oidc.users.set('c-erin', user('erin', ['mcm-operators']));
+    const signedIn = await ssoSignIn(h, 'c-erin');
+    const token = signedIn.body.token as string;
+    const me = await h.request('GET', '/api/v1/auth/me', { token });
+    assert.deepEqual([me.body.local_password, me.body.sso], [false, true]);
+    const before = h.eventCount();
+    const pw = await h.request('POST', '/api/v1/auth/password', { token, body: { current_password: 'anything-at-all-1', new_password: 'a-new-password-0123' } });
+    assert.deepEqual([pw.status, pw.body.error.code], [409, 'MCM_ERR_NO_LOCAL_PASSWORD']);
+    assert.match(pw.body.error.message, /single sign-on/);
+    const mfa = await h.request('POST', '/api/v1/auth/mfa/setup', { token, body: { password: 'anything-at-all-1' } });
+    assert.deepEqual([mfa.status, mfa.body.error.code], [409, 'MCM_ERR_NO_LOCAL_PASSWORD']);
+    assert.equal(h.eventCount(), before);
+    assert.equal(h.deps.securityLog.occurrences({ category: 'auth.reauth_failed' }), 0, 'no failed attempt recorded');
+    // A local admin keeps both.
+    const local = await h.request('GET', '/api/v1/auth/me', { token: await h.tokenFor('viewer') });
+    assert.deepEqual([local.body.local_password, local.body.sso], [true, false]);
+  });
+
   it('re-evaluates the role at the next sign-in (the old session ends with the role change)', async (t) => {
     const { h, oidc } = await withSso(t);
     oidc.users.set('c-bob', user('bob', ['mcm-operators']));

@@ -143,6 +143,10 @@ describe('web UI: single sign-on with OpenID Connect (oidc-provider)', () => {
       await page.getByRole('heading', { name: 'Dashboard' }).waitFor(T);
       // The session came through the exchange: no token or code left in the address bar.
       assert.equal(new URL(page.url()).search, '');
+      // No MCM password or second factor to manage: the Account screen says where they live.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account', exact: true }).click();
+      await page.getByTestId('sso-account').waitFor(T);
+      assert.equal(await page.getByRole('heading', { name: 'Change password' }).count(), 0);
     });
 
     await t.test('bob, in another group, gets that group\'s role', async () => {

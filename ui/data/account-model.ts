@@ -23,6 +23,9 @@ export type Me = {
   recovery_codes_left?: number;
   created_at?: string;
   updated_at?: string;
+  /** False for a user single sign-on created: no MCM password or second factor to manage here. */
+  local_password?: boolean;
+  sso?: boolean;
 };
 
 /** POST /auth/mfa/setup: shown once. */

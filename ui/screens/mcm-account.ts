@@ -326,8 +326,11 @@ export class McmAccount extends McmScreen {
         <h2 id="me-h">You</h2>
         ${this.renderMe()}
       </section>
-      ${this.renderPassword()}
-      ${this.renderMfa()}
+      ${this.me?.local_password === false ? html`
+        <section class="card" aria-labelledby="sso-h" data-testid="sso-account">
+          <h2 id="sso-h">Password and two-factor sign-in</h2>
+          <p>You sign in with single sign-on: your password and your second factor are managed at your identity provider, not in MCM.</p>
+        </section>` : html`${this.renderPassword()}${this.renderMfa()}`}
       <mcm-api-tokens .services=${this.services} scope="own"></mcm-api-tokens>`;
   }
 }

@@ -64,7 +64,21 @@ export const meView = (user: AdminUser) => ({
   recovery_codes_left: user.mfa.recoveryCodeHashes.filter((h) => h !== null).length,
   created_at: user.createdAt,
   updated_at: user.updatedAt,
+  /** False for a user single sign-on created: no MCM password (and so no MCM second factor) to manage. */
+  local_password: user.passwordHash !== '',
+  sso: user.sso !== undefined,
 });
+
+/**
+ * A user single sign-on created has no MCM password: changing one, or setting up the second
+ * factor (which asks for it), is the provider's business. Refused before any password check, so
+ * the attempt counts towards no lockout.
+ */
+const refuseWithoutLocalPassword = (user: AdminUser): void => {
+  if (user.passwordHash !== '') return;
+  throw new HttpError(409, HTTP_ERROR_CODES.NO_LOCAL_PASSWORD,
+    `admin user "${user.username}" signs in with single sign-on and has no MCM password: change the password and the second factor at the provider`);
+};
 
 /** auth.oidc.password_login false: people sign in through the OpenID Provider only (issue 17). */
 const refuseIfPasswordLoginOff = (deps: LoginDeps): void => {
@@ -115,6 +129,7 @@ export const registerAuthRoutes = (router: Router, httpDeps: HttpDeps): void => 
       const actor = actorOf(ctx);
       const body = bodyOf<MfaSetupBody>(ctx);
       const user = me(deps, ctx);
+      refuseWithoutLocalPassword(user);
       if (user.mfa.enabled && body.code === undefined) {
         throw new DomainError(ERROR_CODES.VALIDATION, 'MFA is enabled: setting it up again needs a current code as well as the password', [
           { field: 'code', rule: 'required when MFA is enabled' },
@@ -174,6 +189,7 @@ export const registerAuthRoutes = (router: Router, httpDeps: HttpDeps): void => 
       const actor = actorOf(ctx);
       const { current_password, new_password } = bodyOf<PasswordChangeBody>(ctx);
       const user = me(deps, ctx);
+      refuseWithoutLocalPassword(user);
       assertAdminPassword(new_password, 'new_password');
       await confirmIdentity(deps, whoIs(ctx, user.username), actor, { password: current_password });
       const passwordHash = await deps.adminHasher.hash(new_password);
