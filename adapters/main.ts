@@ -47,6 +47,7 @@ import { placeBrokerDir } from './mosquitto/broker-dir.ts';
 import { createSecretStore, type SecretStore } from './secrets/secret-store.ts';
 import { acquireServerLock, type ServerLock } from './cli/server-lock.ts';
 import { collectGarbage } from './memory/collect-garbage.ts';
+import { appliedPasswordsPath } from './dynsec/applied-passwords-path.ts';
 import { shareTimestamps } from './memory/share-timestamps.ts';
 import { writeServerSettings } from './cli/server-settings.ts';
 import { watchGitopsDir } from './gitops/watch.ts';
@@ -298,7 +299,7 @@ export const startServer = async (opts: StartServerOptions): Promise<RunningServ
       store, results: applyResults, security: securityLog, clock, logger,
       control: dynsecControl, probe: probeOnce, courier, drift: config.mosquitto.drift,
       serviceAccount: { username: serviceAccount.username, password: serviceAccount.password, hash: serviceAccount.passwordHash },
-      appliedPasswordsPath: join(dataDir, 'dynsec-passwords.json'),
+      appliedPasswordsPath: appliedPasswordsPath(dataDir, secrets),
       brokerRunning: () => sup?.isUp() ?? false,
       setUpServiceAccount: dynsecAdmin ? () => setUpServiceAccount({
         target: probeTarget, admin: dynsecAdmin, service: { username: serviceAccount.username, password: serviceAccount.password }, timeoutMs: config.mosquitto.probe.timeout_ms,
