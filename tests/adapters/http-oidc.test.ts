@@ -10,7 +10,7 @@ import type { OidcSettings } from '../../adapters/config/oidc-config.ts';
 import { createOpenidRelyingParty, OidcFlowError } from '../../adapters/http/auth/oidc-client.ts';
 import { freePort } from '../helpers/ports.ts';
 import { createTestApp, TEST_PASSWORD } from '../helpers/http.ts';
-import { createFakeOidc, FAKE_ISSUER, fakeOidcSettings, ssoCallback, ssoStart, ssoSignIn } from '../helpers/fake-oidc.ts';
+import { BROWSER_ACCEPT, createFakeOidc, FAKE_ISSUER, fakeOidcSettings, ssoCallback, ssoStart, ssoSignIn } from '../helpers/fake-oidc.ts';
 
 const withSso = async (t: TestContext, over: Partial<OidcSettings> = {}) => {
   const oidc = createFakeOidc();
@@ -27,6 +27,9 @@ describe('single sign-on is off unless configured', () => {
     const start = await h.request('POST', '/api/v1/auth/oidc/start');
     assert.equal(start.status, 404);
     assert.equal(start.body.error.code, 'MCM_ERR_SSO_NOT_CONFIGURED');
+    // Even to a browser (CI run 40: the API fuzzer sent a browser's Accept and got a page without a code).
+    const callback = await h.request('GET', '/api/v1/auth/oidc/callback?code=x&state=y', { headers: { accept: BROWSER_ACCEPT } });
+    assert.deepEqual([callback.status, callback.body.error.code], [404, 'MCM_ERR_SSO_NOT_CONFIGURED']);
   });
 });
 

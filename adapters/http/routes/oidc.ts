@@ -126,9 +126,10 @@ export const registerOidcRoutes = (router: Router, httpDeps: HttpDeps): void => 
     },
 
     'GET /auth/oidc/callback': async (ctx) => {
-      const outcome = rp === null || settings === null
-        ? refused(404, HTTP_ERROR_CODES.SSO_NOT_CONFIGURED, notConfigured().message)
-        : await callback(ctx, settings, rp);
+      // No flow can have started: nothing for a browser to collect, so the usual error body (as
+      // for an unknown route), whatever the client accepts.
+      if (rp === null || settings === null) throw notConfigured();
+      const outcome = await callback(ctx, settings, rp);
       setCookie(ctx, FLOW_COOKIE, '', prefix + CALLBACK_PATH, 0, secure);
       // A client that prefers JSON (a script, not a browser navigating back from the provider)
       // gets a refusal as every other route answers one: status, stable code, message.
