@@ -4,21 +4,17 @@
  * running — on the data dir itself, through adapters/certs/add-certificate.ts, the same path the
  * route takes (check, store the PEM and key in secrets/, handleCommand with actor `cli`).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { DomainError } from '../../core/errors.ts';
 import type { Clock } from '../../core/ports.ts';
 import { addCertificate, removeCertificate, type AddCertificateInput } from '../certs/add-certificate.ts';
 import { createCertStore } from '../certs/cert-store.ts';
 import { certificateView, listCertificates, type CertificateView } from '../certs/certificate-view.ts';
 import { createSecretStore } from '../secrets/secret-store.ts';
 import { createSqliteEventStore } from '../sqlite/event-store.ts';
-import { openDatabase } from '../sqlite/open-database.ts';
 import { allPages } from './all-pages.ts';
-import { connectToServer, type ApiClient } from './api-client.ts';
-import { loadCliConfig, type CliIo } from './command.ts';
-import { DATA_ACCESS_ERROR_CODES, osUser, serverCertOf } from './data-access.ts';
-import { assertNoServer, readServerInfo } from './server-lock.ts';
+import type { ApiClient } from './api-client.ts';
+import type { CliIo } from './command.ts';
+import { assertNoServer } from './server-lock.ts';
+import { withDataDir } from './with-data-dir.ts';
 
 export type AddedCertificateView = CertificateView & { notes: string[] };
 
@@ -50,29 +46,14 @@ const systemClock: Clock = { now: () => new Date().toISOString() };
  * Runs `fn` with the certificates of the configured data dir: the server's API when a live
  * server holds it, else the data dir (a missing event log is refused unless `createLog`).
  */
-export const withCertsBackend = async <T>(
+export const withCertsBackend = <T>(
   io: CliIo,
   configOption: string | undefined,
   fn: (backend: CertsBackend) => Promise<T>,
   opts: Readonly<{ createLog?: boolean; clock?: Clock }> = {},
-): Promise<T> => {
-  const { config } = loadCliConfig(io, configOption);
-  const dataDir = config.data_dir;
-  const user = osUser();
-  const server = readServerInfo(dataDir);
-  if (server !== null) return fn(httpCerts(connectToServer(dataDir, server, { user, serverCert: serverCertOf(config) })));
-
-  const path = join(dataDir, 'mcm.db');
-  if (!existsSync(path)) {
-    if (!opts.createLog) {
-      throw new DomainError(DATA_ACCESS_ERROR_CODES.NO_EVENT_LOG,
-        `no event log at ${path} (check data_dir / MCM_DATA_DIR; \`mcm server\` creates it on its first start)`, [{ path }]);
-    }
-    mkdirSync(dataDir, { recursive: true, mode: 0o750 });
-    io.stderr(`note: created a new event log at ${path}\n`);
-  }
-  const db = openDatabase(path);
-  try {
+): Promise<T> => withDataDir(io, configOption, {
+  server: (api) => fn(httpCerts(api)),
+  direct: async (db, { config, dataDir, user }) => {
     const store = createSqliteEventStore({ db, snapshotEvery: 0 });
     const clock = opts.clock ?? systemClock;
     const deps = { store, clock, certs: createCertStore(createSecretStore(dataDir)), serviceAccount: config.mqtt.service_account.username };
@@ -97,7 +78,5 @@ export const withCertsBackend = async <T>(
       io.stderr(`note: no MCM server is running on ${dataDir}: the change is in the event log; the broker's files are rendered and the broker reloaded when the server starts\n`);
     }
     return result;
-  } finally {
-    db.close();
-  }
-};
+  },
+}, opts);

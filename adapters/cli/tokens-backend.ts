@@ -4,21 +4,17 @@
  * admin, tokens owned by nobody), or with no server running on the data dir itself, through
  * adapters/tokens/token-actions.ts, the path the routes take (key from secrets/, actor `cli`).
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { DomainError } from '../../core/errors.ts';
 import type { Clock } from '../../core/ports.ts';
 import { apiTokenKeyOf, mintApiToken } from '../http/auth/api-tokens.ts';
 import { createSecretStore } from '../secrets/secret-store.ts';
 import { createApiTokenUsage } from '../sqlite/api-token-usage.ts';
 import { createSqliteEventStore } from '../sqlite/event-store.ts';
-import { openDatabase } from '../sqlite/open-database.ts';
 import { createToken, listTokens, revokeToken, type CreatedToken, type TokenView } from '../tokens/token-actions.ts';
 import { allPages } from './all-pages.ts';
-import { connectToServer, type ApiClient } from './api-client.ts';
-import { loadCliConfig, type CliIo } from './command.ts';
-import { DATA_ACCESS_ERROR_CODES, osUser, serverCertOf } from './data-access.ts';
-import { assertNoServer, readServerInfo } from './server-lock.ts';
+import type { ApiClient } from './api-client.ts';
+import type { CliIo } from './command.ts';
+import { assertNoServer } from './server-lock.ts';
+import { withDataDir } from './with-data-dir.ts';
 
 export type NewToken = Readonly<{ name: string; role: string; expires: string | null }>;
 
@@ -39,30 +35,19 @@ const httpTokens = (api: ApiClient): TokensBackend => ({
 const systemClock: Clock = { now: () => new Date().toISOString() };
 
 /** Runs `fn` with the tokens of the configured data dir: the server's API when one runs, else the data dir. */
-export const withTokensBackend = async <T>(
+export const withTokensBackend = <T>(
   io: CliIo,
   configOption: string | undefined,
   fn: (backend: TokensBackend) => Promise<T>,
-): Promise<T> => {
-  const { config } = loadCliConfig(io, configOption);
-  const dataDir = config.data_dir;
-  const user = osUser();
-  const server = readServerInfo(dataDir);
-  if (server !== null) return fn(httpTokens(connectToServer(dataDir, server, { user, serverCert: serverCertOf(config) })));
-
-  const path = join(dataDir, 'mcm.db');
-  if (!existsSync(path)) {
-    throw new DomainError(DATA_ACCESS_ERROR_CODES.NO_EVENT_LOG,
-      `no event log at ${path} (check data_dir / MCM_DATA_DIR; \`mcm server\` creates it on its first start)`, [{ path }]);
-  }
-  const db = openDatabase(path);
-  try {
+): Promise<T> => withDataDir(io, configOption, {
+  server: (api) => fn(httpTokens(api)),
+  direct: (db, { dataDir, user }) => {
     const store = createSqliteEventStore({ db, snapshotEvery: 0 });
     const clock = systemClock;
     const usage = createApiTokenUsage({ db });
     const secrets = createSecretStore(dataDir);
     const actor = { kind: 'cli', id: user } as const;
-    return await fn({
+    return fn({
       list: async () => listTokens(store.state(), Date.parse(clock.now()), (id) => usage.lastUse(id)),
       create: async (input) => {
         assertNoServer(dataDir);
@@ -74,7 +59,5 @@ export const withTokensBackend = async <T>(
         revokeToken({ store, clock }, name, actor);
       },
     });
-  } finally {
-    db.close();
-  }
-};
+  },
+});

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { pollFiles } from '../../adapters/files/poll-files.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -20,16 +20,22 @@ const nextReport = (reports: string[], from: number): Promise<string> => new Pro
   look();
 });
 
+/** Two files under a poll of 10 ms, and what it reported. */
+const polled = (t: TestContext) => {
+  const dir = tempDir(t);
+  const acl = join(dir, 'acl');
+  const other = join(dir, 'passwd');
+  writeFileSync(acl, 'user a\n');
+  writeFileSync(other, 'a:x\n');
+  const reports: string[] = [];
+  const poll = pollFiles([acl, other], 10, (p) => reports.push(p));
+  t.after(() => poll.close());
+  return { dir, acl, other, reports, poll };
+};
+
 describe('the drift watch\'s stat poll', () => {
   it('reports an edit in place, a rename over the file and a removal, once each', async (t) => {
-    const dir = tempDir(t);
-    const acl = join(dir, 'acl');
-    const other = join(dir, 'passwd');
-    writeFileSync(acl, 'user a\n');
-    writeFileSync(other, 'a:x\n');
-    const reports: string[] = [];
-    const poll = pollFiles([acl, other], 10, (p) => reports.push(p));
-    t.after(() => poll.close());
+    const { dir, acl, other, reports } = polled(t);
 
     writeFileSync(acl, 'user b\n'); // same size, in place
     assert.equal(await nextReport(reports, 0), acl);
@@ -45,14 +51,7 @@ describe('the drift watch\'s stat poll', () => {
   });
 
   it('a change an event already reported (saw) is not reported again', async (t) => {
-    const dir = tempDir(t);
-    const acl = join(dir, 'acl');
-    const other = join(dir, 'passwd');
-    writeFileSync(acl, 'user a\n');
-    writeFileSync(other, 'a:x\n');
-    const reports: string[] = [];
-    const poll = pollFiles([acl, other], 10, (p) => reports.push(p));
-    t.after(() => poll.close());
+    const { acl, other, reports, poll } = polled(t);
     writeFileSync(acl, 'user b\n');
     poll.saw(acl);
     writeFileSync(other, 'a:y\n');
