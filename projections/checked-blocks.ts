@@ -3,7 +3,7 @@
  * checker, joined as they are in the file. Sound because every problem the checkers report is a
  * property of one line, except two that the render's structure decides: which `user` block a
  * `topic` line belongs to (each ACL block starts with its own `user` line, reference §2.1) and
- * duplicate usernames in the password file (checked here over every block's key). When the quick
+ * duplicate usernames in the password file (checked here over every block's keys). When the quick
  * check finds anything, the whole text is checked again so the messages carry the file's line
  * numbers, and that result is the answer. A block is marked `ok` only after a check found nothing.
  */
@@ -16,14 +16,14 @@ export type BlockCheck = Readonly<{
   /** How the blocks are joined in the file. */
   separator: '' | '\n';
   checker: (text: string) => readonly Problem[];
-  /** Every block's `key` must be unique (password file: one line per username). */
+  /** Every key of every block (`keys`) must be unique (password file: one line per username). */
   uniqueKeys?: boolean;
 }>;
 
 const duplicateKey = (blocks: readonly Block[]): string | null => {
   const seen = new Set<string>();
   for (const b of blocks) {
-    for (const key of b.keys ?? (b.key === undefined ? [] : [b.key])) {
+    for (const key of b.keys ?? []) {
       if (seen.has(key)) return key;
       seen.add(key);
     }

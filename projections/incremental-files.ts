@@ -26,10 +26,10 @@ import { aclHeader, aclLines } from './acl-file.ts';
 import type { ServiceAccountEntry } from './password-file.ts';
 
 /**
- * A piece of a rendered file and whether the checker passed exactly this text. `key`/`keys`: the
+ * A piece of a rendered file and whether the checker passed exactly this text. `keys`: the
  * usernames whose password lines it holds (the password file must name each one once).
  */
-export type Block = { readonly text: string; ok: boolean; readonly key?: string; readonly keys?: readonly string[] };
+export type Block = { readonly text: string; ok: boolean; readonly keys?: readonly string[] };
 
 export type IncrementalRender = Readonly<{
   /** renderPasswordFile's output. */

@@ -151,7 +151,7 @@ export const createBrokerFiles = (opts: BrokerFilesOptions): BrokerFiles => {
   const withMarker = (body: string): { text: string; block: Block } => {
     if (marked?.body !== body) {
       const line = `${PASSWORD_MARKER_PREFIX}${sha256(body).slice(0, 16)}:${opts.serviceAccount.passwordHash}\n`;
-      marked = { body, text: sharedText('password_file', `${body}${line}`), block: { text: line, ok: false, key: line.slice(0, line.indexOf(':')) } };
+      marked = { body, text: sharedText('password_file', `${body}${line}`), block: { text: line, ok: false, keys: [line.slice(0, line.indexOf(':'))] } };
     }
     return marked;
   };

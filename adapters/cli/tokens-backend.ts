@@ -9,7 +9,8 @@ import { apiTokenKeyOf, mintApiToken } from '../http/auth/api-tokens.ts';
 import { createSecretStore } from '../secrets/secret-store.ts';
 import { createApiTokenUsage } from '../sqlite/api-token-usage.ts';
 import { createSqliteEventStore } from '../sqlite/event-store.ts';
-import { createToken, listTokens, revokeToken, type CreatedToken, type TokenView } from '../tokens/token-actions.ts';
+import { listTokens, type TokenView } from '../../projections/api-token-view.ts';
+import { createToken, revokeToken, type CreatedToken } from '../tokens/token-actions.ts';
 import { allPages } from './all-pages.ts';
 import type { ApiClient } from './api-client.ts';
 import type { CliIo } from './command.ts';
@@ -52,7 +53,7 @@ export const withTokensBackend = <T>(
       create: async (input) => {
         assertNoServer(dataDir);
         const key = apiTokenKeyOf(secrets);
-        return createToken({ store, clock, mint: () => mintApiToken(key) }, input, { actor, owner: null, role: 'admin' }).created;
+        return createToken({ store, clock, mint: () => mintApiToken(key) }, input, { actor, owner: null }).created;
       },
       revoke: async (name) => {
         assertNoServer(dataDir);

@@ -4,8 +4,7 @@
  * unless the address changes, so a busy CI job costs no write per request.
  */
 import type { DatabaseSync } from 'node:sqlite';
-
-export type TokenUse = Readonly<{ at: string; ip: string }>;
+import type { TokenUse } from '../../projections/api-token-view.ts';
 
 export type ApiTokenUsage = {
   record(tokenId: string, use: TokenUse, nowMs: number): void;

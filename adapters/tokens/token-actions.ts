@@ -7,51 +7,11 @@ import { DomainError, ERROR_CODES } from '../../core/errors.ts';
 import type { Actor } from '../../core/events.ts';
 import { handleCommand, type CommandResult } from '../../core/handle-command.ts';
 import type { Clock, EventStore } from '../../core/ports.ts';
-import { ADMIN_ROLES, type AdminRole, type ApiToken, type BrokerConfig } from '../../core/state.ts';
-import { byCodeUnit, own } from '../../core/evolve/records.ts';
-import { tokenStanding, type MintedToken } from '../http/auth/api-tokens.ts';
-import type { TokenUse } from '../sqlite/api-token-usage.ts';
-
-export type TokenView = {
-  name: string;
-  /** The role it was created with. */
-  role: AdminRole;
-  /** What it may do now: its role capped at its creator's current role; null when it can't be used. */
-  effective_role: AdminRole | null;
-  /** The admin user who created it (null: the local CLI). */
-  owner: string | null;
-  created_at: string;
-  expires_at: string | null;
-  /** `active`, `expired`, or `suspended` (its creator is disabled or gone). */
-  status: 'active' | 'expired' | 'suspended';
-  last_used_at: string | null;
-  last_used_ip: string | null;
-};
+import { own } from '../../core/evolve/records.ts';
+import { tokenView, type TokenView } from '../../projections/api-token-view.ts';
+import type { MintedToken } from '../http/auth/api-tokens.ts';
 
 export type CreatedToken = TokenView & { token: string };
-
-export const tokenView = (state: BrokerConfig, t: ApiToken, nowMs: number, lastUse: TokenUse | null): TokenView => {
-  const standing = tokenStanding(state, t, nowMs);
-  return {
-    name: t.name,
-    role: t.role,
-    effective_role: standing.ok ? standing.role : null,
-    owner: t.owner,
-    created_at: t.createdAt,
-    expires_at: t.expiresAt,
-    status: standing.ok ? 'active' : standing.reason === 'expired' ? 'expired' : 'suspended',
-    last_used_at: lastUse?.at ?? null,
-    last_used_ip: lastUse?.ip ?? null,
-  };
-};
-
-/** Tokens sorted by name; `owner` given: only that admin user's. */
-export const listTokens = (
-  state: BrokerConfig, nowMs: number, lastUse: (tokenId: string) => TokenUse | null, owner?: string,
-): TokenView[] => Object.values(state.apiTokens ?? {})
-  .filter((t) => owner === undefined || t.owner === owner)
-  .sort((a, b) => byCodeUnit(a.name, b.name))
-  .map((t) => tokenView(state, t, nowMs, lastUse(t.tokenId)));
 
 const UNIT_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 /** At most ten years: a longer "expiry" is no expiry and should say so (null). */
@@ -71,10 +31,11 @@ export const parseExpiry = (raw: string, field = 'expires'): number => {
 
 export type TokenCaller = Readonly<{
   actor: Actor;
-  /** The admin user the new token belongs to (its role caps the token); null: the local CLI. */
+  /**
+   * The admin user the new token belongs to: decide refuses a role above this user's (and the
+   * token is capped at it later). Null: the local CLI, admin on its host.
+   */
   owner: string | null;
-  /** The caller's own role now: a token never gets more. */
-  role: AdminRole;
 }>;
 
 export type TokenActionDeps = Readonly<{ store: EventStore; clock: Clock; mint: () => MintedToken }>;
@@ -85,11 +46,6 @@ export const createToken = (
   caller: TokenCaller,
 ): { created: CreatedToken; result: CommandResult } => {
   const { store, clock } = deps;
-  if ((ADMIN_ROLES as readonly string[]).includes(input.role) && ADMIN_ROLES.indexOf(input.role as AdminRole) > ADMIN_ROLES.indexOf(caller.role)) {
-    throw new DomainError(ERROR_CODES.TOKEN_ROLE_TOO_HIGH, `a token can't have a higher role than its creator (you are ${caller.role}, the token asks for ${input.role})`, [
-      { field: 'role', value: input.role, max: caller.role },
-    ]);
-  }
   const nowMs = Date.parse(clock.now());
   const expiresAt = input.expires === undefined || input.expires === null ? null : new Date(nowMs + parseExpiry(input.expires)).toISOString();
   const minted = deps.mint();

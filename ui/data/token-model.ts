@@ -3,20 +3,11 @@
  * server's rules, so the form says what is wrong before sending) and how a row reads. Pure
  * functions, tested under node:test (tests/ui/token-model.test.ts).
  */
+import type { TokenView } from '../../projections/api-token-view.ts';
 import { ADMIN_ROLES, type AdminRole } from './roles.ts';
 
-/** GET /tokens item. */
-export type ApiTokenRow = {
-  name: string;
-  role: AdminRole;
-  effective_role: AdminRole | null;
-  owner: string | null;
-  created_at: string;
-  expires_at: string | null;
-  status: 'active' | 'expired' | 'suspended';
-  last_used_at: string | null;
-  last_used_ip: string | null;
-};
+/** GET /tokens item: the server's view (projections/api-token-view.ts). */
+export type ApiTokenRow = TokenView;
 
 /** POST /tokens answer: the row and the token string, shown once. */
 export type CreatedApiToken = ApiTokenRow & { token: string };

@@ -2,7 +2,7 @@
 import { createCommandGroup } from '../command-group.ts';
 import { COMMON_USAGE, EXIT, parseCommandArgs, UsageError, type CliCommand } from '../command.ts';
 import { withTokensBackend } from '../tokens-backend.ts';
-import type { TokenView } from '../../tokens/token-actions.ts';
+import type { TokenView } from '../../../projections/api-token-view.ts';
 import { formatTable, nameArgument } from './users-args.ts';
 
 const createUsage = `Usage: mcm tokens create --name NAME --role ROLE [--expires DURATION] [--json]

@@ -8,9 +8,11 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../../core/ports.ts';
-import { ADMIN_ROLES, type AdminRole, type ApiToken, type BrokerConfig } from '../../../core/state.ts';
+import { own } from '../../../core/evolve/records.ts';
+import type { BrokerConfig } from '../../../core/state.ts';
+import { tokenStanding, type TokenUse } from '../../../projections/api-token-view.ts';
 import type { SecretStore } from '../../secrets/secret-store.ts';
-import type { ApiTokenUsage, TokenUse } from '../../sqlite/api-token-usage.ts';
+import type { ApiTokenUsage } from '../../sqlite/api-token-usage.ts';
 import type { Authentication } from './authenticate.ts';
 
 export const API_TOKEN_KEY_NAME = 'api-token.key';
@@ -33,29 +35,11 @@ export const mintApiToken = (key: Buffer): MintedToken => {
   return { token: `${API_TOKEN_PREFIX}${tokenId}_${secret}`, tokenId, secretHash: keyedHash(key, tokenId, secret) };
 };
 
-const lower = (a: AdminRole, b: AdminRole): AdminRole => (ADMIN_ROLES.indexOf(a) <= ADMIN_ROLES.indexOf(b) ? a : b);
-
-export type TokenStanding =
-  | { ok: true; role: AdminRole }
-  | { ok: false; reason: 'expired' | 'revoked'; message: string };
-
-/** Whether `token` may be used now, and with which role (capped at its owner's current role). */
-export const tokenStanding = (state: BrokerConfig, token: ApiToken, nowMs: number): TokenStanding => {
-  if (token.expiresAt !== null && Date.parse(token.expiresAt) <= nowMs) {
-    return { ok: false, reason: 'expired', message: `API token "${token.name}" expired at ${token.expiresAt}` };
-  }
-  if (token.owner === null) return { ok: true, role: token.role };
-  const owner = Object.hasOwn(state.adminUsers, token.owner) ? state.adminUsers[token.owner] : undefined;
-  if (!owner) return { ok: false, reason: 'revoked', message: `API token "${token.name}" refused: its creator no longer exists` };
-  if (owner.disabled) return { ok: false, reason: 'revoked', message: `API token "${token.name}" refused: its creator, admin user "${owner.username}", is disabled` };
-  return { ok: true, role: lower(token.role, owner.role) };
-};
-
 export type ApiTokenService = {
   /** The token string's check: null when `raw` is no API token at all (a JWT, say). */
-  authenticate(state: BrokerConfig, raw: string): (Authentication & { tokenId?: string }) | null;
-  /** Records a use (throttled, see sqlite/api-token-usage.ts). */
-  used(tokenId: string, ip: string): void;
+  authenticate(state: BrokerConfig, raw: string): Authentication | null;
+  /** Records a use of the token named `name` (throttled, see sqlite/api-token-usage.ts). */
+  used(state: BrokerConfig, name: string, ip: string): void;
   lastUse(tokenId: string): TokenUse | null;
   mint(): MintedToken;
 };
@@ -78,9 +62,11 @@ export const createApiTokenService = (deps: Readonly<{ key: Buffer; clock: Clock
       if (want.length !== got.length || !timingSafeEqual(want, got)) return invalid;
       const standing = tokenStanding(state, token, Date.parse(clock.now()));
       if (!standing.ok) return { ...standing, username: `token:${token.name}` };
-      return { ok: true, admin: { username: `token:${token.name}`, role: standing.role, token: token.name }, tokenId };
+      return { ok: true, admin: { username: `token:${token.name}`, role: standing.role, token: token.name } };
     },
-    used: (tokenId, ip) => {
+    used: (state, name, ip) => {
+      const tokenId = own(state.apiTokens ?? {}, name)?.tokenId;
+      if (tokenId === undefined) return;
       const at = clock.now();
       // Best effort: a busy or full database must not fail a request the token may make (a
       // read while the CLI holds the write lock); the next use records it again.

@@ -83,7 +83,7 @@ export const authentication = (deps: Pick<HttpDeps, 'store' | 'securityLog'> & {
         return;
       }
       const state = deps.store.state();
-      const result = deps.apiTokens?.authenticate(state, token) ?? authenticateToken(state, deps.tokens, token);
+      const result = authenticateToken(state, deps.tokens, token, deps.apiTokens);
       if (!result.ok) {
         if (result.reason !== 'expired') {
           deps.securityLog.record({
@@ -99,7 +99,7 @@ export const authentication = (deps: Pick<HttpDeps, 'store' | 'securityLog'> & {
       }
       ctx.state.admin = result.admin;
       const apiToken = result.admin.token;
-      if (apiToken !== undefined && 'tokenId' in result && typeof result.tokenId === 'string') deps.apiTokens?.used(result.tokenId, String(ctx.state.clientIp ?? ctx.ip));
+      if (apiToken !== undefined) deps.apiTokens?.used(state, apiToken, String(ctx.state.clientIp ?? ctx.ip));
       // Audit and events name the token, not its creator (issue 17).
       const actor: Actor = apiToken === undefined
         ? { kind: 'admin', id: result.admin.username, ip: ctx.state.clientIp, request_id: ctx.state.requestId }

@@ -8,7 +8,8 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
 import { own } from '../../../core/evolve/records.ts';
-import { createToken, listTokens, revokeToken, type TokenCaller } from '../../tokens/token-actions.ts';
+import { listTokens } from '../../../projections/api-token-view.ts';
+import { createToken, revokeToken, type TokenCaller } from '../../tokens/token-actions.ts';
 import { signedInAdmin } from '../auth/authenticate.ts';
 import { createAuthServices } from '../auth/services.ts';
 import type { HttpDeps } from '../deps.ts';
@@ -37,12 +38,12 @@ export const registerTokenRoutes = (router: Router, httpDeps: HttpDeps): void =>
   const callerOf = (ctx: Context): TokenCaller => {
     const admin = signedInAdmin(ctx);
     const actor = actorOf(ctx);
-    if (actor.kind === 'cli') return { actor, owner: null, role: admin.role };
+    if (actor.kind === 'cli') return { actor, owner: null };
     if (admin.token !== undefined) {
       const t = own(deps.store.state().apiTokens ?? {}, admin.token);
-      return { actor, owner: t?.owner ?? null, role: admin.role };
+      return { actor, owner: t?.owner ?? null };
     }
-    return { actor, owner: admin.username, role: admin.role };
+    return { actor, owner: admin.username };
   };
 
   mountRoutes(router, routes, {
