@@ -109,6 +109,8 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
   let chain: Promise<unknown> = Promise.resolve();
   let queuedApply: Promise<ApplyOutcome | null> | null = null;
   let timer: NodeJS.Timeout | null = null;
+  /** The leading-edge trigger of a lone change (see onAppend). */
+  let immediate: NodeJS.Immediate | null = null;
   let pendingSince: number | null = null;
   let unsubscribe: (() => void) | null = null;
   let stopped = false;
@@ -190,12 +192,18 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
   };
 
   /**
-   * Coalescing (DESIGN §6): wait until appends pause for QUIET_MS, but never longer than
-   * debounce_ms after the first append of the burst. A loop of 100 appends lands in one apply;
-   * a lone change waits only QUIET_MS. Appends that arrive while an apply runs join the next one.
+   * Coalescing (DESIGN §6). An append that follows a pause of QUIET_MS (a lone change, or the
+   * first of a burst) is applied at once, on the next turn of the event loop, so whatever the same
+   * turn appends (a batch, a loop of commands) joins it; a lone change is not held back (issue 14:
+   * the wait was 2.3 ms of a 15 ms change at 1,000 users). Appends closer together than QUIET_MS
+   * wait until they pause for QUIET_MS, but never longer than debounce_ms after the first of them,
+   * and appends that arrive while an apply runs join the next one.
    */
   let burstStart = 0;
-  let lastAppend = 0;
+  let lastAppend = -Infinity;
+  const run = (): void => {
+    void queueApply(false).catch((e: Error) => deps.logger?.error({ err: e.message }, 'apply failed unexpectedly'));
+  };
   const fire = (): void => {
     timer = null;
     const now = performance.now();
@@ -205,16 +213,21 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
       timer = setTimeout(fire, Math.max(1, Math.min(QUIET_MS - quietFor, deps.debounceMs - waited)));
       return;
     }
-    void queueApply(false).catch((e: Error) => deps.logger?.error({ err: e.message }, 'apply failed unexpectedly'));
+    run();
   };
 
   const onAppend = (recorded: readonly EventEnvelope[]): void => {
     if (stopped || !recorded.some((e) => BROKER_FILE_EVENTS.has(e.type))) return;
     const now = performance.now();
+    const paused = now - lastAppend >= QUIET_MS;
     pendingSince ??= now;
     lastAppend = now;
-    if (timer) return;
+    if (timer || immediate) return;
     burstStart = now;
+    if (paused) {
+      immediate = setImmediate(() => { immediate = null; run(); });
+      return;
+    }
     timer = setTimeout(fire, Math.min(QUIET_MS, deps.debounceMs));
   };
 
@@ -276,6 +289,7 @@ export const createApplyLoop = (deps: ApplyLoopDeps): ApplyLoop => {
     async stop() {
       stopped = true;
       if (timer) { clearTimeout(timer); timer = null; }
+      if (immediate) { clearImmediate(immediate); immediate = null; }
       if (errorRetryTimer) { clearTimeout(errorRetryTimer); errorRetryTimer = null; }
       unsubscribe?.();
       await chain;

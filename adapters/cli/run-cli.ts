@@ -7,7 +7,6 @@ import { isDomainError } from '../../core/errors.ts';
 import { ConfigError } from '../config/load.ts';
 import { ENV_VARS } from '../config/env-overrides.ts';
 import { EXIT, UsageError, type CliCommand, type CliIo } from './command.ts';
-import { COMMANDS } from './commands/index.ts';
 
 const listing = (commands: readonly CliCommand[]): string => {
   const lines = commands.flatMap((c) =>
@@ -29,7 +28,7 @@ const wrap = (words: readonly string[], indent: string, width: number): string =
   return `${[...lines, line].join('\n')}\n`;
 };
 
-export const mainUsage = (commands: readonly CliCommand[] = COMMANDS): string => `mcm — Mosquitto Control Manager
+export const mainUsage = (commands: readonly CliCommand[]): string => `mcm — Mosquitto Control Manager
 
 Usage: mcm [--config FILE] <command> [options]
        mcm <command> --help
@@ -71,7 +70,8 @@ const report = (io: CliIo, err: unknown, fallbackUsage: string): number => {
 };
 
 /** Runs one invocation; returns the exit code. Never calls process.exit, so tests can call it. */
-export const runCli = async (argv: readonly string[], io: CliIo, commands: readonly CliCommand[] = COMMANDS): Promise<number> => {
+export const runCli = async (argv: readonly string[], io: CliIo, only?: readonly CliCommand[]): Promise<number> => {
+  const commands = only ?? (await import('./commands/index.ts')).COMMANDS;
   const usage = mainUsage(commands);
   let configFile: string | undefined;
   let i = 0;
@@ -119,6 +119,20 @@ const readStdin = async (): Promise<string> => {
   return Buffer.concat(chunks).toString('utf8');
 };
 
+/**
+ * The command an argv names, when it is unambiguous: global options (--config FILE) skipped; null
+ * for anything else (help, version, an unknown option), which the whole registry handles.
+ */
+export const commandName = (argv: readonly string[]): string | null => {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '-c' || arg === '--config') i++;
+    else if (arg.startsWith('--config=')) continue;
+    else return arg.startsWith('-') ? null : arg;
+  }
+  return null;
+};
+
 /** `mcm …` as a process: argv, the process's streams, environment and stdin (./main.ts). */
 export const runMain = async (): Promise<number> => {
   // `mcm events list | head` closes the pipe early; that is not an error.
@@ -126,11 +140,15 @@ export const runMain = async (): Promise<number> => {
     if (err.code === 'EPIPE') process.exit(EXIT.OK);
     throw err;
   });
-  return runCli(process.argv.slice(2), {
+  const argv = process.argv.slice(2);
+  // `mcm server` loads its own modules only, not every command's (issue 14: the doctor's MQTT
+  // client, the export's YAML writer … were a tenth of the server's start).
+  const only = commandName(argv) === 'server' ? [(await import('./commands/server.ts')).serverCommand] : undefined;
+  return runCli(argv, {
     stdout: (s) => { process.stdout.write(s); },
     stderr: (s) => { process.stderr.write(s); },
     env: process.env,
     cwd: process.cwd(),
     stdin: readStdin,
-  });
+  }, only);
 };

@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
-import { parseDocument } from 'yaml';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { ajvModule } from '../modules/ajv.ts';
+import { yamlModule } from '../modules/yaml.ts';
 import type { Config } from './config.ts';
 import { defaultConfig, findExecutable, MOSQUITTO_NOT_FOUND_WARNING } from './defaults.ts';
 import { applyEnvOverrides, envValue } from './env-overrides.ts';
@@ -39,8 +40,11 @@ export type LoadConfigOptions = {
 
 export type LoadedConfig = { config: Config; warnings: string[]; source: string | null };
 
-// Compiled once at module load (fastify's habit): the schema never changes at runtime.
-const validateFile = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(configFileSchema);
+// Compiled once, when the first config file is checked: a start on built-in defaults and the
+// environment has no file to check and skips Ajv altogether (issue 14).
+let compiled: ValidateFunction | null = null;
+export const configFileValidator = (): ValidateFunction =>
+  (compiled ??= new (ajvModule().Ajv)({ allErrors: true, strict: true, allowUnionTypes: true }).compile(configFileSchema));
 
 const formatAjvError = (e: ErrorObject): string => {
   const path = e.instancePath === '' ? '/' : e.instancePath;
@@ -77,7 +81,7 @@ const readConfigFile = (path: string, named: string): unknown => {
     const why = code === 'ENOENT' ? 'file not found' : `cannot read file (${code ?? String(e)})`;
     throw new ConfigError([`${named}: ${why}: ${path}`], path);
   }
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const doc = yamlModule().parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((err) => `YAML: ${err.message.split('\n')[0] ?? err.message}`), path);
   }
@@ -141,7 +145,9 @@ export const loadConfig = (options: LoadConfigOptions = {}): LoadedConfig => {
 
   const fileValue = source === null ? {} : readConfigFile(source, explicit !== undefined ? 'config file' : 'MCM_CONFIG');
   const problems: string[] = [];
-  if (!validateFile(fileValue)) problems.push(...new Set((validateFile.errors ?? []).map(formatAjvError)));
+  // No file: nothing to check (the schema accepts the empty object, tests/adapters/config.test.ts).
+  const validateFile = source === null ? null : configFileValidator();
+  if (validateFile && !validateFile(fileValue)) problems.push(...new Set((validateFile.errors ?? []).map(formatAjvError)));
   problems.push(...literalSecretProblems(at(fileValue, 'auth', 'oidc')));
 
   // The mode's default depends on whether the broker binary exists: look for the one configured.

@@ -8,10 +8,14 @@
  * plugin processes a request's commands in order, and MCM's apply loop is serial anyway).
  */
 import { randomBytes } from 'node:crypto';
-import mqtt from 'mqtt';
+import type * as Mqtt from 'mqtt';
+import { lazyModule } from '../modules/lazy-module.ts';
 import type { MqttClient } from 'mqtt';
 import type { ProbeTarget } from '../mosquitto/probe.ts';
 import type { DynsecCommand } from '../../projections/dynsec-plan.ts';
+
+/** Loaded with the first connection, not with the server (issue 14). */
+const mqtt = lazyModule<typeof Mqtt>('mqtt');
 
 export const CONTROL_TOPIC = '$CONTROL/dynamic-security/v1';
 export const RESPONSE_TOPIC = `${CONTROL_TOPIC}/response`;
@@ -35,7 +39,7 @@ export const createDynsecControl = (opts: Readonly<{ target: ProbeTarget; timeou
     if (client?.connected) return Promise.resolve(client);
     connecting ??= new Promise<MqttClient>((resolve, reject) => {
       const { target } = opts;
-      const c = mqtt.connect({
+      const c = mqtt().connect({
         host: target.host, port: target.port, protocolVersion: 5, clean: true,
         clientId: `mcm-dynsec-${randomBytes(6).toString('hex')}`,
         username: target.username, password: target.password,

@@ -3,7 +3,8 @@
  * checks names, filters and references in core/gitops-bundle.ts). Unknown keys are refused — a
  * typo such as `pasword_hash` must not be silently dropped — and allErrors reports every problem.
  */
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { ajv2020Module } from '../modules/ajv.ts';
 import { ACCESS_VALUES } from '../../core/acl-types.ts';
 import { GITOPS_FORMAT_VERSION, GITOPS_SECTIONS, type GitopsSection } from '../../core/gitops-bundle.ts';
 
@@ -51,9 +52,13 @@ const fileSchema = (section: GitopsSection) => strict(['version', section], { ve
 /** A whole bundle as JSON (`POST /plan {bundle}`); a missing section is an empty one. */
 const bundleSchema = strict(['version'], { version, ...SECTION_SCHEMAS });
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-const fileValidators = new Map<GitopsSection, ValidateFunction>(GITOPS_SECTIONS.map((s) => [s, ajv.compile(fileSchema(s))]));
-const validateBundle = ajv.compile(bundleSchema);
+/** Compiled on first use, not when the server loads this module (issue 14). */
+let compiled: { files: Map<GitopsSection, ValidateFunction>; bundle: ValidateFunction } | null = null;
+const validators = (): { files: Map<GitopsSection, ValidateFunction>; bundle: ValidateFunction } => {
+  if (compiled) return compiled;
+  const ajv = new (ajv2020Module().Ajv2020)({ allErrors: true, strict: true, allowUnionTypes: true });
+  return (compiled = { files: new Map(GITOPS_SECTIONS.map((s) => [s, ajv.compile(fileSchema(s))])), bundle: ajv.compile(bundleSchema) });
+};
 
 export type ShapeProblem = { path: string; message: string };
 
@@ -79,9 +84,9 @@ const problemOf = (e: ErrorObject): ShapeProblem => {
 const run = (fn: ValidateFunction, value: unknown): ShapeProblem[] => (fn(value) ? [] : (fn.errors ?? []).map(problemOf));
 
 export const fileShapeProblems = (section: GitopsSection, value: unknown): ShapeProblem[] => {
-  const fn = fileValidators.get(section);
+  const fn = validators().files.get(section);
   if (!fn) throw new Error(`no file schema for ${section}`);
   return run(fn, value);
 };
 
-export const bundleShapeProblems = (value: unknown): ShapeProblem[] => run(validateBundle, value);
+export const bundleShapeProblems = (value: unknown): ShapeProblem[] => run(validators().bundle, value);

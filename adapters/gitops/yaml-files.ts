@@ -8,7 +8,8 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Document, LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+import { yamlModule } from '../modules/yaml.ts';
 import { DomainError, ERROR_CODES } from '../../core/errors.ts';
 import {
   bundleProblems, emptyBundle, GITOPS_FORMAT_VERSION, GITOPS_SECTIONS, sortBundle,
@@ -44,7 +45,7 @@ export const renderGitopsFiles = (bundle: GitopsBundle): Record<string, string> 
   const b = sortBundle(bundle);
   const out: Record<string, string> = {};
   for (const section of GITOPS_SECTIONS) {
-    const doc = new Document({ version: GITOPS_FORMAT_VERSION, [section]: b[section] });
+    const doc = new (yamlModule().Document)({ version: GITOPS_FORMAT_VERSION, [section]: b[section] });
     doc.commentBefore = `${HEADERS[section]}\n${HOW_TO}`;
     out[gitopsFileName(section)] = doc.toString(TO_STRING);
   }
@@ -76,11 +77,11 @@ const nodeAt = (doc: Document, path: string, key: boolean): Node | null => {
   let node: unknown = doc.contents;
   const steps = path === '' ? [] : path.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   for (const [i, step] of steps.entries()) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === step);
+    if (yamlModule().isMap(node)) {
+      const pair = node.items.find((p) => yamlModule().isPair(p) && yamlModule().isScalar(p.key) && String(p.key.value) === step);
       if (!pair) return (node as Node);
       node = key && i === steps.length - 1 ? pair.key : pair.value;
-    } else if (isSeq(node)) {
+    } else if (yamlModule().isSeq(node)) {
       const item = node.items[Number(step)];
       if (item === undefined) return node as Node;
       node = item;
@@ -103,8 +104,8 @@ const located = (f: ParsedFile, p: ShapeProblem, key = false): GitopsFileProblem
 
 const parseFile = (section: GitopsSection, text: string, problems: GitopsFileProblem[]): ParsedFile | null => {
   const file = gitopsFileName(section);
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, schema: 'core', uniqueKeys: true, prettyErrors: false });
+  const lines = new (yamlModule().LineCounter)();
+  const doc = yamlModule().parseDocument(text, { lineCounter: lines, schema: 'core', uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) problems.push({ file, line: lines.linePos(e.pos[0]).line, path: '', message: `YAML: ${e.message.split('\n')[0] ?? e.code}` });
     return null;

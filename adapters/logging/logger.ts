@@ -4,7 +4,8 @@
  * request headers that carry credentials are too.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type * as PinoPretty from 'pino-pretty';
+import { lazyModule } from '../modules/lazy-module.ts';
 
 export type { Logger };
 
@@ -40,8 +41,11 @@ export const logFormat = (env: NodeJS.ProcessEnv = process.env, tty: boolean = p
   return tty ? 'pretty' : 'json';
 };
 
+/** Only a terminal's log is pretty: loaded then (issue 14). */
+const pinoPretty = lazyModule<typeof PinoPretty>('pino-pretty');
+
 const prettyStream = (): DestinationStream =>
-  pretty({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname,name' });
+  pinoPretty().default({ sync: true, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'hostname,name' });
 
 export const createLogger = (opts: LoggerOptions = {}): Logger =>
   pino(

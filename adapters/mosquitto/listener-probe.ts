@@ -9,10 +9,14 @@
 import { networkInterfaces } from 'node:os';
 import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import mqtt from 'mqtt';
+import type * as Mqtt from 'mqtt';
+import { lazyModule } from '../modules/lazy-module.ts';
 import type { BrokerConfigModel, Certificate, Listener } from '../../core/broker-config/model.ts';
 import { PROBE_CLIENT_PREFIX } from './probe.ts';
 import { randomBytes } from 'node:crypto';
+
+/** Loaded with the first connection, not with the server (issue 14). */
+const mqtt = lazyModule<typeof Mqtt>('mqtt');
 
 export type ListenerProbeDeps = Readonly<{
   username: string;
@@ -60,7 +64,7 @@ const presentedFingerprint = (host: string, port: number, ms: number): Promise<s
 
 const mqttConnect = (url: string, deps: ListenerProbeDeps): Promise<void> =>
   withTimeout(deps.timeoutMs, `MQTT CONNECT to ${url}`, (done, fail) => {
-    const c = mqtt.connect(url, {
+    const c = mqtt().connect(url, {
       username: deps.username, password: deps.password, clientId: `${PROBE_CLIENT_PREFIX}l-${randomBytes(4).toString('hex')}`,
       protocolVersion: 5, reconnectPeriod: 0, connectTimeout: deps.timeoutMs, rejectUnauthorized: false,
     });

@@ -1,14 +1,13 @@
 /**
  * The enforcement probe (DESIGN §6, verified on 2.0.11). After a reload, on ONE connection as the
- * service account, subscribed to `$mcm/#`: publish QoS 1 to `$mcm/canary`, then to
- * `$mcm/probe/<generation>`. Only the new ACL lets the account write the probe topic, and
+ * service account, subscribed to `$mcm/#`: publish QoS 1 to `$mcm/probe/<generation>`, then to
+ * `$mcm/canary`, back to back. Only the new ACL lets the account write the probe topic, and
  * nothing lets it write the canary (`#` never matches `$` topics, reference §2.3), so:
  * - probe back, canary not            → the new files are in force and enforced;
  * - probe denied (v5 PUBACK 0x87)     → the reload has not happened yet: retry for a while;
  * - canary accepted or delivered      → ACL enforcement is OFF (fail-open, reference §3.4).
- * The broker handles one connection's publishes in order, so when the probe comes back the canary
- * has either come back before it or was dropped. A second round after the first success closes
- * the window where the reload lands between the two publishes.
+ * The broker handles one connection's publishes in order, so a probe accepted under the new ACL
+ * means the canary sent after it met the new ACL as well: one round proves both.
  * With `passwordMarker`, a login as the password file's marker user must be accepted (the broker
  * runs the password file of this generation, not only its ACL: the pair is proven).
  * Then logins that must be refused: the service account with a wrong password, an unknown user
@@ -17,8 +16,13 @@
  * MQTT v5 throughout, so a denied publish is visible (PUBACK 0x87, reference §2.4).
  */
 import { randomBytes } from 'node:crypto';
-import mqtt from 'mqtt';
+import type * as Mqtt from 'mqtt';
+import { lazyModule } from '../modules/lazy-module.ts';
 import type { IClientOptions, MqttClient } from 'mqtt';
+import { rawLogin, type LoginOutcome, type RawCredentials } from './raw-login.ts';
+
+/** Loaded with the first connection, not with the server (issue 14). */
+const mqtt = lazyModule<typeof Mqtt>('mqtt');
 
 export const PROBE_CLIENT_PREFIX = 'mcm-probe-';
 export const CANARY_TOPIC = '$mcm/canary';
@@ -77,14 +81,12 @@ const clientOptions = (target: ProbeTarget, extra: IClientOptions, timeoutMs: nu
   ...extra,
 });
 
-type LoginOutcome = { kind: 'accepted' } | { kind: 'refused'; code: number } | { kind: 'unreachable'; message: string } | { kind: 'timeout' };
-
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE']);
 
 /** One connect attempt; resolves with what the broker said. Always ends the client. */
 const tryLogin = (target: ProbeTarget, extra: IClientOptions, timeoutMs: number): Promise<{ outcome: LoginOutcome; client: MqttClient | null }> =>
   new Promise((resolve) => {
-    const client = mqtt.connect(clientOptions(target, extra, timeoutMs));
+    const client = mqtt().connect(clientOptions(target, extra, timeoutMs));
     let done = false;
     const finish = (outcome: LoginOutcome, keep: boolean): void => {
       if (done) return;
@@ -159,7 +161,13 @@ export const openProbeSession = (target: ProbeTarget, timeoutMs: number): ProbeS
 
 const CLOSED = 'the broker closed the probe connection (the reload dropped MCM\'s service account, or the broker went down)';
 
-/** Positive + negative probe on one connection; `onConfirmed` fires after the first good round. */
+/**
+ * Positive + negative probe on one connection, one pipelined round: the probe, then the canary,
+ * sent back to back. The broker handles one connection's publishes in order, so a probe accepted
+ * under the new ACL means the canary after it met the new ACL too (a reload can't land between
+ * them in a way that hides an old verdict, which the former canary-first order needed a second
+ * round to rule out). `onConfirmed` fires once the round proved the new files are loaded.
+ */
 const probeAcl = async (target: ProbeTarget, opts: ProbeOptions, deadline: number, onConfirmed: () => void): Promise<ProbeResult> => {
   const started = Date.now();
   const open = (): ProbeSession => openProbeSession(target, Math.max(50, deadline - Date.now()));
@@ -184,8 +192,7 @@ const probeAcl = async (target: ProbeTarget, opts: ProbeOptions, deadline: numbe
     else if (t === topic) probeWaiters.get(payload.toString())?.();
   });
   try {
-    let successes = 0;
-    while (successes < 2) {
+    for (;;) {
       if (Date.now() >= deadline) {
         return fail(`positive probe ${topic} was not delivered within ${opts.timeoutMs} ms: the broker did not load generation ${opts.generation}`);
       }
@@ -194,32 +201,39 @@ const probeAcl = async (target: ProbeTarget, opts: ProbeOptions, deadline: numbe
         const t = setTimeout(() => { probeWaiters.delete(nonce); resolve(false); }, Math.max(0, deadline - Date.now()));
         probeWaiters.set(nonce, () => { clearTimeout(t); probeWaiters.delete(nonce); resolve(true); });
       });
-      const canary = await publishOutcome(client, CANARY_TOPIC, nonce, deadline);
-      if (canary === 'closed' || canary === 'timeout') {
-        probeWaiters.get(nonce)?.();
-        return fail(canary === 'closed' ? CLOSED : `no PUBACK for ${CANARY_TOPIC} within ${opts.timeoutMs} ms`, false, canary === 'closed');
-      }
+      // Both written before either is answered: one round trip for the pair.
+      const [probe, canary] = await Promise.all([
+        publishOutcome(client, topic, nonce, deadline),
+        publishOutcome(client, CANARY_TOPIC, nonce, deadline),
+      ]);
       if (canary === 'accepted' || canarySeen) {
         probeWaiters.get(nonce)?.();
         return fail(`fail-open: the broker accepted a publish to ${CANARY_TOPIC}, which the ACL denies: ACL enforcement is off`, true);
       }
-      const probe = await publishOutcome(client, topic, nonce, deadline);
+      // Out of time without the new ACL: reported as "not loaded" at the top of the loop.
+      if (probe !== 'accepted' && probe !== 'closed' && Date.now() >= deadline) continue;
+      if (canary === 'closed' || canary === 'timeout') {
+        probeWaiters.get(nonce)?.();
+        return fail(canary === 'closed' ? CLOSED : `no PUBACK for ${CANARY_TOPIC} within ${opts.timeoutMs} ms`, false, canary === 'closed');
+      }
       if (probe === 'closed') {
         probeWaiters.get(nonce)?.();
         return fail(CLOSED, false, true);
       }
       if (probe !== 'accepted') {
+        // Not loaded yet (the old ACL denied the probe): try again shortly.
         probeWaiters.get(nonce)?.();
         await arrived;
         await sleep(opts.retryMs ?? 2);
         continue;
       }
       if (!(await arrived)) return fail(`positive probe ${topic} was accepted but never delivered back within ${opts.timeoutMs} ms`);
+      // The canary was sent after the probe: had it been delivered, it would have come by now
+      // only if the broker reordered; its PUBACK (denied) already answered for it.
       if (canarySeen) return fail(`fail-open: ${CANARY_TOPIC} was delivered: ACL enforcement is off`, true);
-      successes++;
-      if (successes === 1) onConfirmed();
+      onConfirmed();
+      return { ok: true, ms: Date.now() - started };
     }
-    return { ok: true, ms: Date.now() - started };
   } finally {
     session.close();
   }
@@ -229,8 +243,7 @@ const probeAcl = async (target: ProbeTarget, opts: ProbeOptions, deadline: numbe
 const markerCheck = async (target: ProbeTarget, marker: string, deadline: number, retryMs: number): Promise<ProbeFailure | null> => {
   let last = '';
   while (Date.now() < deadline) {
-    const { outcome, client } = await tryLogin(target, { clientId: `${PROBE_CLIENT_PREFIX}${hex(6)}`, username: marker, password: target.password }, Math.max(50, deadline - Date.now()));
-    client?.end(true);
+    const outcome = await rawLogin(target, { clientId: `${PROBE_CLIENT_PREFIX}${hex(6)}`, username: marker, password: target.password }, Math.max(50, deadline - Date.now()));
     if (outcome.kind === 'accepted') return null;
     if (outcome.kind === 'unreachable') return fail(`broker unreachable while checking the password file marker: ${outcome.message}`, false, true);
     last = outcome.kind === 'refused' ? ` (reason code ${outcome.code})` : ' (no answer)';
@@ -240,9 +253,8 @@ const markerCheck = async (target: ProbeTarget, marker: string, deadline: number
     'until the probe timeout (an old or mixed password file and ACL file pair is loaded)');
 };
 
-const refusedCheck = async (target: ProbeTarget, what: string, extra: IClientOptions, deadline: number): Promise<ProbeFailure | null> => {
-  const { outcome, client } = await tryLogin(target, extra, Math.max(50, deadline - Date.now()));
-  client?.end(true);
+const refusedCheck = async (target: ProbeTarget, what: string, creds: RawCredentials, deadline: number): Promise<ProbeFailure | null> => {
+  const outcome = await rawLogin(target, creds, Math.max(50, deadline - Date.now()));
   if (outcome.kind === 'accepted') return fail(`fail-open: the broker accepted ${what}`, true);
   if (outcome.kind === 'refused') return null;
   if (outcome.kind === 'unreachable') return fail(`broker unreachable while checking ${what}: ${outcome.message}`, false, true);
@@ -250,9 +262,9 @@ const refusedCheck = async (target: ProbeTarget, what: string, extra: IClientOpt
 };
 
 /**
- * Runs the whole probe; resolves (never rejects) with the first failure or ok. The refused-login
- * checks start once the first positive round proved the new files are loaded, alongside the
- * second round.
+ * Runs the whole probe; resolves (never rejects) with the first failure or ok. The login checks
+ * start once the positive round proved the new files are loaded (a login the old files refused
+ * proves nothing about the new ones); they run in parallel.
  */
 export const probeBroker = async (target: ProbeTarget, opts: ProbeOptions): Promise<ProbeResult> => {
   const started = Date.now();

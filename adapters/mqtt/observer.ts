@@ -15,7 +15,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import mqtt from 'mqtt';
+import type * as Mqtt from 'mqtt';
+import { lazyModule } from '../modules/lazy-module.ts';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Clock } from '../../core/ports.ts';
 import type { Config } from '../config/config.ts';
@@ -24,6 +25,9 @@ import type { MessageProcessor, ObservedMessage } from '../live/observed-message
 import type { Logger } from '../logging/logger.ts';
 import { quickPreview } from './payload-preview.ts';
 import { createSysStats, type SysHistorySample, type SysStatsSnapshot } from './sys-stats.ts';
+
+/** Loaded with the first connection, not with the server (issue 14). */
+const mqtt = lazyModule<typeof Mqtt>('mqtt');
 
 export const OBSERVER_CLIENT_PREFIX = 'mcm-observer-';
 const MCM_TOPICS = '$mcm/';
@@ -239,7 +243,7 @@ export const createObserver = (deps: ObserverDeps): Observer => {
       schedule();
       return;
     }
-    const c = mqtt.connect(options);
+    const c = mqtt().connect(options);
     client = c;
     c.on('message', onMessage as unknown as (topic: string, payload: Buffer, packet: unknown) => void);
     c.on('error', (e: Error) => { lastError = e.message; });

@@ -10,10 +10,8 @@
  * - A message is matched against the enabled schemas through a topic-filter index (not a scan),
  *   its payload parsed once, and every matching schema evaluated.
  */
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
+import { ajvForDialect } from '../modules/ajv.ts';
 import type { Logger } from 'pino';
 import type { Clock, EventStore } from '../../core/ports.ts';
 import type { JsonSchemaDef } from '../../core/state.ts';
@@ -82,17 +80,13 @@ type Entry = {
 };
 
 /**
- * The same dialect choice as the HTTP route's check (adapters/http/routes/json-schemas.ts):
- * `$schema` picks 2019-09 or 2020-12, otherwise draft-07. A fresh ajv per schema, so one `$id`
- * reused across schemas never collides in a shared cache.
+ * The same dialect choice as the HTTP route's check (ajvForDialect, also used by
+ * adapters/http/routes/json-schemas.ts). A fresh ajv per schema, so one `$id` reused across
+ * schemas never collides in a shared cache.
  */
 const compile = (schema: unknown): ValidateFunction => {
   const opts: Options = { strict: false, allErrors: true, validateSchema: true };
-  const dialect = schema !== null && typeof schema === 'object' ? (schema as { $schema?: unknown }).$schema : undefined;
-  const ajv = typeof dialect === 'string' && dialect.includes('2020-12') ? new Ajv2020(opts)
-    : typeof dialect === 'string' && dialect.includes('2019-09') ? new Ajv2019(opts)
-      : new Ajv(opts);
-  addFormats.default(ajv);
+  const ajv = ajvForDialect(schema, opts);
   const validate = ajv.compile(schema as object | boolean);
   // An `$async` schema's validator returns a promise, and a failing payload's rejection would go
   // unhandled (fatal in Node). The HTTP and GitOps paths refuse such schemas; one already in the

@@ -9,9 +9,14 @@
  * value (it picks the value field by datatype). For such metrics the value is read from the
  * protobuf oneof directly, and interpreted with the datatype the birth declared (`typeHint`).
  */
-import sparkplug from 'sparkplug-payload';
-import proto from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
+import type SparkplugPayload from 'sparkplug-payload';
+import type SparkplugProto from 'sparkplug-payload/lib/sparkplugPayloadProto.js';
+import { lazyModule } from '../modules/lazy-module.ts';
 import { SPARKPLUG_NAMESPACE } from './sparkplug-topic.ts';
+
+// Loaded with the first Sparkplug payload, not with the server (issue 14: protobufjs and the codec).
+const sparkplugModule = lazyModule<typeof SparkplugPayload>('sparkplug-payload');
+const protoModule = lazyModule<typeof SparkplugProto>('sparkplug-payload/lib/sparkplugPayloadProto.js');
 
 export type MetricValue = number | string | boolean | null;
 
@@ -81,11 +86,16 @@ const untypedValue = (raw: RawMetric | undefined, type: string | null): MetricVa
   return valueOf(type, v);
 };
 
-/** Builds the decoder once (the codec is looked up by namespace). */
+/** The decoder; the codec is looked up by namespace once, on the first payload. */
 export const createSparkplugDecoder = (): SparkplugDecoder => {
-  const codec = sparkplug.get(SPARKPLUG_NAMESPACE);
+  let built: SparkplugDecoder | null = null;
+  return (payload, typeHint) => (built ??= buildDecoder())(payload, typeHint);
+};
+
+const buildDecoder = (): SparkplugDecoder => {
+  const codec = sparkplugModule().get(SPARKPLUG_NAMESPACE);
   if (!codec) throw new Error(`sparkplug-payload has no codec for ${SPARKPLUG_NAMESPACE}`);
-  const Payload = proto.org.eclipse.tahu.protobuf.Payload;
+  const Payload = protoModule().org.eclipse.tahu.protobuf.Payload;
   return (payload, typeHint) => {
     const decoded = codec.decodePayload(payload);
     let raw: RawMetric[] | null = null;

@@ -10,6 +10,7 @@ import { createSqliteEventStore } from '../../adapters/sqlite/event-store.ts';
 import { openDatabase } from '../../adapters/sqlite/open-database.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 import { runMcm, type CliRun, type CliRunOptions } from '../helpers/cli.ts';
+import { commandName } from '../../adapters/cli/run-cli.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MCM = join(ROOT, 'bin/mcm');
@@ -76,6 +77,21 @@ describe('mcm: help and usage errors', { concurrency: 4 }, () => {
       assert.ok(r.stderr.startsWith(`mcm: ${message}\n`), r.stderr);
       assert.match(r.stderr, /Usage: mcm \[--config FILE\] <command>/);
     }
+  });
+
+  it('mcm server loads only its own command (issue 14) and still answers --help and bad arguments like the rest', async (t) => {
+    assert.deepEqual(
+      [['server'], ['--config', 'x.yaml', 'server', '--help'], ['--config=x.yaml', 'server'], ['-c', 'x', 'users', 'list'], ['--help'], ['-V'], []].map(commandName),
+      ['server', 'server', 'server', 'users', null, null, null],
+    );
+    const cwd = tempDir(t);
+    const help = await mcm(['server', '--help'], { cwd });
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: mcm server \[--force-takeover\]/);
+    const bad = await mcm(['server', '--bogus'], { cwd });
+    assert.equal(bad.code, 64);
+    assert.match(bad.stderr, /Unknown option '--bogus'/);
+    assert.ok(bad.stderr.includes('Usage: mcm server'), bad.stderr);
   });
 
   it('bad arguments to a command: message + that command\'s usage on stderr, exit 64', async (t) => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { defaultConfig, findExecutable, MOSQUITTO_NOT_FOUND_WARNING } from '../../adapters/config/defaults.ts';
-import { ConfigError, loadConfig, type LoadConfigOptions } from '../../adapters/config/load.ts';
+import { ConfigError, configFileValidator, loadConfig, type LoadConfigOptions } from '../../adapters/config/load.ts';
 import { configFileSchema } from '../../adapters/config/schema.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
@@ -75,6 +75,13 @@ describe('loadConfig: built-in defaults', () => {
     assert.equal(findExecutable('mosquitto', '/nonexistent-dir', [sbin]), bin);
     chmodSync(bin, 0o644);
     assert.equal(findExecutable('mosquitto', '/nonexistent-dir', [sbin]), null, 'a non-executable file is not a binary');
+  });
+
+  it('checks nothing without a file, which is sound: the file schema accepts the empty file (issue 14: no Ajv at such a start)', (t) => {
+    const validate = configFileValidator();
+    assert.equal(validate({}), true, JSON.stringify(validate.errors));
+    // An empty file is read, parsed and checked: the same configuration as no file at all.
+    assert.deepEqual(load({ file: writeYaml(tempDir(t), 'empty.yaml', '') }).config, load().config);
   });
 
   it('defaultConfig() returns a fresh object each call, so callers cannot share mutations', () => {

@@ -5,8 +5,12 @@
  * role, disabled or MFA change revokes older tokens at once. Times come from the Clock port.
  */
 import { createSecretKey, randomUUID } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import type * as Jwt from 'jsonwebtoken';
+import { lazyModule } from '../../modules/lazy-module.ts';
 import type { Clock } from '../../../core/ports.ts';
+
+/** Loaded with the first sign-in or authenticated request, not with the server (issue 14: with semver, 70 module files). */
+const jsonwebtoken = lazyModule<typeof Jwt>('jsonwebtoken');
 
 export const JWT_ISSUER = 'mcm';
 export const JWT_AUDIENCE = 'mcm-api';
@@ -57,7 +61,7 @@ export const createTokenService = (deps: Readonly<{ secret: Buffer; ttlS: number
       const iat = nowS();
       const exp = iat + ttlS;
       const payload = { sub: username, tv: tokenVersion, iat, exp, jti: randomUUID() };
-      const token = jwt.sign(payload, key, { algorithm: 'HS256', issuer: JWT_ISSUER, audience: JWT_AUDIENCE });
+      const token = jsonwebtoken().sign(payload, key, { algorithm: 'HS256', issuer: JWT_ISSUER, audience: JWT_AUDIENCE });
       return { token, expires_at: new Date(exp * 1000).toISOString() };
     },
     check: (token) => {
@@ -71,7 +75,7 @@ export const createTokenService = (deps: Readonly<{ secret: Buffer; ttlS: number
         return { ok: false, reason: 'expired', message: 'token has expired' };
       }
       try {
-        const payload = jwt.verify(token, key, {
+        const payload = jsonwebtoken().verify(token, key, {
           algorithms: ['HS256'],
           issuer: JWT_ISSUER,
           audience: JWT_AUDIENCE,

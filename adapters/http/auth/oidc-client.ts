@@ -6,9 +6,13 @@
  * merely trusting the TLS channel to the token endpoint. The routes take the port, so their tests
  * can pass a fake; adapters/main.ts builds the real one.
  */
-import * as client from 'openid-client';
+import type * as Client from 'openid-client';
+import { lazyModule } from '../../modules/lazy-module.ts';
 import { isLoopbackHttp, type OidcSettings } from '../../config/oidc-config.ts';
 import type { SecretStore } from '../../secrets/secret-store.ts';
+
+/** Loaded when single sign-on is configured and first used (issue 14: openid-client and jose). */
+const openidClient = lazyModule<typeof Client>('openid-client');
 
 /** What one browser's flow must prove at the callback; kept server-side, never in a URL. */
 export type OidcChecks = Readonly<{ state: string; nonce: string; codeVerifier: string }>;
@@ -60,11 +64,11 @@ const isUnavailable = (err: unknown): boolean =>
   || (err as { name?: string }).name === 'AbortError' || (err as { name?: string }).name === 'TimeoutError';
 
 export const createOpenidRelyingParty = (settings: OidcSettings, clientSecret: string): OidcRelyingParty => {
-  let discovered: Promise<client.Configuration> | null = null;
-  const configuration = (): Promise<client.Configuration> => {
-    discovered ??= client.discovery(new URL(settings.issuer), settings.client_id, clientSecret, undefined, {
+  let discovered: Promise<Client.Configuration> | null = null;
+  const configuration = (): Promise<Client.Configuration> => {
+    discovered ??= openidClient().discovery(new URL(settings.issuer), settings.client_id, clientSecret, undefined, {
       // openid-client refuses plain http; allowed only for a provider on this machine (tests, a local IdP).
-      execute: [client.enableNonRepudiationChecks, ...(isLoopbackHttp(settings.issuer) ? [client.allowInsecureRequests] : [])],
+      execute: [openidClient().enableNonRepudiationChecks, ...(isLoopbackHttp(settings.issuer) ? [openidClient().allowInsecureRequests] : [])],
     }).catch((err: unknown) => {
       discovered = null; // try again at the next sign-in
       throw new OidcFlowError('unavailable', `the OpenID Provider ${settings.issuer} could not be discovered: ${describe(err)}`);
@@ -74,11 +78,11 @@ export const createOpenidRelyingParty = (settings: OidcSettings, clientSecret: s
   return {
     begin: async () => {
       const config = await configuration();
-      const checks: OidcChecks = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
-      const url = client.buildAuthorizationUrl(config, {
+      const checks: OidcChecks = { state: openidClient().randomState(), nonce: openidClient().randomNonce(), codeVerifier: openidClient().randomPKCECodeVerifier() };
+      const url = openidClient().buildAuthorizationUrl(config, {
         redirect_uri: settings.redirect_url,
         scope: settings.scopes.join(' '),
-        code_challenge: await client.calculatePKCECodeChallenge(checks.codeVerifier),
+        code_challenge: await openidClient().calculatePKCECodeChallenge(checks.codeVerifier),
         code_challenge_method: 'S256',
         state: checks.state,
         nonce: checks.nonce,
@@ -88,7 +92,7 @@ export const createOpenidRelyingParty = (settings: OidcSettings, clientSecret: s
     finish: async (callbackUrl, checks) => {
       const config = await configuration();
       try {
-        const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+        const tokens = await openidClient().authorizationCodeGrant(config, callbackUrl, {
           pkceCodeVerifier: checks.codeVerifier,
           expectedState: checks.state,
           expectedNonce: checks.nonce,

@@ -7,9 +7,13 @@
  * before they go into an event.
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { generate, generateSecret, generateURI, verify } from 'otplib';
+import type * as Otplib from 'otplib';
+import { lazyModule } from '../../modules/lazy-module.ts';
 import type { Clock } from '../../../core/ports.ts';
 import { open, seal } from '../../secrets/crypto-box.ts';
+
+/** Loaded with the first second-factor check or set-up (issue 14). */
+const otplib = lazyModule<typeof Otplib>('otplib');
 
 export const TOTP_PERIOD_S = 30;
 /** One step either side: tolerates a phone clock 30 s off (RFC 6238 §5.2). */
@@ -39,13 +43,13 @@ export const createTotp = (deps: Readonly<{ db: DatabaseSync; clock: Clock; key:
   const pruneStmt = db.prepare('DELETE FROM mfa_used_steps WHERE username = ? AND step < ?');
 
   return {
-    newSecret: () => generateSecret({ length: 20 }),
-    otpauthUrl: (issuer, username, secret) => generateURI({ issuer, label: username, secret }),
+    newSecret: () => otplib().generateSecret({ length: 20 }),
+    otpauthUrl: (issuer, username, secret) => otplib().generateURI({ issuer, label: username, secret }),
     seal: (secret) => seal(key, secret),
     open: (ciphertext) => open(key, ciphertext),
     verifyCode: async (username, secret, code) => {
       if (!TOTP_CODE.test(code)) return { ok: false, reason: 'invalid' };
-      const result = await verify({ secret, token: code, epoch: epochS(), period: TOTP_PERIOD_S, epochTolerance: TOTP_TOLERANCE_S });
+      const result = await otplib().verify({ secret, token: code, epoch: epochS(), period: TOTP_PERIOD_S, epochTolerance: TOTP_TOLERANCE_S });
       // The functional API's result type also covers HOTP, which has no timeStep.
       if (!result.valid || !('timeStep' in result)) return { ok: false, reason: 'invalid' };
       const step = result.timeStep;
@@ -57,6 +61,6 @@ export const createTotp = (deps: Readonly<{ db: DatabaseSync; clock: Clock; key:
       pruneStmt.run(username, step - KEEP_STEPS);
       return { ok: true, step };
     },
-    codeAt: (secret, at = epochS()) => generate({ secret, epoch: at, period: TOTP_PERIOD_S }),
+    codeAt: (secret, at = epochS()) => otplib().generate({ secret, epoch: at, period: TOTP_PERIOD_S }),
   };
 };

@@ -4,10 +4,8 @@
  * enters the log (the core checks only its shape, core/decide/schemas.ts).
  */
 import type Router from '@koa/router';
-import { Ajv, type Options, type ValidateFunction } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import type { Options, ValidateFunction } from 'ajv';
+import { ajvForDialect } from '../../modules/ajv.ts';
 import { DomainError, ERROR_CODES } from '../../../core/errors.ts';
 import { own } from '../../../core/evolve/records.ts';
 import { handleCommand } from '../../../core/handle-command.ts';
@@ -61,11 +59,7 @@ export const compileJsonSchema = (schema: unknown): void => {
     throw new DomainError(ERROR_CODES.SCHEMA_INVALID, `schema must be nested at most ${MAX_SCHEMA_DEPTH} levels`, [{ field: 'schema' }]);
   }
   const opts: Options = { strict: false, allErrors: true, validateSchema: true };
-  const dialect = schema !== null && typeof schema === 'object' ? (schema as { $schema?: unknown }).$schema : undefined;
-  const ajv = typeof dialect === 'string' && dialect.includes('2020-12') ? new Ajv2020(opts)
-    : typeof dialect === 'string' && dialect.includes('2019-09') ? new Ajv2019(opts)
-      : new Ajv(opts);
-  addFormats.default(ajv);
+  const ajv = ajvForDialect(schema, opts);
   let validate: ValidateFunction;
   try {
     validate = ajv.compile(schema as object | boolean);
