@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
 const NODE_BUILTINS = ['node:*', 'fs', 'fs/*', 'path', 'os', 'net', 'http', 'https', 'crypto', 'child_process', 'worker_threads', 'dgram', 'dns', 'tls', 'url', 'stream', 'events', 'util', 'zlib', 'process', 'timers', 'readline', 'sqlite'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'ui/dist/**', 'data/**', 'bench/results/**', 'coverage/**', '**/*.js'] },
+  { ignores: ['node_modules/**', 'ui/dist/**', 'dist/**', 'data/**', 'bench/results/**', 'coverage/**', '**/*.js'] },
   {
     files: ['**/*.ts'],
     languageOptions: {

@@ -64,7 +64,7 @@ const stopLeftovers = (dataDir: string): void => {
   }
 };
 
-export type ServerOptions = Readonly<{ dataDir: string; mode: 'supervised' | 'external'; settleMs: number; timeoutMs: number }>;
+export type ServerOptions = Readonly<{ dataDir: string; mode: 'supervised' | 'external'; settleMs: number; timeoutMs: number; env?: Readonly<Record<string, string>> }>;
 
 export const runServer = async (opts: ServerOptions): Promise<ServerRun> => {
   const [httpPort, mqttPort] = [await freePort(), await freePort()];
@@ -75,6 +75,7 @@ export const runServer = async (opts: ServerOptions): Promise<ServerRun> => {
     env: {
       ...process.env, MCM_CONFIG: '', MCM_DATA_DIR: opts.dataDir, MCM_HTTP_HOST: '127.0.0.1', MCM_HTTP_PORT: String(httpPort),
       MCM_MQTT_HOST: '127.0.0.1', MCM_MQTT_PORT: String(mqttPort), MCM_MOSQUITTO_MODE: opts.mode, MCM_LOG_LEVEL: 'warn',
+      ...opts.env,
     },
   });
   let stderr = '';

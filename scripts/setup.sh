@@ -44,6 +44,8 @@ fi
 if [ -x node_modules/.bin/node ] && [ -d node_modules/esbuild ]; then
   node_modules/.bin/node scripts/build-ui.ts --quiet
   did+=("built the web UI (ui/dist)")
+  node_modules/.bin/node scripts/build-server.ts --quiet
+  did+=("bundled the mcm command (dist/server, the faster start; bin/mcm runs the sources when they are newer)")
 else
   say "WARNING: cannot build the web UI yet (npm dependencies missing); run npm run build later"
 fi

@@ -13,7 +13,8 @@ export type LogReader = {
   stateAt(at: number, serviceAccount: string): Promise<unknown>;
 };
 
-const WORKER = new URL('./log-reader-worker.ts', import.meta.url);
+// Beside this module: the TypeScript source, or in the bundle (scripts/build-server.ts) its own entry.
+const WORKER = new URL(import.meta.url.endsWith('.mjs') ? './log-reader-worker.mjs' : './log-reader-worker.ts', import.meta.url);
 
 export const createLogReader = (deps: Readonly<{ dbPath: string; maxConcurrent?: number }>): LogReader => {
   const max = Math.max(1, deps.maxConcurrent ?? 2);
