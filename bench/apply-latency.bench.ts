@@ -31,7 +31,7 @@ const bench: Bench = {
         ...r.rows.map((row) => `${row.users} users, median ms per apply step: ${Object.entries(row.mcm_phases_p50).map(([k, v]) => `${k} ${v}`).join(', ')}`),
         'MCM own share: every apply step but reload_confirm (the SIGHUP, the broker loading both files, and the probe) as a share of append → enforced, median over the ACL changes.',
         'bare reload: the same files with the changed password line, written atomically, SIGHUP, then logins as the user until one is accepted; no MCM (bench/bare-reload.ts). MCM proves more than that login (positive probe, canary, refused logins, the password file marker).',
-        `MCM includes the coalescing wait (appends must pause ${QUIET_MS} ms, at most mosquitto.debounce_ms = ${r.debounce_ms} ms), render, validation, atomic writes, SIGHUP and the full probe (positive, canary, refused logins).`,
+        `MCM includes the coalescing wait (none for a change after ${QUIET_MS} ms without appends, as each change here is; appends closer together pause ${QUIET_MS} ms, at most mosquitto.debounce_ms = ${r.debounce_ms} ms), render, validation, atomic writes, SIGHUP and the full probe (positive, canary, refused logins, the password file marker).`,
         'Every user has its own rule, so the ACL file has one `user` block per user: Mosquitto 2.0 loads that in O(users × lines) (reference §10), which is most of reload_confirm at 10,000 users.',
         'Lines: the rendered files, with no duplicate or subsumed lines and no empty `user` blocks (core/acl-model.ts).',
         'dynsec needs no reload (it kicks the clients of a changed role, which reconnect) and proves nothing about fail-open; the ratio is the price of file-based enforcement that is proven.',

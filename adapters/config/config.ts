@@ -81,7 +81,7 @@ export type Config = {
     /** What to do when a rendered file is edited outside MCM. */
     drift: 'restore' | 'report';
     probe: { timeout_ms: number; interval_s: number };
-    /** The longest a continuous burst of appends is held back before one render+reload (an apply starts once appends pause for 2 ms). */
+    /** The longest a continuous burst of appends is held back before one render+reload (a change after a 2 ms pause applies at once; closer appends wait for a 2 ms pause). */
     debounce_ms: number;
   };
   auth: {
