@@ -48,7 +48,7 @@ export const migrateCommand: CliCommand = {
       io.stdout(`already on the ${to} backend (${source ?? 'built-in defaults'}): nothing to do\n`);
       return EXIT.OK;
     }
-    const log = openEventLog(io, values.config, 'migrate');
+    const log = openEventLog(io, config, 'migrate');
     if (log === null) return EXIT.FAILURE;
     let plan;
     try {
