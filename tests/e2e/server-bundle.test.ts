@@ -15,6 +15,7 @@ import { runMcm } from '../helpers/cli.ts';
 import { requireMosquitto } from '../helpers/mosquitto.ts';
 import { testDataDir } from '../helpers/mcm-server.ts';
 import { freePort } from '../helpers/ports.ts';
+import { stopServerProcess } from '../helpers/stop-process.ts';
 import { tempDir } from '../helpers/temp-dir.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -69,7 +70,7 @@ test('the bundle serves: supervised broker applied, OpenAPI validation, the web 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.after(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited; } });
+  t.after(() => stopServerProcess(child, dataDir));
   let log = '';
   child.stdout.on('data', (d: Buffer) => { log += d.toString(); });
   child.stderr.on('data', (d: Buffer) => { log += d.toString(); });

@@ -12,6 +12,7 @@ import { MCM_BIN } from '../helpers/cli.ts';
 import { requireMosquitto } from '../helpers/mosquitto.ts';
 import { freePort } from '../helpers/ports.ts';
 import { testDataDir } from '../helpers/mcm-server.ts';
+import { stopServerProcess } from '../helpers/stop-process.ts';
 
 test('logFormat: pretty on a terminal, JSON elsewhere, MCM_LOG_FORMAT wins', () => {
   assert.equal(logFormat({}, true), 'pretty');
@@ -34,7 +35,7 @@ test('mcm server on a pipe: JSON lines, one pid key each, and a start-up line na
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  t.after(async () => { if (child.exitCode === null) { child.kill('SIGKILL'); await exited; } });
+  t.after(() => stopServerProcess(child, dataDir));
   let out = '';
   const uiLine = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no web UI line within 60 s:\n${out}`)), 60_000);
