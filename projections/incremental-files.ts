@@ -116,16 +116,15 @@ export const createIncrementalRenderer = (opts: Readonly<{ serviceAccount: Servi
     return chunk;
   };
 
-  /**
-   * Every user in file order, in chunks still to render. The service account has a chunk of its
-   * own: its ACL block names the generation, so it is rendered at every apply, alone.
-   */
+  /** The users in file order, but the service account. */
   // The default sort compares UTF-16 code units, as compareText does, without a call per pair.
   const namesOf = (state: BrokerConfig): string[] => Object.keys(state.users).filter((n) => n !== sa.username).sort();
 
   /**
-   * `names` may be a turn old (a warm-up): users created or deleted since are in the tracker's
-   * journal, which the next render reads from before the names were taken (`follow`).
+   * Every user in file order, in chunks still to render. The service account has a chunk of its
+   * own: its ACL block names the generation, so it is rendered at every apply, alone. `names` may
+   * be a turn old (a warm-up): users created or deleted since are in the tracker's journal, which
+   * the next render reads from where it stood before the names were taken (`follow`).
    */
   const cut = (state: BrokerConfig, names = namesOf(state)): Chunk[] => {
     pendingNames = null;

@@ -145,7 +145,7 @@ export const loadConfig = (options: LoadConfigOptions = {}): LoadedConfig => {
 
   const fileValue = source === null ? {} : readConfigFile(source, explicit !== undefined ? 'config file' : 'MCM_CONFIG');
   const problems: string[] = [];
-  // No file: nothing to check (the schema accepts the empty object, tests/adapters/config.test.ts).
+  // No file: nothing to check (the schema accepts the empty object, tests/adapters/config-load.test.ts).
   const validateFile = source === null ? null : configFileValidator();
   if (validateFile && !validateFile(fileValue)) problems.push(...new Set((validateFile.errors ?? []).map(formatAjvError)));
   problems.push(...literalSecretProblems(at(fileValue, 'auth', 'oidc')));
