@@ -1,9 +1,11 @@
 /**
- * Runs bin/mcm as a child process, as an operator would: in `cwd`, with only PATH, HOME and the
+ * Runs bin/mcm as a child process, as an operator would: in `cwd`, with only PATH, HOME, a compile cache and the
  * given variables (plus NODE_V8_COVERAGE under c8, so the CLI's code counts towards coverage);
  * `stdin` is piped in when given.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +21,20 @@ export const MCM_BIN = fileURLToPath(new URL('../../bin/mcm', import.meta.url));
 
 export type CliRun = { code: number | null; stdout: string; stderr: string };
 
+/**
+ * One compile cache for this test file's `mcm` runs (private: mkdtemp makes it 0700), so they
+ * don't each compile cold and don't put a `.cache` into the cwd that HOME points at.
+ */
+let compileCache: string | null = null;
+const compileCacheDir = (): string => {
+  if (compileCache === null) {
+    const dir = mkdtempSync(join(tmpdir(), 'mcm-test-compile-cache-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    compileCache = dir;
+  }
+  return compileCache;
+};
+
 export type CliRunOptions = { cwd: string; env?: Record<string, string>; stdin?: string };
 
 export const runMcm = (args: string[], opts: CliRunOptions, bin: string = MCM_BIN): Promise<CliRun> =>
@@ -28,6 +44,7 @@ export const runMcm = (args: string[], opts: CliRunOptions, bin: string = MCM_BI
       env: {
         PATH: process.env['PATH'] ?? '/usr/bin:/bin',
         HOME: opts.cwd,
+        NODE_COMPILE_CACHE: compileCacheDir(),
         ...(process.env['NODE_V8_COVERAGE'] ? { NODE_V8_COVERAGE: process.env['NODE_V8_COVERAGE'] } : {}),
         ...opts.env,
       },
