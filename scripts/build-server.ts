@@ -48,6 +48,10 @@ export const buildServer = async (outDir = DEFAULT_SERVER_OUT): Promise<{ outDir
       banner: { js: "import { createRequire as __mcmCreateRequire } from 'node:module'; const require = __mcmCreateRequire(import.meta.url);" },
       sourcemap: 'linked',
       legalComments: 'linked',
+      // Whitespace and syntax only: names stay as written, for stack traces and logs (about
+      // 10 ms off each start: 3.3 → 2.1 MiB to read and compile).
+      minifyWhitespace: true,
+      minifySyntax: true,
       logLevel: 'error',
     });
     rmSync(outDir, { recursive: true, force: true });
