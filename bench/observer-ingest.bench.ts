@@ -24,6 +24,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { MessageProcessor } from '../adapters/live/observed-message.ts';
 import type { Bench, BenchResult } from './bench.ts';
+import { field, packet } from './reliability/mqtt-raw.ts';
 
 const SUB_FLAG = '--sub';
 const ROUNDS = 3;
@@ -41,31 +42,9 @@ type SubResult = { count: number; first_ms: number; last_ms: number; rss_mb: num
 
 // ---------------------------------------------------------------- MQTT packets (MQTT 3.1.1 §3.1, §3.3)
 
-const varint = (n: number): Buffer => {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return Buffer.from(out);
-};
+const connectPacket = (clientId: string): Buffer => packet(0x10, Buffer.concat([field('MQTT'), Buffer.from([4, 0x02, 0, 60]), field(clientId)]));
 
-const str = (s: string | Buffer): Buffer => {
-  const b = typeof s === 'string' ? Buffer.from(s) : s;
-  return Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
-};
-
-const connectPacket = (clientId: string): Buffer => {
-  const body = Buffer.concat([str('MQTT'), Buffer.from([4, 0x02, 0, 60]), str(clientId)]);
-  return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
-};
-
-const publishPacket = (topic: string, payload: Buffer): Buffer => {
-  const body = Buffer.concat([str(topic), payload]);
-  return Buffer.concat([Buffer.from([0x30]), varint(body.length), body]);
-};
+const publishPacket = (topic: string, payload: Buffer): Buffer => packet(0x30, Buffer.concat([field(topic), payload]));
 
 const fixture = (name: string): Buffer | null => {
   try {

@@ -5,10 +5,11 @@
  * VmRSS/VmHWM from /proc/<pid>/status and the V8 heap from `/metrics` (prom-client's defaults).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../tests/helpers/ports.ts';
+import { killProcessesUnder } from '../tests/helpers/stop-process.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const node = join(root, 'node_modules', '.bin', 'node');
@@ -50,18 +51,6 @@ const procMiB = (pid: number, field: string): number | null => {
 const metricMiB = (text: string, name: string): number | null => {
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text);
   return m ? Number(m[1]) / 2 ** 20 : null;
-};
-
-/**
- * Processes started for `dataDir` that outlived the server: a supervised mosquitto still loading
- * its 100,000-user acl_file when the server was killed (its stop waits for the start to finish).
- */
-const stopLeftovers = (dataDir: string): void => {
-  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.startsWith(dataDir))) process.kill(Number(pid), 'SIGKILL');
-    } catch { /* gone, or not ours to read */ }
-  }
 };
 
 export type ServerOptions = Readonly<{ dataDir: string; mode: 'supervised' | 'external'; settleMs: number; timeoutMs: number; env?: Readonly<Record<string, string>> }>;
@@ -114,6 +103,8 @@ export const runServer = async (opts: ServerOptions): Promise<ServerRun> => {
       await exit;
       clearTimeout(killer);
     }
-    stopLeftovers(opts.dataDir);
+    // A supervised mosquitto still loading its 100,000-user acl_file when the server was killed
+    // (its stop waits for the start to finish) outlives the server.
+    killProcessesUnder(opts.dataDir);
   }
 };

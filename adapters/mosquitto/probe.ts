@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import type * as Mqtt from 'mqtt';
 import { lazyModule } from '../modules/lazy-module.ts';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { rawLogin, type LoginOutcome, type RawCredentials } from './raw-login.ts';
+import { rawLogin, UNREACHABLE, type LoginOutcome, type RawCredentials } from './raw-login.ts';
 
 /** Loaded with the first connection, not with the server (issue 14). */
 const mqtt = lazyModule<typeof Mqtt>('mqtt');
@@ -80,8 +80,6 @@ const clientOptions = (target: ProbeTarget, extra: IClientOptions, timeoutMs: nu
   ...(target.tls ? { ca: target.tls.ca, cert: target.tls.cert, key: target.tls.key, rejectUnauthorized: target.tls.rejectUnauthorized ?? true } : {}),
   ...extra,
 });
-
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE']);
 
 /** One connect attempt; resolves with what the broker said. Always ends the client. */
 const tryLogin = (target: ProbeTarget, extra: IClientOptions, timeoutMs: number): Promise<{ outcome: LoginOutcome; client: MqttClient | null }> =>

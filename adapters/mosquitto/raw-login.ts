@@ -22,19 +22,23 @@ export type RawLoginTarget = Readonly<{
 
 export type RawCredentials = Readonly<{ clientId: string; username?: string; password?: string }>;
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE']);
+/** Socket errors that mean nothing answers at that address (the probe's login checks too). */
+export const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE']);
 
-/** A UTF-8 string or binary data field: two-byte length, then the bytes (§1.5.4, §1.5.6). */
-const field = (s: string): Buffer => {
-  const bytes = Buffer.from(s, 'utf8');
+/**
+ * A UTF-8 string or binary data field: two-byte length, then the bytes (§1.5.4, §1.5.6). Raw
+ * bytes are taken as they are (the reliability bench sends invalid UTF-8 on purpose).
+ */
+export const field = (s: string | Buffer): Buffer => {
+  const bytes = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
   const out = Buffer.alloc(2 + bytes.length);
   out.writeUInt16BE(bytes.length, 0);
   bytes.copy(out, 2);
   return out;
 };
 
-/** Variable byte integer (§1.5.5). */
-const varint = (n: number): Buffer => {
+/** Variable byte integer (§1.5.5), the Remaining Length of every packet. */
+export const remainingLength = (n: number): Buffer => {
   const out: number[] = [];
   let rest = n;
   do {
@@ -50,12 +54,12 @@ const varint = (n: number): Buffer => {
 export const connectPacket = (c: RawCredentials): Buffer => {
   const flags = 0x02 | (c.username !== undefined ? 0x80 : 0) | (c.password !== undefined ? 0x40 : 0);
   const body = Buffer.concat([
-    field('MQTT'), Buffer.from([5, flags, 0, 30]), varint(0),
+    field('MQTT'), Buffer.from([5, flags, 0, 30]), remainingLength(0),
     field(c.clientId),
     ...(c.username !== undefined ? [field(c.username)] : []),
     ...(c.password !== undefined ? [field(c.password)] : []),
   ]);
-  return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
+  return Buffer.concat([Buffer.from([0x10]), remainingLength(body.length), body]);
 };
 
 /** DISCONNECT, normal disconnection: an accepted check leaves without a "connection lost" line in the broker's log. */

@@ -6,26 +6,10 @@
  * measured is that MCM's observer, on its own connection, never notices.
  */
 import { connect, type Socket } from 'node:net';
+import { field, remainingLength } from '../../adapters/mosquitto/raw-login.ts';
 
-/** Remaining Length (§2.2.3): 7 bits per byte, high bit = more. */
-export const remainingLength = (n: number): Buffer => {
-  const out: number[] = [];
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out.push(byte);
-  } while (n > 0);
-  return Buffer.from(out);
-};
-
-/** A UTF-8 string field (§1.5.3): 2-byte length, then the bytes (given raw, so they can be invalid). */
-export const field = (bytes: Buffer | string): Buffer => {
-  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
-  const len = Buffer.alloc(2);
-  len.writeUInt16BE(b.length);
-  return Buffer.concat([len, b]);
-};
+// Remaining Length (§2.2.3) and string fields (§1.5.3, raw bytes allowed): the probe's own.
+export { field, remainingLength };
 
 export const packet = (firstByte: number, body: Buffer): Buffer => Buffer.concat([Buffer.from([firstByte]), remainingLength(body.length), body]);
 
